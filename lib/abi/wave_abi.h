@@ -1,0 +1,195 @@
+/* wave_abi.h - what crosses the link between the host (mechanisms) and the agent (policies).
+ *
+ * One C11 header, shared by BPF C and C++. Every message is one 64-byte slot. Structs are named
+ * by direction: wave_k2a_* travel host (kernel) -> agent, wave_a2k_* travel agent -> host.
+ * Every field is fixed-width; nothing is a pointer; every size and offset is asserted below,
+ * so a change that moves a field fails to compile instead of confusing the other side.
+ *
+ * Bump WAVE_ABI_VERSION on any incompatible change; the handshake compares it.
+ */
+#ifndef LIBWAVE_LIB_ABI_WAVE_ABI_H_
+#define LIBWAVE_LIB_ABI_WAVE_ABI_H_
+
+#ifndef __VMLINUX_H__ /* a BPF program that includes vmlinux.h already has the kernel's types */
+#include <linux/types.h>
+#endif
+
+#ifdef __cplusplus
+#define WAVE_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define WAVE_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
+#define WAVE_OFFSETOF(type, field) __builtin_offsetof(type, field)
+
+#define WAVE_ABI_MAGIC 0x45564157u /* "WAVE" little-endian */
+#define WAVE_ABI_VERSION 1u
+#define WAVE_MSG_SIZE 64u
+#define WAVE_MAX_CPUS 64u /* cpu masks are one 64-bit word in this version */
+
+/* Message types. Values are part of the ABI: never renumber, only append. */
+enum wave_msg_type {
+  WAVE_MSG_NONE = 0,
+
+  /* Task events, host -> agent. Each carries the task's sequence number after the event. */
+  WAVE_EV_TASK_NEW = 1,       /* task joined the policy; blocked or runnable (see flags) */
+  WAVE_EV_TASK_WAKEUP = 2,    /* blocked -> runnable */
+  WAVE_EV_TASK_BLOCKED = 3,   /* on cpu -> blocked; the cpu is free */
+  WAVE_EV_TASK_PREEMPTED = 4, /* on cpu -> runnable (slice end or preempted) */
+  WAVE_EV_TASK_YIELD = 5,     /* on cpu -> runnable, voluntarily */
+  WAVE_EV_TASK_DEAD = 6,      /* task exited; its id may not be used again */
+  WAVE_EV_TASK_DEPARTED = 7,  /* task left the policy (still alive elsewhere) */
+  WAVE_EV_TASK_AFFINITY = 8,  /* allowed cpu mask changed */
+  WAVE_EV_TASK_PRIORITY = 9,  /* nice value changed */
+  WAVE_EV_TASK_ON_CPU = 10,   /* a commit was enacted: the task now runs on cpu */
+
+  /* CPU events, host -> agent. */
+  WAVE_EV_CPU_IDLE = 32, /* the cpu has nothing to run */
+  WAVE_EV_CPU_TICK = 33, /* periodic tick while a managed task runs */
+  WAVE_EV_CPU_AVAILABLE = 34,
+  WAVE_EV_CPU_BUSY = 35, /* taken by something outside the policy */
+
+  /* Transaction results, host -> agent. */
+  WAVE_EV_COMMIT_RESULT = 48,
+
+  /* Agent -> host. */
+  WAVE_CMD_COMMIT = 64,
+
+  WAVE_MSG_TYPE_MAX = 127 /* every valid type is below this */
+};
+
+/* Every slot starts with this header. `stamp` belongs to the ring: the producer writes it last
+ * (release) and the consumer reads it first (acquire); it tells the consumer the slot is whole
+ * without trusting any index written by the producer. It is 0 where a ring does not stamp
+ * (the BPF ring buffer carries its own record header). */
+struct wave_msg_hdr {
+  __u32 stamp;
+  __u16 type; /* enum wave_msg_type */
+  __u16 len;  /* bytes of the message that are meaningful, header included: WAVE_MSG_SIZE */
+};
+
+/* wave_k2a_task.flags */
+#define WAVE_TASK_F_RUNNABLE (1u << 0) /* TASK_NEW: the task starts runnable */
+
+/* A task event, host -> agent. */
+struct wave_k2a_task {
+  struct wave_msg_hdr hdr; /* type: WAVE_EV_TASK_* */
+  __u64 task_id;           /* host's id for the task (a tid on Linux) */
+  __u64 seq;               /* task sequence number after this event */
+  __u64 time_ns;           /* host clock when the event happened */
+  __u64 runtime_ns;        /* total cpu time of the task so far */
+  __u64 cpu_mask;          /* allowed cpus (NEW, AFFINITY); bit i = cpu i */
+  __s32 cpu;               /* cpu where it happened; -1 when none */
+  __s32 nice;              /* NEW, PRIORITY: -20..19 */
+  __u32 flags;             /* WAVE_TASK_F_* */
+  __u32 reserved;
+};
+
+/* A cpu event, host -> agent. */
+struct wave_k2a_cpu {
+  struct wave_msg_hdr hdr; /* type: WAVE_EV_CPU_* */
+  __u64 time_ns;
+  __u64 task_id; /* TICK: the task running; otherwise 0 */
+  __s32 cpu;
+  __u32 flags;
+  __u64 reserved[4];
+};
+
+/* Why a commit failed; WAVE_COMMIT_OK when it did not. Values are ABI. */
+enum wave_commit_status {
+  WAVE_COMMIT_OK = 0,
+  WAVE_COMMIT_STALE = 1,           /* the task's sequence moved on: requeue with the new one */
+  WAVE_COMMIT_NOT_RUNNABLE = 2,    /* the task is blocked or dead */
+  WAVE_COMMIT_ON_CPU = 3,          /* the task is already running */
+  WAVE_COMMIT_CPU_NOT_ALLOWED = 4, /* outside the task's mask, or no such cpu */
+  WAVE_COMMIT_CPU_BUSY = 5,        /* the cpu runs something and the commit did not preempt */
+  WAVE_COMMIT_UNKNOWN_TASK = 6,
+  WAVE_COMMIT_MALFORMED = 7, /* wrong type, length, flags or reserved bits */
+  WAVE_COMMIT_STATUS_COUNT = 8
+};
+
+/* A transaction result, host -> agent. */
+struct wave_k2a_commit_result {
+  struct wave_msg_hdr hdr; /* type: WAVE_EV_COMMIT_RESULT */
+  __u64 txn_id;            /* echoed from the commit */
+  __u64 task_id;           /* echoed from the commit */
+  __u64 seq;               /* the task's sequence at the host when validated (0 if unknown) */
+  __u64 time_ns;
+  __s32 cpu; /* echoed from the commit */
+  __u32 status; /* enum wave_commit_status */
+  __u64 reserved[2];
+};
+
+/* wave_a2k_commit.flags */
+#define WAVE_COMMIT_F_PREEMPT (1u << 0) /* may preempt the task running on cpu */
+#define WAVE_COMMIT_F_ALL (WAVE_COMMIT_F_PREEMPT)
+
+/* "Run task_id on cpu, valid only if its sequence is still seq", agent -> host. */
+struct wave_a2k_commit {
+  struct wave_msg_hdr hdr; /* type: WAVE_CMD_COMMIT */
+  __u64 task_id;
+  __u64 seq;
+  __u64 slice_ns; /* 0: run until it blocks or yields */
+  __u64 txn_id;   /* agent's id, echoed in the result */
+  __s32 cpu;
+  __u32 flags;      /* WAVE_COMMIT_F_* */
+  __u32 group;      /* all-or-nothing group id; 0 = none */
+  __u32 group_size; /* commits in the group */
+  __u64 reserved;
+};
+
+/* Any message. */
+union wave_msg {
+  struct wave_msg_hdr hdr;
+  struct wave_k2a_task task;
+  struct wave_k2a_cpu cpu;
+  struct wave_k2a_commit_result result;
+  struct wave_a2k_commit commit;
+  __u8 raw[WAVE_MSG_SIZE];
+};
+
+WAVE_STATIC_ASSERT(sizeof(struct wave_msg_hdr) == 8, "hdr size");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_msg_hdr, stamp) == 0, "hdr.stamp");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_msg_hdr, type) == 4, "hdr.type");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_msg_hdr, len) == 6, "hdr.len");
+
+WAVE_STATIC_ASSERT(sizeof(struct wave_k2a_task) == WAVE_MSG_SIZE, "task size");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_task, task_id) == 8, "task.task_id");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_task, seq) == 16, "task.seq");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_task, time_ns) == 24, "task.time_ns");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_task, runtime_ns) == 32, "task.runtime_ns");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_task, cpu_mask) == 40, "task.cpu_mask");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_task, cpu) == 48, "task.cpu");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_task, nice) == 52, "task.nice");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_task, flags) == 56, "task.flags");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_task, reserved) == 60, "task.reserved");
+
+WAVE_STATIC_ASSERT(sizeof(struct wave_k2a_cpu) == WAVE_MSG_SIZE, "cpu size");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_cpu, time_ns) == 8, "cpu.time_ns");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_cpu, task_id) == 16, "cpu.task_id");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_cpu, cpu) == 24, "cpu.cpu");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_cpu, flags) == 28, "cpu.flags");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_cpu, reserved) == 32, "cpu.reserved");
+
+WAVE_STATIC_ASSERT(sizeof(struct wave_k2a_commit_result) == WAVE_MSG_SIZE, "result size");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_commit_result, txn_id) == 8, "result.txn_id");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_commit_result, task_id) == 16, "result.task_id");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_commit_result, seq) == 24, "result.seq");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_commit_result, time_ns) == 32, "result.time_ns");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_commit_result, cpu) == 40, "result.cpu");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_commit_result, status) == 44, "result.status");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_commit_result, reserved) == 48, "result.reserved");
+
+WAVE_STATIC_ASSERT(sizeof(struct wave_a2k_commit) == WAVE_MSG_SIZE, "commit size");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_a2k_commit, task_id) == 8, "commit.task_id");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_a2k_commit, seq) == 16, "commit.seq");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_a2k_commit, slice_ns) == 24, "commit.slice_ns");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_a2k_commit, txn_id) == 32, "commit.txn_id");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_a2k_commit, cpu) == 40, "commit.cpu");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_a2k_commit, flags) == 44, "commit.flags");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_a2k_commit, group) == 48, "commit.group");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_a2k_commit, group_size) == 52, "commit.group_size");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_a2k_commit, reserved) == 56, "commit.reserved");
+
+WAVE_STATIC_ASSERT(sizeof(union wave_msg) == WAVE_MSG_SIZE, "msg size");
+
+#endif /* LIBWAVE_LIB_ABI_WAVE_ABI_H_ */

@@ -1,0 +1,144 @@
+// A single-producer/single-consumer ring of 64-byte slots in shared memory, built for a link that
+// is slow and not cache coherent (PCIe between a host and an IPU).
+//
+// Rules (see DESIGN.md, "transport"):
+//  - Each slot carries a stamp, written last by the producer with release ordering. The consumer
+//    decides that a slot is whole from its stamp alone: it never reads the producer's index.
+//    The stamp of free-running index i is i + 1; an unwritten slot holds the stamp of the
+//    previous lap (i + 1 - capacity). Any other value is corruption and is reported, not followed.
+//  - Indices are free-running 32-bit counters masked by a power-of-two capacity.
+//  - The consumer returns credits (its head) lazily, in batches, into a credit cell on its own
+//    cache line. The producer reads that cell only when its shadow copy says the ring is full,
+//    and checks that the value read is in range before believing it.
+//  - Producer-local and consumer-local state live in the objects below (each on its own cache
+//    line), never in the shared memory the other side writes.
+//  - An optional link model makes a slot visible only once a clock passes its `visible_at`
+//    (producer's time + one-way latency), so a slow link can be emulated on one machine.
+//
+// Memory of one ring (RingBytes(capacity) bytes, 64-byte aligned):
+//   [RingHeader 64B][credit line 64B][visible_at: capacity x u64][slots: capacity x 64B]
+#ifndef LIBWAVE_TRANSPORT_RING_H_
+#define LIBWAVE_TRANSPORT_RING_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "lib/abi/wave_abi.h"
+#include "transport/clock.h"
+
+namespace wave {
+
+inline constexpr size_t kCacheLine = 64;
+inline constexpr uint32_t kRingMagic = 0x474e4952u;  // "RING"
+inline constexpr uint32_t kMinRingCapacity = 2;
+inline constexpr uint32_t kMaxRingCapacity = 1u << 24;
+
+// Written once by RingFormat; read (and checked) by both sides at attach.
+struct alignas(kCacheLine) RingHeader {
+  uint32_t magic;
+  uint32_t abi_version;
+  uint32_t slot_size;
+  uint32_t capacity;
+  uint8_t pad[kCacheLine - 16];
+};
+static_assert(sizeof(RingHeader) == kCacheLine);
+
+// Consumer -> producer: the consumer's head, stored lazily (release) and loaded (acquire) by the
+// producer only when it believes the ring is full.
+struct alignas(kCacheLine) RingCreditLine {
+  uint32_t head;
+  uint8_t pad[kCacheLine - 4];
+};
+static_assert(sizeof(RingCreditLine) == kCacheLine);
+
+// Bytes needed for a ring of `capacity` slots. REQUIRES: capacity is a power of two.
+size_t RingBytes(uint32_t capacity);
+
+// Formats `mem` as an empty ring. `mem` must be 64-byte aligned and RingBytes(capacity) long.
+absl::Status RingFormat(void* mem, size_t bytes, uint32_t capacity);
+
+// The one-way link model. With a clock, a slot becomes visible to the consumer only when
+// clock->NowNs() >= producer's NowNs() at submit + latency_ns.
+struct LinkModel {
+  const Clock* clock = nullptr;
+  uint64_t latency_ns = 0;
+};
+
+class RingProducer {
+ public:
+  RingProducer() = default;
+  // Attaches to a formatted ring. Checks the header against `bytes` before trusting it.
+  static absl::StatusOr<RingProducer> Attach(void* mem, size_t bytes, LinkModel link = {});
+
+  // Burst: how many of the next `n` slots are free (0 when full or broken). Reads the remote
+  // credit cell only when the local shadow says there is not room for all `n`.
+  uint32_t Reserve(uint32_t n);
+  // Bulk: all `n` or nothing.
+  bool ReserveBulk(uint32_t n) { return Reserve(n) >= n; }
+  // Copies `msg` into reserved slot i (0-based after the tail), leaving the stamp alone.
+  // REQUIRES: i < the last Reserve() result.
+  void Write(uint32_t i, const wave_msg& msg);
+  // Publishes the first `n` reserved slots in order: one release store of each stamp.
+  void Submit(uint32_t n);
+  // Convenience: reserve, write and submit one message. False when full or broken.
+  bool Push(const wave_msg& msg);
+
+  // Slots not yet credited back by the consumer (as far as this side knows).
+  uint32_t InFlight() const { return tail_ - cached_head_; }
+  uint32_t capacity() const { return mask_ + 1; }
+  uint32_t tail() const { return tail_; }
+  // Ok, or why the ring stopped (an out-of-range credit from the other side).
+  const absl::Status& status() const { return status_; }
+
+ private:
+  alignas(kCacheLine) uint32_t tail_ = 0;
+  uint32_t cached_head_ = 0;
+  uint32_t mask_ = 0;
+  uint32_t reserved_ = 0;
+  wave_msg* slots_ = nullptr;
+  uint64_t* visible_at_ = nullptr;
+  RingCreditLine* credit_ = nullptr;
+  LinkModel link_;
+  absl::Status status_;
+};
+
+class RingConsumer {
+ public:
+  RingConsumer() = default;
+  // `credit_batch`: return credits once this many slots were consumed (0: capacity / 4).
+  static absl::StatusOr<RingConsumer> Attach(void* mem, size_t bytes, LinkModel link = {},
+                                             uint32_t credit_batch = 0);
+
+  // How many slots, up to `max`, are whole and visible from the head on. Stops at the first
+  // slot not yet written. A corrupt stamp at the head is an error; the ring then stays broken.
+  absl::StatusOr<uint32_t> Peek(uint32_t max);
+  // Copies peeked slot i out of shared memory (read once; validate the copy, not the slot).
+  // REQUIRES: i < the last Peek() result.
+  void Read(uint32_t i, wave_msg* out) const;
+  // Releases `n` peeked slots; returns credits when a batch has accumulated.
+  void Advance(uint32_t n);
+  // Returns credits now (e.g. before the consumer goes idle).
+  void ReturnCredits();
+
+  uint32_t head() const { return head_; }
+  uint32_t capacity() const { return mask_ + 1; }
+  const absl::Status& status() const { return status_; }
+
+ private:
+  alignas(kCacheLine) uint32_t head_ = 0;
+  uint32_t credited_ = 0;
+  uint32_t credit_batch_ = 0;
+  uint32_t mask_ = 0;
+  uint32_t peeked_ = 0;
+  const wave_msg* slots_ = nullptr;
+  const uint64_t* visible_at_ = nullptr;
+  RingCreditLine* credit_ = nullptr;
+  LinkModel link_;
+  absl::Status status_;
+};
+
+}  // namespace wave
+
+#endif  // LIBWAVE_TRANSPORT_RING_H_
