@@ -1,0 +1,266 @@
+#include "lib/agent.h"
+
+#include <utility>
+
+namespace wave {
+
+Task* TaskTable::Find(uint64_t id) const {
+  auto it = tasks_.find(id);
+  return it == tasks_.end() ? nullptr : it->second.get();
+}
+
+Task* TaskTable::Insert(uint64_t id) {
+  auto [it, inserted] = tasks_.try_emplace(id);
+  if (!inserted) return nullptr;
+  it->second = std::make_unique<Task>();
+  it->second->id_ = id;
+  return it->second.get();
+}
+
+void TaskTable::Erase(uint64_t id) { tasks_.erase(id); }
+
+Agent::Agent(AgentEnd link, Policy& policy, const AgentOptions& options)
+    : link_(std::move(link)),
+      policy_(policy),
+      options_(options),
+      cpus_(options.num_cpus),
+      txn_(cpus_, next_txn_id_) {
+  if (options_.max_burst == 0) options_.max_burst = link_.events.capacity();
+}
+
+absl::StatusOr<PollResult> Agent::Poll() {
+  ++stats_.polls;
+  absl::StatusOr<uint32_t> n = link_.events.Peek(options_.max_burst);
+  if (!n.ok()) return n.status();
+  PollResult r;
+  if (*n == 0) return r;
+  wave_msg m;
+  for (uint32_t i = 0; i < *n; ++i) {
+    link_.events.Read(i, &m);  // one copy out of shared memory; only the copy is trusted
+    Dispatch(m);
+  }
+  link_.events.Advance(*n);
+  stats_.events += *n;
+  r.events = *n;
+  const size_t before = txn_.pending_.size();
+  policy_.Schedule(cpus_, txn_);
+  r.commits = static_cast<uint32_t>(txn_.pending_.size() - before);
+  return r;
+}
+
+absl::StatusOr<uint32_t> Agent::Flush() {
+  auto& pending = txn_.pending_;
+  if (pending.empty()) return 0u;
+  RingProducer& ring = link_.commits;
+  const uint32_t want = static_cast<uint32_t>(pending.size());
+  const uint32_t got = ring.Reserve(want);
+  if (!ring.status().ok()) return ring.status();
+  for (uint32_t i = 0; i < got; ++i) {
+    ring.Write(i, pending[i]);
+    in_flight_[pending[i].commit.txn_id] = {pending[i].commit.task_id, pending[i].commit.cpu};
+  }
+  ring.Submit(got);  // one publish for the whole batch
+  pending.erase(pending.begin(), pending.begin() + got);
+  stats_.commits_sent += got;
+  if (got < want) ++stats_.commit_ring_full;
+  return got;
+}
+
+absl::StatusOr<PollResult> Agent::RunOnce() {
+  absl::StatusOr<PollResult> r = Poll();
+  if (!r.ok()) return r;
+  absl::StatusOr<uint32_t> f = Flush();
+  if (!f.ok()) return f.status();
+  return r;
+}
+
+void Agent::Dispatch(const wave_msg& msg) {
+  const uint16_t type = msg.hdr.type;
+  if (msg.hdr.len != WAVE_MSG_SIZE || type > WAVE_MSG_TYPE_MAX) {
+    ++stats_.malformed;
+    return;
+  }
+  ++stats_.events_by_type[type];
+  switch (type) {
+    case WAVE_EV_TASK_NEW:
+    case WAVE_EV_TASK_WAKEUP:
+    case WAVE_EV_TASK_BLOCKED:
+    case WAVE_EV_TASK_PREEMPTED:
+    case WAVE_EV_TASK_YIELD:
+    case WAVE_EV_TASK_DEAD:
+    case WAVE_EV_TASK_DEPARTED:
+    case WAVE_EV_TASK_AFFINITY:
+    case WAVE_EV_TASK_PRIORITY:
+    case WAVE_EV_TASK_ON_CPU:
+      OnTaskMsg(msg.task);
+      return;
+    case WAVE_EV_CPU_IDLE:
+    case WAVE_EV_CPU_TICK:
+    case WAVE_EV_CPU_AVAILABLE:
+    case WAVE_EV_CPU_BUSY:
+      OnCpuMsg(msg.cpu);
+      return;
+    case WAVE_EV_COMMIT_RESULT:
+      OnResultMsg(msg.result);
+      return;
+    default:
+      ++stats_.malformed;
+      return;
+  }
+}
+
+void Agent::LeaveCpu(Task& task) {
+  if (task.cpu_ >= 0 && task.cpu_ < cpus_.size() && cpus_[task.cpu_].current == &task) {
+    cpus_[task.cpu_].current = nullptr;
+  }
+  task.cpu_ = -1;
+}
+
+void Agent::FreeTask(Task& task) {
+  LeaveCpu(task);
+  if (task.queue_ != nullptr) task.queue_->Remove(&task);
+  // An in-flight commit for it keeps its cpu reserved until the result comes back; the result
+  // handler copes with the task being gone.
+  tasks_.Erase(task.id_);
+}
+
+void Agent::OnTaskMsg(const wave_k2a_task& m) {
+  const bool cpu_ok = m.cpu == -1 || (m.cpu >= 0 && m.cpu < cpus_.size());
+  if (!cpu_ok || (m.hdr.type == WAVE_EV_TASK_ON_CPU && m.cpu < 0)) {
+    ++stats_.malformed;
+    return;
+  }
+  if (m.hdr.type == WAVE_EV_TASK_NEW) {
+    Task* t = tasks_.Insert(m.task_id);
+    if (t == nullptr) {
+      ++stats_.duplicate_new;
+      return;
+    }
+    t->seq_ = m.seq;
+    t->state_ = (m.flags & WAVE_TASK_F_RUNNABLE) ? TaskState::kRunnable : TaskState::kBlocked;
+    t->cpu_mask_ = m.cpu_mask == 0 ? ~0ull : m.cpu_mask;
+    t->nice_ = m.nice;
+    t->runtime_ns_ = m.runtime_ns;
+    policy_.OnTaskNew(*t, TaskNew(m));
+    return;
+  }
+  Task* t = tasks_.Find(m.task_id);
+  if (t == nullptr) {
+    ++stats_.unknown_task;
+    return;
+  }
+  if (m.seq <= t->seq_) {  // replayed or reordered: the model already reflects something newer
+    ++stats_.stale_events;
+    return;
+  }
+  t->seq_ = m.seq;
+  t->runtime_ns_ = m.runtime_ns;
+  switch (m.hdr.type) {
+    case WAVE_EV_TASK_WAKEUP:
+      LeaveCpu(*t);
+      t->state_ = TaskState::kRunnable;
+      policy_.OnTaskWakeup(*t, TaskWakeup(m));
+      return;
+    case WAVE_EV_TASK_BLOCKED:
+      LeaveCpu(*t);
+      t->state_ = TaskState::kBlocked;
+      if (t->queue_ != nullptr) t->queue_->Remove(t);
+      policy_.OnTaskBlocked(*t, TaskBlocked(m));
+      return;
+    case WAVE_EV_TASK_PREEMPTED:
+      LeaveCpu(*t);
+      t->state_ = TaskState::kRunnable;
+      policy_.OnTaskPreempted(*t, TaskPreempted(m));
+      return;
+    case WAVE_EV_TASK_YIELD:
+      LeaveCpu(*t);
+      t->state_ = TaskState::kRunnable;
+      policy_.OnTaskYield(*t, TaskYield(m));
+      return;
+    case WAVE_EV_TASK_DEAD:
+      LeaveCpu(*t);
+      t->state_ = TaskState::kDead;
+      policy_.OnTaskDead(*t, TaskDead(m));
+      FreeTask(*t);
+      return;
+    case WAVE_EV_TASK_DEPARTED:
+      LeaveCpu(*t);
+      t->state_ = TaskState::kDead;
+      policy_.OnTaskDeparted(*t, TaskDeparted(m));
+      FreeTask(*t);
+      return;
+    case WAVE_EV_TASK_AFFINITY:
+      t->cpu_mask_ = m.cpu_mask == 0 ? ~0ull : m.cpu_mask;
+      policy_.OnTaskAffinity(*t, TaskAffinity(m));
+      return;
+    case WAVE_EV_TASK_PRIORITY:
+      t->nice_ = m.nice;
+      policy_.OnTaskPriority(*t, TaskPriority(m));
+      return;
+    case WAVE_EV_TASK_ON_CPU: {
+      Cpu& cpu = cpus_[m.cpu];
+      if (cpu.current != nullptr && cpu.current != t) LeaveCpu(*cpu.current);
+      LeaveCpu(*t);
+      if (t->queue_ != nullptr) t->queue_->Remove(t);
+      t->state_ = TaskState::kOnCpu;
+      t->cpu_ = m.cpu;
+      cpu.current = t;
+      cpu.host_idle = false;
+      policy_.OnTaskOnCpu(*t, TaskOnCpu(m));
+      return;
+    }
+  }
+}
+
+void Agent::OnCpuMsg(const wave_k2a_cpu& m) {
+  if (m.cpu < 0 || m.cpu >= cpus_.size()) {
+    ++stats_.malformed;
+    return;
+  }
+  Cpu& cpu = cpus_[m.cpu];
+  switch (m.hdr.type) {
+    case WAVE_EV_CPU_IDLE:
+    case WAVE_EV_CPU_AVAILABLE:
+      cpu.host_idle = true;
+      if (cpu.current != nullptr) LeaveCpu(*cpu.current);
+      policy_.OnCpuIdle(cpu, CpuIdle(m));
+      return;
+    case WAVE_EV_CPU_BUSY:
+      cpu.host_idle = false;
+      return;
+    case WAVE_EV_CPU_TICK:
+      policy_.OnCpuTick(cpu, CpuTick(m));
+      return;
+  }
+}
+
+void Agent::OnResultMsg(const wave_k2a_commit_result& m) {
+  auto it = in_flight_.find(m.txn_id);
+  if (it == in_flight_.end() || it->second.task_id != m.task_id) {
+    ++stats_.malformed;  // a result for nothing we sent
+    return;
+  }
+  const InFlight sent = it->second;
+  in_flight_.erase(it);
+  const uint32_t status =
+      m.status < WAVE_COMMIT_STATUS_COUNT ? m.status : uint32_t{WAVE_COMMIT_MALFORMED};
+  ++stats_.results[status];
+  if (sent.cpu >= 0 && sent.cpu < cpus_.size() && cpus_[sent.cpu].pending_txn == m.txn_id) {
+    cpus_[sent.cpu].pending_txn = 0;
+  }
+  Task* t = tasks_.Find(sent.task_id);
+  if (t == nullptr) return;  // died while the commit was in flight
+  if (t->pending_txn_ == m.txn_id) {
+    t->pending_txn_ = 0;
+    t->pending_cpu_ = -1;
+  }
+  wave_k2a_commit_result checked = m;
+  checked.status = status;
+  if (status == WAVE_COMMIT_OK) {
+    policy_.OnCommitDone(*t, CommitResult(checked));
+  } else {
+    policy_.OnCommitFailed(*t, CommitResult(checked));
+  }
+}
+
+}  // namespace wave

@@ -1,0 +1,39 @@
+// Counters of the agent runtime. Plain integers: the agent is single-threaded.
+#ifndef LIBWAVE_LIB_STATS_H_
+#define LIBWAVE_LIB_STATS_H_
+
+#include <array>
+#include <cstdint>
+
+#include "lib/abi/wave_abi.h"
+
+namespace wave {
+
+struct AgentStats {
+  uint64_t polls = 0;
+  uint64_t events = 0;
+  std::array<uint64_t, WAVE_MSG_TYPE_MAX + 1> events_by_type{};
+  // Rejected input from the host side, each skipped.
+  uint64_t malformed = 0;     // unknown type, bad length, cpu out of range, ...
+  uint64_t unknown_task = 0;  // an event or result for a task the agent does not know
+  uint64_t stale_events = 0;  // sequence not newer than what the agent has
+  uint64_t duplicate_new = 0;
+  // Transactions.
+  uint64_t commits_sent = 0;
+  uint64_t commit_ring_full = 0;  // flushes that could not publish everything at once
+  std::array<uint64_t, WAVE_COMMIT_STATUS_COUNT> results{};  // by wave_commit_status
+
+  uint64_t commits_ok() const { return results[WAVE_COMMIT_OK]; }
+  uint64_t commits_stale() const { return results[WAVE_COMMIT_STALE]; }
+  uint64_t commits_rejected() const {
+    uint64_t n = 0;
+    for (uint32_t s = 0; s < WAVE_COMMIT_STATUS_COUNT; ++s) {
+      if (s != WAVE_COMMIT_OK && s != WAVE_COMMIT_STALE) n += results[s];
+    }
+    return n;
+  }
+};
+
+}  // namespace wave
+
+#endif  // LIBWAVE_LIB_STATS_H_

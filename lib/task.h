@@ -1,0 +1,134 @@
+// The agent's model of the host: tasks, cpus, and an intrusive run queue policies share.
+#ifndef LIBWAVE_LIB_TASK_H_
+#define LIBWAVE_LIB_TASK_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "lib/abi/wave_abi.h"
+
+namespace wave {
+
+// A task's sequence number. The host bumps it on every event of the task and stamps it into the
+// event; a commit names the sequence it was decided on and is void if the task moved on.
+// Ordering: the agent is single-threaded; a Seq is plain data copied out of a message that the
+// ring delivered with acquire ordering (ring.h), so no further ordering is needed here.
+using Seq = uint64_t;
+
+enum class TaskState : uint8_t {
+  kBlocked,
+  kRunnable,  // waiting for a cpu (or for the result of a commit that names it)
+  kOnCpu,
+  kDead,  // DEAD or DEPARTED: freed right after the policy's callback returns
+};
+
+const char* TaskStateName(TaskState s);
+
+class TaskQueue;
+
+class Task {
+ public:
+  uint64_t id() const { return id_; }
+  Seq seq() const { return seq_; }
+  TaskState state() const { return state_; }
+  bool runnable() const { return state_ == TaskState::kRunnable; }
+  // The cpu the task runs on, or -1.
+  int cpu() const { return cpu_; }
+  uint64_t cpu_mask() const { return cpu_mask_; }
+  bool Allowed(int cpu) const {
+    return cpu >= 0 && cpu < static_cast<int>(WAVE_MAX_CPUS) && (cpu_mask_ >> cpu) & 1;
+  }
+  int nice() const { return nice_; }
+  uint64_t runtime_ns() const { return runtime_ns_; }
+  // A commit naming this task is in flight (sent, result not back yet).
+  bool commit_pending() const { return pending_txn_ != 0; }
+  // The queue holding the task, or null.
+  const TaskQueue* queue() const { return queue_; }
+
+  // Free for the policy (e.g. a vruntime, a home cpu). Zero on creation.
+  uint64_t policy_word = 0;
+
+ private:
+  friend class Agent;
+  friend class TaskQueue;
+  friend class TaskTable;
+  friend class Txn;
+
+  uint64_t id_ = 0;
+  Seq seq_ = 0;
+  TaskState state_ = TaskState::kBlocked;
+  int cpu_ = -1;
+  uint64_t cpu_mask_ = ~0ull;
+  int nice_ = 0;
+  uint64_t runtime_ns_ = 0;
+  uint64_t pending_txn_ = 0;
+  int pending_cpu_ = -1;
+  // Intrusive queue links.
+  Task* next_ = nullptr;
+  Task* prev_ = nullptr;
+  TaskQueue* queue_ = nullptr;
+};
+
+// A doubly-linked FIFO of tasks through links inside Task: O(1) push, pop and remove, no
+// allocation. A task is in at most one queue; the agent removes a task from its queue before it
+// frees the task, so a policy never holds a dangling pointer.
+class TaskQueue {
+ public:
+  TaskQueue() = default;
+  TaskQueue(const TaskQueue&) = delete;
+  TaskQueue& operator=(const TaskQueue&) = delete;
+  ~TaskQueue() { Clear(); }
+
+  // REQUIRES: task is in no queue.
+  void PushBack(Task* task);
+  void PushFront(Task* task);
+  Task* PopFront();
+  Task* Front() const { return head_; }
+  // The task after `task` in this queue, or null. REQUIRES: Contains(task).
+  Task* Next(const Task* task) const { return task->next_; }
+  // Removes the task if it is in this queue; returns whether it was.
+  bool Remove(Task* task);
+  bool Contains(const Task* task) const { return task->queue_ == this; }
+  bool empty() const { return head_ == nullptr; }
+  size_t size() const { return size_; }
+  void Clear();
+
+ private:
+  Task* head_ = nullptr;
+  Task* tail_ = nullptr;
+  size_t size_ = 0;
+};
+
+// The agent's view of one cpu. Per-cpu state is cache-line aligned (the agent's hot loop touches
+// one cpu at a time; neighbours must not false-share when the agent is sharded).
+struct alignas(64) Cpu {
+  int id = -1;
+  // The host said the cpu is idle and nothing has been placed there since.
+  bool host_idle = false;
+  // The managed task the host says runs here, or null.
+  Task* current = nullptr;
+  // A commit to this cpu is in flight.
+  uint64_t pending_txn = 0;
+
+  // A cpu a policy may commit to now: idle at the host and no commit in flight.
+  bool available() const { return host_idle && pending_txn == 0; }
+};
+
+class CpuTable {
+ public:
+  explicit CpuTable(int num_cpus);
+  int size() const { return static_cast<int>(cpus_.size()); }
+  Cpu& operator[](int cpu) { return cpus_[cpu]; }
+  const Cpu& operator[](int cpu) const { return cpus_[cpu]; }
+  auto begin() { return cpus_.begin(); }
+  auto end() { return cpus_.end(); }
+  int AvailableCount() const;
+
+ private:
+  std::vector<Cpu> cpus_;
+};
+
+}  // namespace wave
+
+#endif  // LIBWAVE_LIB_TASK_H_

@@ -1,0 +1,17 @@
+#include "policies/registry.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "policies/sched/fifo.h"
+
+namespace wave {
+
+std::vector<std::string> PolicyNames() { return {"fifo"}; }
+
+absl::StatusOr<std::unique_ptr<Policy>> MakePolicy(const std::string& name) {
+  if (name == "fifo") return std::make_unique<FifoPolicy>();
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown policy '", name, "' (known: ", absl::StrJoin(PolicyNames(), ", "), ")"));
+}
+
+}  // namespace wave
