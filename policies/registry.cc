@@ -10,8 +10,8 @@ std::vector<std::string> PolicyNames() { return {"fifo"}; }
 
 absl::StatusOr<std::unique_ptr<Policy>> MakePolicy(const std::string& name) {
   if (name == "fifo") return std::make_unique<FifoPolicy>();
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown policy '", name, "' (known: ", absl::StrJoin(PolicyNames(), ", "), ")"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown policy '", name, "' (known: ", absl::StrJoin(PolicyNames(), ", "), ")"));
 }
 
 }  // namespace wave

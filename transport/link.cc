@@ -62,8 +62,8 @@ absl::Status LinkFormat(void* mem, size_t bytes, const LinkConfig& config) {
   if (bytes < sizeof(LinkHeader)) return absl::InvalidArgumentError("link region too small");
   const size_t ev_bytes = RingBytes(config.event_capacity);
   uint8_t* base = static_cast<uint8_t*>(mem);
-  absl::Status s = RingFormat(base + sizeof(LinkHeader), bytes - sizeof(LinkHeader),
-                              config.event_capacity);
+  absl::Status s =
+      RingFormat(base + sizeof(LinkHeader), bytes - sizeof(LinkHeader), config.event_capacity);
   if (!s.ok()) return s;
   s = RingFormat(base + sizeof(LinkHeader) + ev_bytes, bytes - sizeof(LinkHeader) - ev_bytes,
                  config.commit_capacity);
@@ -82,13 +82,14 @@ absl::Status LinkFormat(void* mem, size_t bytes, const LinkConfig& config) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<HostEnd> AttachHost(void* mem, size_t bytes, LinkModel to_agent,
-                                   LinkModel to_host) {
+absl::StatusOr<HostEnd> AttachHost(void* mem, size_t bytes, LinkModel to_agent, LinkModel to_host) {
   absl::StatusOr<LinkSpans> sp = CheckedSpans(mem, bytes);
   if (!sp.ok()) return sp.status();
-  absl::StatusOr<RingProducer> ev = RingProducer::Attach(sp->events.mem, sp->events.bytes, to_agent);
+  absl::StatusOr<RingProducer> ev =
+      RingProducer::Attach(sp->events.mem, sp->events.bytes, to_agent);
   if (!ev.ok()) return ev.status();
-  absl::StatusOr<RingConsumer> cm = RingConsumer::Attach(sp->commits.mem, sp->commits.bytes, to_host);
+  absl::StatusOr<RingConsumer> cm =
+      RingConsumer::Attach(sp->commits.mem, sp->commits.bytes, to_host);
   if (!cm.ok()) return cm.status();
   return HostEnd{*std::move(ev), *std::move(cm)};
 }
@@ -97,9 +98,11 @@ absl::StatusOr<AgentEnd> AttachAgent(void* mem, size_t bytes, LinkModel to_agent
                                      LinkModel to_host) {
   absl::StatusOr<LinkSpans> sp = CheckedSpans(mem, bytes);
   if (!sp.ok()) return sp.status();
-  absl::StatusOr<RingConsumer> ev = RingConsumer::Attach(sp->events.mem, sp->events.bytes, to_agent);
+  absl::StatusOr<RingConsumer> ev =
+      RingConsumer::Attach(sp->events.mem, sp->events.bytes, to_agent);
   if (!ev.ok()) return ev.status();
-  absl::StatusOr<RingProducer> cm = RingProducer::Attach(sp->commits.mem, sp->commits.bytes, to_host);
+  absl::StatusOr<RingProducer> cm =
+      RingProducer::Attach(sp->commits.mem, sp->commits.bytes, to_host);
   if (!cm.ok()) return cm.status();
   return AgentEnd{*std::move(ev), *std::move(cm)};
 }

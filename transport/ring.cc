@@ -32,10 +32,10 @@ RingParts Carve(void* mem, uint32_t capacity) {
   p.header = reinterpret_cast<RingHeader*>(base);
   p.credit = reinterpret_cast<RingCreditLine*>(base + sizeof(RingHeader));
   p.visible_at = reinterpret_cast<uint64_t*>(base + sizeof(RingHeader) + sizeof(RingCreditLine));
-  size_t vis_bytes = (static_cast<size_t>(capacity) * sizeof(uint64_t) + kCacheLine - 1) &
-                     ~(kCacheLine - 1);
-  p.slots = reinterpret_cast<wave_msg*>(base + sizeof(RingHeader) + sizeof(RingCreditLine) +
-                                        vis_bytes);
+  size_t vis_bytes =
+      (static_cast<size_t>(capacity) * sizeof(uint64_t) + kCacheLine - 1) & ~(kCacheLine - 1);
+  p.slots =
+      reinterpret_cast<wave_msg*>(base + sizeof(RingHeader) + sizeof(RingCreditLine) + vis_bytes);
   p.capacity = capacity;
   return p;
 }
@@ -55,22 +55,22 @@ absl::StatusOr<RingParts> CheckedParts(void* mem, size_t bytes) {
         absl::StrFormat("not a ring: magic 0x%08x, expected 0x%08x", h.magic, kRingMagic));
   }
   if (h.abi_version != WAVE_ABI_VERSION) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "ring ABI version %u, this side speaks %u", h.abi_version, WAVE_ABI_VERSION));
+    return absl::FailedPreconditionError(absl::StrFormat("ring ABI version %u, this side speaks %u",
+                                                         h.abi_version, WAVE_ABI_VERSION));
   }
   if (h.slot_size != WAVE_MSG_SIZE) {
     return absl::FailedPreconditionError(
         absl::StrFormat("ring slot size %u, expected %u", h.slot_size, WAVE_MSG_SIZE));
   }
-  if (!IsPowerOfTwo(h.capacity) || h.capacity < kMinRingCapacity ||
-      h.capacity > kMaxRingCapacity) {
+  if (!IsPowerOfTwo(h.capacity) || h.capacity < kMinRingCapacity || h.capacity > kMaxRingCapacity) {
     return absl::FailedPreconditionError(
         absl::StrFormat("ring capacity %u is not a power of two in [%u, %u]", h.capacity,
                         kMinRingCapacity, kMaxRingCapacity));
   }
   if (RingBytes(h.capacity) > bytes) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "ring of %u slots needs %u bytes, region has %u", h.capacity, RingBytes(h.capacity), bytes));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("ring of %u slots needs %u bytes, region has %u", h.capacity,
+                        RingBytes(h.capacity), bytes));
   }
   return Carve(mem, h.capacity);
 }
@@ -78,24 +78,24 @@ absl::StatusOr<RingParts> CheckedParts(void* mem, size_t bytes) {
 }  // namespace
 
 size_t RingBytes(uint32_t capacity) {
-  size_t vis_bytes = (static_cast<size_t>(capacity) * sizeof(uint64_t) + kCacheLine - 1) &
-                     ~(kCacheLine - 1);
+  size_t vis_bytes =
+      (static_cast<size_t>(capacity) * sizeof(uint64_t) + kCacheLine - 1) & ~(kCacheLine - 1);
   return sizeof(RingHeader) + sizeof(RingCreditLine) + vis_bytes +
          static_cast<size_t>(capacity) * WAVE_MSG_SIZE;
 }
 
 absl::Status RingFormat(void* mem, size_t bytes, uint32_t capacity) {
   if (!IsPowerOfTwo(capacity) || capacity < kMinRingCapacity || capacity > kMaxRingCapacity) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "ring capacity %u is not a power of two in [%u, %u]", capacity, kMinRingCapacity,
-        kMaxRingCapacity));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("ring capacity %u is not a power of two in [%u, %u]", capacity,
+                        kMinRingCapacity, kMaxRingCapacity));
   }
   if (mem == nullptr || reinterpret_cast<uintptr_t>(mem) % kCacheLine != 0) {
     return absl::InvalidArgumentError("ring memory is null or not 64-byte aligned");
   }
   if (bytes < RingBytes(capacity)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "ring of %u slots needs %u bytes, got %u", capacity, RingBytes(capacity), bytes));
+    return absl::InvalidArgumentError(absl::StrFormat("ring of %u slots needs %u bytes, got %u",
+                                                      capacity, RingBytes(capacity), bytes));
   }
   RingParts p = Carve(mem, capacity);
   std::memset(mem, 0, RingBytes(capacity));
@@ -138,9 +138,9 @@ uint32_t RingProducer::Reserve(uint32_t n) {
     // The credit must lie between what we knew and what we wrote: anything else is a corrupt
     // (or hostile) consumer, and following it would overwrite unread slots.
     if (credit - cached_head_ > tail_ - cached_head_) {
-      status_ = absl::DataLossError(absl::StrFormat(
-          "ring credit %u out of range [%u, %u]: consumer state is corrupt", credit,
-          cached_head_, tail_));
+      status_ = absl::DataLossError(
+          absl::StrFormat("ring credit %u out of range [%u, %u]: consumer state is corrupt", credit,
+                          cached_head_, tail_));
       return reserved_ = 0;
     }
     cached_head_ = credit;
@@ -211,9 +211,9 @@ absl::StatusOr<uint32_t> RingConsumer::Peek(uint32_t max) {
     if (stamp != idx + 1) {
       if (stamp == idx + 1 - cap) break;  // not written yet this lap
       if (n > 0) break;                   // deliver the good ones; the error surfaces next time
-      status_ = absl::DataLossError(absl::StrFormat(
-          "corrupt ring slot %u: stamp %u, expected %u (written) or %u (empty)", idx, stamp,
-          idx + 1, idx + 1 - cap));
+      status_ = absl::DataLossError(
+          absl::StrFormat("corrupt ring slot %u: stamp %u, expected %u (written) or %u (empty)",
+                          idx, stamp, idx + 1, idx + 1 - cap));
       return status_;
     }
     if (link_.clock != nullptr && visible_at_[idx & mask_] > now) break;  // still on the wire
