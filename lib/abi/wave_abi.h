@@ -114,7 +114,7 @@ struct wave_k2a_commit_result {
   __u64 task_id;           /* echoed from the commit */
   __u64 seq;               /* the task's sequence at the host when validated (0 if unknown) */
   __u64 time_ns;
-  __s32 cpu; /* echoed from the commit */
+  __s32 cpu;    /* echoed from the commit */
   __u32 status; /* enum wave_commit_status */
   __u64 reserved[2];
 };
