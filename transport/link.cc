@@ -38,16 +38,19 @@ absl::StatusOr<LinkSpans> CheckedSpans(void* mem, size_t bytes) {
     return absl::FailedPreconditionError(
         absl::StrFormat("link claims %u bytes, region has %u", h.total_bytes, bytes));
   }
-  auto span = [&](uint64_t off, uint64_t end) -> absl::StatusOr<RingSpan> {
+  // A span is [its offset, the next one): name it and both ends, since either may be the bad one.
+  auto span = [&](const char* name, uint64_t off, uint64_t end) -> absl::StatusOr<RingSpan> {
     if (off < sizeof(LinkHeader) || off % kCacheLine != 0 || off >= end || end > h.total_bytes) {
-      return absl::FailedPreconditionError(
-          absl::StrFormat("link ring offset %u out of range", off));
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "link %s ring offset %u (ending at %u) out of range: must be 64-byte aligned and "
+          "within [%u, %u)",
+          name, off, end, sizeof(LinkHeader), h.total_bytes));
     }
     return RingSpan{static_cast<uint8_t*>(mem) + off, static_cast<size_t>(end - off)};
   };
-  absl::StatusOr<RingSpan> ev = span(h.events_offset, h.commits_offset);
+  absl::StatusOr<RingSpan> ev = span("events", h.events_offset, h.commits_offset);
   if (!ev.ok()) return ev.status();
-  absl::StatusOr<RingSpan> cm = span(h.commits_offset, h.total_bytes);
+  absl::StatusOr<RingSpan> cm = span("commits", h.commits_offset, h.total_bytes);
   if (!cm.ok()) return cm.status();
   return LinkSpans{*ev, *cm};
 }
@@ -59,6 +62,9 @@ size_t LinkBytes(const LinkConfig& config) {
 }
 
 absl::Status LinkFormat(void* mem, size_t bytes, const LinkConfig& config) {
+  if (mem == nullptr || reinterpret_cast<uintptr_t>(mem) % kCacheLine != 0) {
+    return absl::InvalidArgumentError("link memory is null or not 64-byte aligned");
+  }
   if (bytes < sizeof(LinkHeader)) return absl::InvalidArgumentError("link region too small");
   const size_t ev_bytes = RingBytes(config.event_capacity);
   uint8_t* base = static_cast<uint8_t*>(mem);

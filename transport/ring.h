@@ -75,8 +75,12 @@ class RingProducer {
   // Burst: how many of the next `n` slots are free (0 when full or broken). Reads the remote
   // credit cell only when the local shadow says there is not room for all `n`.
   uint32_t Reserve(uint32_t n);
-  // Bulk: all `n` or nothing.
-  bool ReserveBulk(uint32_t n) { return Reserve(n) >= n; }
+  // Bulk: all `n` or nothing (a failed bulk reservation reserves nothing).
+  bool ReserveBulk(uint32_t n) {
+    if (Reserve(n) >= n) return true;
+    reserved_ = 0;
+    return false;
+  }
   // Copies `msg` into reserved slot i (0-based after the tail), leaving the stamp alone.
   // REQUIRES: i < the last Reserve() result.
   void Write(uint32_t i, const wave_msg& msg);

@@ -1,0 +1,467 @@
+#include "cli/flags.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <iterator>
+#include <system_error>
+#include <utility>
+
+#include "lib/abi/wave_abi.h"
+#include "policies/registry.h"
+
+namespace wave::cli {
+namespace {
+
+constexpr uint64_t kNsPerUs = 1'000;
+constexpr uint64_t kNsPerMs = 1'000'000;
+constexpr uint64_t kNsPerS = 1'000'000'000;
+
+constexpr int64_t kMinCpus = 1;
+constexpr int64_t kMaxCpus = WAVE_MAX_CPUS;
+constexpr double kMaxLoadRps = 1e9;
+constexpr uint64_t kMaxDurationNs = 3600 * kNsPerS;
+constexpr uint64_t kMaxLinkLatencyNs = kNsPerS;
+constexpr int64_t kMaxThreads = 1'000'000;
+
+// Concatenates anything fmt can print (std::string_view included, which the system's absl::StrCat
+// does not take).
+template <typename... Args>
+std::string Cat(const Args&... args) {
+  std::string out;
+  (fmt::format_to(std::back_inserter(out), "{}", args), ...);
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) out += Cat(i == 0 ? "" : sep, parts[i]);
+  return out;
+}
+
+Command CommandOf(CommandKind kind) {
+  Command c;
+  c.kind = kind;
+  return c;
+}
+
+// A value from the command line, quoted for a one-line message: control characters escaped,
+// long values cut.
+std::string Quoted(std::string_view text) {
+  constexpr size_t kMax = 48;
+  std::string out = "'";
+  for (size_t i = 0; i < text.size() && i < kMax; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      fmt::format_to(std::back_inserter(out), "\\x{:02x}", static_cast<unsigned>(c));
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (text.size() > kMax) out += "...";
+  out += "'";
+  return out;
+}
+
+absl::Status Expected(std::string_view flag, std::string_view what, std::string_view got) {
+  return absl::InvalidArgumentError(Cat(flag, ": expected ", what, ", got ", Quoted(got)));
+}
+
+absl::StatusOr<int64_t> IntIn(std::string_view flag, std::string_view text, int64_t min,
+                              int64_t max) {
+  std::optional<int64_t> v = ParseInt64(text);
+  if (!v || *v < min || *v > max) {
+    return Expected(flag, Cat("an integer in [", min, ", ", max, "]"), text);
+  }
+  return *v;
+}
+
+// The workloads, with their service times from WorkloadConfig's defaults.
+std::string WorkloadHelp() {
+  const WorkloadConfig w;
+  return Cat("the server's requests: rocksdb (", FormatTimeNs(w.get_ns), " GETs, ",
+             w.scan_fraction * 100, "% ", FormatTimeNs(w.scan_ns), " range scans), uniform (",
+             FormatTimeNs(w.min_ns), "-", FormatTimeNs(w.max_ns), "), exponential (",
+             FormatTimeNs(w.mean_ns), " mean)");
+}
+
+// One flag of `wave sim`: how to set it and how to show its default.
+struct SimFlag {
+  std::string name;   // "--cpus"
+  std::string value;  // "N", shown in the help
+  std::string help;
+  absl::Status (*set)(std::string_view flag, std::string_view text, SimFlags& f);
+  std::string (*show)(const SimFlags& f);
+};
+
+const std::vector<SimFlag>& SimFlagTable() {
+  static const std::vector<SimFlag>* const kFlags = new std::vector<SimFlag>{
+      {"--policy", "NAME", Cat("scheduling policy: ", Join(PolicyNames(), "|")),
+       [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
+         for (const std::string& name : PolicyNames()) {
+           if (text == name) {
+             f.policy = name;
+             return absl::OkStatus();
+           }
+         }
+         return absl::InvalidArgumentError(Cat(flag, ": unknown policy ", Quoted(text),
+                                               " (known: ", Join(PolicyNames(), ", "), ")"));
+       },
+       [](const SimFlags& f) { return f.policy; }},
+      {"--workload", "KIND", WorkloadHelp(),
+       [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
+         for (WorkloadKind k :
+              {WorkloadKind::kRocksDb, WorkloadKind::kUniform, WorkloadKind::kExponential}) {
+           if (text == WorkloadName(k)) {
+             f.config.workload.kind = k;
+             return absl::OkStatus();
+           }
+         }
+         return Expected(flag, "one of rocksdb|uniform|exponential", text);
+       },
+       [](const SimFlags& f) -> std::string { return WorkloadName(f.config.workload.kind); }},
+      {"--cpus", "N", Cat("simulated host cpus, ", kMinCpus, "..", kMaxCpus),
+       [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
+         absl::StatusOr<int64_t> v = IntIn(flag, text, kMinCpus, kMaxCpus);
+         if (!v.ok()) return v.status();
+         f.config.cpus = static_cast<int>(*v);
+         return absl::OkStatus();
+       },
+       [](const SimFlags& f) { return Cat(f.config.cpus); }},
+      {"--load", "RPS", "offered load in requests per second (Poisson arrivals), > 0",
+       [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
+         std::optional<double> v = ParseFiniteDouble(text);
+         if (!v || !(*v > 0) || *v > kMaxLoadRps) {
+           return Expected(flag, "a number of requests per second in (0, 1000000000]", text);
+         }
+         f.config.workload.load_rps = *v;
+         return absl::OkStatus();
+       },
+       [](const SimFlags& f) { return Cat(f.config.workload.load_rps); }},
+      {"--duration", "TIME",
+       "how long requests arrive (virtual time); seconds (2, 0.5) or with a unit: 500ms, 2s",
+       [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
+         std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerS);
+         if (!ns || *ns == 0 || *ns > kMaxDurationNs) {
+           return Expected(flag, "a time in (0, 3600s] like 2, 0.5 (seconds), 500ms or 2s", text);
+         }
+         f.config.duration_ns = *ns;
+         return absl::OkStatus();
+       },
+       [](const SimFlags& f) { return FormatTimeNs(f.config.duration_ns); }},
+      {"--placement", "WHERE",
+       "where the agent runs: ipu (every cpu runs the workload, the link has --link-latency) or "
+       "host (the agent takes cpu 0)",
+       [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
+         for (Placement p : {Placement::kHost, Placement::kIpu}) {
+           if (text == PlacementName(p)) {
+             f.config.placement = p;
+             return absl::OkStatus();
+           }
+         }
+         return Expected(flag, "one of host|ipu", text);
+       },
+       [](const SimFlags& f) -> std::string { return PlacementName(f.config.placement); }},
+      {"--link-latency", "TIME",
+       "one-way host<->IPU latency; microseconds (1, 0.25) or with a unit: 250ns, 1us",
+       [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
+         std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerUs);
+         if (!ns || *ns > kMaxLinkLatencyNs) {
+           return Expected(flag, "a time in [0, 1s] like 1, 0.25 (microseconds), 250ns or 1us",
+                           text);
+         }
+         f.config.link_latency_ns = *ns;
+         return absl::OkStatus();
+       },
+       [](const SimFlags& f) { return FormatTimeNs(f.config.link_latency_ns); }},
+      {"--seed", "N", "random seed, 0..2^64-1; the same seed gives the same result",
+       [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
+         std::optional<uint64_t> v = ParseUint64(text);
+         if (!v) return Expected(flag, "an integer in [0, 18446744073709551615]", text);
+         f.config.seed = *v;
+         return absl::OkStatus();
+       },
+       [](const SimFlags& f) { return Cat(f.config.seed); }},
+      {"--threads", "N", Cat("worker threads of the server, 1..", kMaxThreads),
+       [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
+         absl::StatusOr<int64_t> v = IntIn(flag, text, 1, kMaxThreads);
+         if (!v.ok()) return v.status();
+         f.config.workload.threads = static_cast<int>(*v);
+         return absl::OkStatus();
+       },
+       [](const SimFlags& f) { return Cat(f.config.workload.threads); }},
+      {"--format", "FMT", "output: table (for people) or json (one object, stable key order)",
+       [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
+         if (text == "table") {
+           f.format = OutputFormat::kTable;
+         } else if (text == "json") {
+           f.format = OutputFormat::kJson;
+         } else {
+           return Expected(flag, "one of table|json", text);
+         }
+         return absl::OkStatus();
+       },
+       [](const SimFlags& f) -> std::string {
+         return f.format == OutputFormat::kJson ? "json" : "table";
+       }},
+  };
+  return *kFlags;
+}
+
+const SimFlag* FindSimFlag(std::string_view name) {
+  for (const SimFlag& flag : SimFlagTable()) {
+    if (flag.name == name) return &flag;
+  }
+  return nullptr;
+}
+
+bool IsHelp(std::string_view arg) { return arg == "-h" || arg == "--help"; }
+
+// The arguments after "sim". --help anywhere wins over errors anywhere.
+absl::StatusOr<Command> ParseSim(const std::vector<std::string>& args) {
+  struct Setting {
+    const SimFlag* flag;
+    std::string_view value;
+  };
+  std::vector<Setting> settings;
+  absl::Status first_error;
+  auto fail = [&first_error](absl::Status s) {
+    if (first_error.ok()) first_error = std::move(s);
+  };
+  bool help = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (IsHelp(arg)) {
+      help = true;
+      continue;
+    }
+    if (arg.size() < 3 || arg.substr(0, 2) != "--") {
+      if (!arg.empty() && arg[0] == '-' && arg != "-") {
+        fail(absl::InvalidArgumentError(
+            Cat("unknown flag ", Quoted(arg), " for 'sim' (see 'wave sim --help')")));
+      } else {
+        fail(absl::InvalidArgumentError(
+            Cat("sim: unexpected argument ", Quoted(arg), " (flags look like --cpus=4)")));
+      }
+      continue;
+    }
+    const size_t eq = arg.find('=');
+    const std::string_view name = arg.substr(0, eq);
+    if (IsHelp(name)) {
+      fail(absl::InvalidArgumentError(Cat(name, ": takes no value")));
+      continue;
+    }
+    const SimFlag* flag = FindSimFlag(name);
+    if (flag == nullptr) {
+      fail(absl::InvalidArgumentError(
+          Cat("unknown flag ", Quoted(name), " for 'sim' (see 'wave sim --help')")));
+      continue;
+    }
+    if (eq != std::string_view::npos) {
+      settings.push_back({flag, arg.substr(eq + 1)});
+    } else if (i + 1 < args.size() && std::string_view(args[i + 1]).substr(0, 2) != "--") {
+      settings.push_back({flag, args[++i]});
+    } else {
+      fail(absl::InvalidArgumentError(Cat(name, ": missing value")));
+    }
+  }
+  if (help) return CommandOf(CommandKind::kSimHelp);
+  if (!first_error.ok()) return first_error;
+
+  Command cmd = CommandOf(CommandKind::kSim);
+  cmd.sim = DefaultSimFlags();
+  for (const Setting& s : settings) {
+    if (absl::Status st = s.flag->set(s.flag->name, s.value, cmd.sim); !st.ok()) return st;
+  }
+  return cmd;
+}
+
+// "  --name=VALUE  help... (default: X)" with the help wrapped at 100 columns under its own
+// column; the default is never split.
+void AppendFlagHelp(std::string& out, std::string_view left, std::string_view help,
+                    std::string_view default_value) {
+  constexpr size_t kIndent = 25;
+  constexpr size_t kWidth = 100;
+  std::vector<std::string> words;
+  for (size_t start = 0; start < help.size();) {
+    size_t end = help.find(' ', start);
+    if (end == std::string_view::npos) end = help.size();
+    if (end > start) words.emplace_back(help.substr(start, end - start));
+    start = end + 1;
+  }
+  if (!default_value.empty()) words.push_back(Cat("(default: ", default_value, ")"));
+  std::string line = fmt::format("  {:<22}", left);
+  for (const std::string& word : words) {
+    if (line.size() > kIndent && line.size() + 1 + word.size() > kWidth) {
+      out += line;
+      out += '\n';
+      line = std::string(kIndent - 1, ' ');
+    }
+    line += ' ';
+    line += word;
+  }
+  out += line;
+  out += '\n';
+}
+
+std::string FlagsHelp(const SimFlags& defaults) {
+  std::string out;
+  for (const SimFlag& flag : SimFlagTable()) {
+    AppendFlagHelp(out, Cat(flag.name, "=", flag.value), flag.help, flag.show(defaults));
+  }
+  AppendFlagHelp(out, "-h, --help", "print this help and exit", "");
+  return out;
+}
+
+}  // namespace
+
+SimFlags DefaultSimFlags() {
+  // The defaults live in SimConfig/WorkloadConfig (host/sim/sim.h); the command line adds the
+  // policy and the output format.
+  SimFlags f;
+  f.policy = "fifo";
+  f.format = OutputFormat::kTable;
+  return f;
+}
+
+absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
+  if (args.empty()) {
+    return absl::InvalidArgumentError("missing command (try 'wave --help')");
+  }
+  const std::string_view first = args[0];
+  if (first == "sim") {
+    return ParseSim(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  if (first == "help" || IsHelp(first)) {
+    if (args.size() == 1 || (args.size() == 2 && args[1] == "help")) {
+      return CommandOf(CommandKind::kHelp);
+    }
+    if (args[1] != "sim") {
+      return absl::InvalidArgumentError(
+          Cat(first, ": unknown command ", Quoted(args[1]), " (commands: sim, help)"));
+    }
+    if (args.size() > 2) {
+      return absl::InvalidArgumentError(Cat(first, ": unexpected argument ", Quoted(args[2])));
+    }
+    return CommandOf(CommandKind::kSimHelp);
+  }
+  if (!first.empty() && first[0] == '-') {
+    return absl::InvalidArgumentError(
+        Cat("unknown flag ", Quoted(first),
+            " (flags go after the command, e.g. 'wave sim --cpus=4'; see 'wave --help')"));
+  }
+  return absl::InvalidArgumentError(
+      Cat("unknown command ", Quoted(first), " (commands: sim, help)"));
+}
+
+std::string SimHelp() {
+  return Cat(
+      "usage: wave sim [flags]\n"
+      "\n"
+      "Runs one deterministic simulation: an open-loop server workload on simulated host cpus,\n"
+      "scheduled by a real libwave policy whose agent runs on the IPU (across an emulated link)\n"
+      "or on a host cpu, on a virtual clock. Prints a summary of throughput, latency, commits,\n"
+      "cpu use and correctness counters. Same flags and seed: byte-identical output.\n"
+      "\n"
+      "flags (--flag=value or --flag value; a flag given twice keeps its last value):\n",
+      FlagsHelp(DefaultSimFlags()),
+      "\n"
+      "examples:\n"
+      "  wave sim\n"
+      "  wave sim --placement=host --cpus=9 --load=200000\n"
+      "  wave sim --workload=exponential --link-latency=250ns --duration=500ms --format=json\n"
+      "\n"
+      "exit status: 0 ok, 1 the simulation failed, 2 bad command line or configuration\n");
+}
+
+std::string TopLevelHelp() {
+  return Cat(
+      "usage: wave <command> [flags]\n"
+      "\n"
+      "wave is the command line of libwave, a split-OS scheduler whose policies run on an IPU.\n"
+      "\n"
+      "commands:\n"
+      "  sim         run one simulation (wave sim --help)\n"
+      "  help [CMD]  print this help, or the help of CMD\n"
+      "\n"
+      "flags:\n"
+      "  -h, --help  print this help and exit\n"
+      "\n"
+      "flags of 'wave sim':\n",
+      FlagsHelp(DefaultSimFlags()),
+      "\n"
+      "exit status: 0 ok, 1 the simulation failed, 2 bad command line or configuration\n");
+}
+
+std::optional<int64_t> ParseInt64(std::string_view text) {
+  int64_t v = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
+  return v;
+}
+
+std::optional<uint64_t> ParseUint64(std::string_view text) {
+  uint64_t v = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
+  return v;
+}
+
+std::optional<double> ParseFiniteDouble(std::string_view text) {
+  double v = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, v, std::chars_format::general);
+  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+std::optional<uint64_t> ParseTimeNs(std::string_view text, uint64_t default_unit_ns) {
+  struct Unit {
+    std::string_view suffix;
+    uint64_t ns;
+  };
+  // Two-letter suffixes first: "ms" also ends in "s".
+  static constexpr Unit kUnits[] = {{"ns", 1}, {"us", kNsPerUs}, {"ms", kNsPerMs}, {"s", kNsPerS}};
+  uint64_t unit = default_unit_ns;
+  std::string_view number = text;
+  for (const Unit& u : kUnits) {
+    if (text.size() > u.suffix.size() && text.substr(text.size() - u.suffix.size()) == u.suffix) {
+      unit = u.ns;
+      number = text.substr(0, text.size() - u.suffix.size());
+      break;
+    }
+  }
+  std::optional<double> v = ParseFiniteDouble(number);
+  if (!v || *v < 0) return std::nullopt;
+  const double ns = std::round(*v * static_cast<double>(unit));
+  if (!(ns < 0x1p63)) return std::nullopt;
+  return static_cast<uint64_t>(ns);
+}
+
+std::string FormatTimeNs(uint64_t ns) {
+  struct Unit {
+    const char* suffix;
+    uint64_t ns;
+  };
+  static constexpr Unit kUnits[] = {{"s", kNsPerS}, {"ms", kNsPerMs}, {"us", kNsPerUs}};
+  for (const Unit& u : kUnits) {
+    if (ns < u.ns) continue;
+    // Whole units and a fraction of up to three digits: exact, since it is 1000x the next unit.
+    std::string out = Cat(ns / u.ns);
+    const uint64_t rest = ns % u.ns;
+    if (rest != 0 && rest % (u.ns / 1000) == 0) {
+      std::string frac = fmt::format("{:03}", rest / (u.ns / 1000));
+      while (frac.back() == '0') frac.pop_back();
+      out += Cat(".", frac);
+    } else if (rest != 0) {
+      continue;  // not exact in this unit: try a smaller one
+    }
+    return Cat(out, u.suffix);
+  }
+  return Cat(ns, "ns");
+}
+
+}  // namespace wave::cli

@@ -1,0 +1,69 @@
+// The command line of `wave`: a small strict parser, no flags library.
+//
+//   wave [-h|--help]
+//   wave help [sim]
+//   wave sim [--flag=value | --flag value]... [-h|--help]
+//
+// Strict means: every flag is known, every value parses completely and is in range, there are no
+// stray arguments. A flag given twice takes its last value. Errors come back as InvalidArgument
+// statuses whose message is one line without the "wave: " prefix (the caller adds it), e.g.
+// "--cpus: expected an integer in [1, 64], got 'abc'".
+#ifndef LIBWAVE_CLI_FLAGS_H_
+#define LIBWAVE_CLI_FLAGS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "host/sim/sim.h"
+
+namespace wave::cli {
+
+enum class OutputFormat { kTable, kJson };
+
+struct SimFlags {
+  SimConfig config;
+  std::string policy = "fifo";
+  OutputFormat format = OutputFormat::kTable;
+};
+
+// What `wave sim` runs with no flags: SimConfig's defaults, the fifo policy, a table.
+SimFlags DefaultSimFlags();
+
+enum class CommandKind {
+  kHelp,     // wave --help, wave help
+  kSimHelp,  // wave sim --help, wave help sim
+  kSim,
+};
+
+struct Command {
+  CommandKind kind = CommandKind::kHelp;
+  SimFlags sim;  // for kSim
+};
+
+// Parses the arguments after the program name. A -h or --help anywhere after "sim" asks for
+// help and wins over any error in the other arguments.
+absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args);
+
+std::string TopLevelHelp();
+std::string SimHelp();  // every flag of `wave sim` with its default
+
+// Value parsers, exposed for tests. Each accepts the whole text or nothing.
+// A decimal integer: optional '-', digits; no '+', spaces, exponent or trailing characters.
+std::optional<int64_t> ParseInt64(std::string_view text);
+std::optional<uint64_t> ParseUint64(std::string_view text);
+// A finite decimal number ("1", "0.25", "1e5"); not "inf", "nan", hex or a leading '+'.
+std::optional<double> ParseFiniteDouble(std::string_view text);
+// A non-negative time, rounded to whole nanoseconds: a number in `default_unit_ns`, or a number
+// with a unit suffix ns, us, ms or s ("250ns", "0.5ms", "2s"). Nullopt when malformed, negative
+// or above 2^63 ns.
+std::optional<uint64_t> ParseTimeNs(std::string_view text, uint64_t default_unit_ns);
+// ns in the largest unit that keeps it readable: "2s", "500ms", "1.5us", "0ns".
+std::string FormatTimeNs(uint64_t ns);
+
+}  // namespace wave::cli
+
+#endif  // LIBWAVE_CLI_FLAGS_H_

@@ -1,0 +1,264 @@
+// Unit tests of the `wave` command-line parser (cli/flags.h): good values of every flag, each
+// kind of bad value, and the help texts.
+#include "cli/flags.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace wave::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+absl::StatusOr<Command> Parse(std::vector<std::string> args) { return ParseCommandLine(args); }
+
+// Parses `wave sim ARGS...`, expecting success.
+SimFlags Sim(std::vector<std::string> args) {
+  args.insert(args.begin(), "sim");
+  absl::StatusOr<Command> cmd = ParseCommandLine(args);
+  EXPECT_TRUE(cmd.ok()) << cmd.status();
+  if (!cmd.ok()) return {};
+  EXPECT_EQ(cmd->kind, CommandKind::kSim);
+  return cmd->sim;
+}
+
+// Parses `wave sim ARGS...`, expecting an InvalidArgument error; returns its message.
+std::string SimError(std::vector<std::string> args) {
+  args.insert(args.begin(), "sim");
+  absl::StatusOr<Command> cmd = ParseCommandLine(args);
+  EXPECT_FALSE(cmd.ok());
+  if (cmd.ok()) return "";
+  EXPECT_EQ(cmd.status().code(), absl::StatusCode::kInvalidArgument);
+  std::string message(cmd.status().message());
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  return message;
+}
+
+TEST(FlagsTest, NoFlagsGivesTheDefaults) {
+  const SimFlags f = Sim({});
+  const SimConfig defaults;
+  EXPECT_EQ(f.policy, "fifo");
+  EXPECT_EQ(f.format, OutputFormat::kTable);
+  EXPECT_EQ(f.config.cpus, defaults.cpus);
+  EXPECT_EQ(f.config.placement, Placement::kIpu);
+  EXPECT_EQ(f.config.workload.kind, WorkloadKind::kRocksDb);
+  EXPECT_EQ(f.config.link_latency_ns, defaults.link_latency_ns);
+  EXPECT_EQ(f.config.duration_ns, defaults.duration_ns);
+  EXPECT_EQ(f.config.workload.load_rps, defaults.workload.load_rps);
+  EXPECT_EQ(f.config.seed, defaults.seed);
+  EXPECT_EQ(f.config.workload.threads, defaults.workload.threads);
+}
+
+TEST(FlagsTest, EveryFlagWithEquals) {
+  const SimFlags f = Sim({"--policy=fifo", "--workload=exponential", "--cpus=16", "--load=2.5e5",
+                          "--duration=0.5", "--placement=host", "--link-latency=0.25",
+                          "--seed=18446744073709551615", "--threads=32", "--format=json"});
+  EXPECT_EQ(f.policy, "fifo");
+  EXPECT_EQ(f.config.workload.kind, WorkloadKind::kExponential);
+  EXPECT_EQ(f.config.cpus, 16);
+  EXPECT_EQ(f.config.workload.load_rps, 250000);
+  EXPECT_EQ(f.config.duration_ns, 500'000'000u);
+  EXPECT_EQ(f.config.placement, Placement::kHost);
+  EXPECT_EQ(f.config.link_latency_ns, 250u);
+  EXPECT_EQ(f.config.seed, 18446744073709551615ull);
+  EXPECT_EQ(f.config.workload.threads, 32);
+  EXPECT_EQ(f.format, OutputFormat::kJson);
+}
+
+TEST(FlagsTest, EveryFlagWithSeparateValue) {
+  const SimFlags f = Sim(
+      {"--policy",   "fifo",    "--workload",  "uniform", "--cpus",         "1",   "--load", "1",
+       "--duration", "2s",      "--placement", "ipu",     "--link-latency", "1us", "--seed", "0",
+       "--threads",  "1000000", "--format",    "table"});
+  EXPECT_EQ(f.config.workload.kind, WorkloadKind::kUniform);
+  EXPECT_EQ(f.config.cpus, 1);
+  EXPECT_EQ(f.config.workload.load_rps, 1);
+  EXPECT_EQ(f.config.duration_ns, 2'000'000'000u);
+  EXPECT_EQ(f.config.placement, Placement::kIpu);
+  EXPECT_EQ(f.config.link_latency_ns, 1'000u);
+  EXPECT_EQ(f.config.seed, 0u);
+  EXPECT_EQ(f.config.workload.threads, 1'000'000);
+  EXPECT_EQ(f.format, OutputFormat::kTable);
+}
+
+TEST(FlagsTest, LastValueWins) { EXPECT_EQ(Sim({"--cpus=4", "--cpus", "64"}).config.cpus, 64); }
+
+TEST(FlagsTest, DurationUnits) {
+  EXPECT_EQ(Sim({"--duration=2"}).config.duration_ns, 2'000'000'000u);
+  EXPECT_EQ(Sim({"--duration=500ms"}).config.duration_ns, 500'000'000u);
+  EXPECT_EQ(Sim({"--duration=250us"}).config.duration_ns, 250'000u);
+  EXPECT_EQ(Sim({"--duration=7ns"}).config.duration_ns, 7u);
+  EXPECT_EQ(Sim({"--duration=3600s"}).config.duration_ns, 3'600'000'000'000u);
+}
+
+TEST(FlagsTest, LinkLatencyUnits) {
+  EXPECT_EQ(Sim({"--link-latency=1"}).config.link_latency_ns, 1'000u);
+  EXPECT_EQ(Sim({"--link-latency=0.29"}).config.link_latency_ns, 290u);
+  EXPECT_EQ(Sim({"--link-latency=250ns"}).config.link_latency_ns, 250u);
+  EXPECT_EQ(Sim({"--link-latency=2ms"}).config.link_latency_ns, 2'000'000u);
+  EXPECT_EQ(Sim({"--link-latency=0"}).config.link_latency_ns, 0u);
+  EXPECT_EQ(Sim({"--link-latency=1s"}).config.link_latency_ns, 1'000'000'000u);
+}
+
+TEST(FlagsTest, BadIntegers) {
+  for (const char* bad : {"abc", "", "0", "65", "-1", "4.0", "1e1", "+4", " 4", "4 ", "0x10", "4x",
+                          "99999999999999999999"}) {
+    EXPECT_EQ(SimError({std::string("--cpus=") + bad}),
+              std::string("--cpus: expected an integer in [1, 64], got '") + bad + "'")
+        << bad;
+  }
+  EXPECT_THAT(SimError({"--threads=0"}), StartsWith("--threads: expected an integer in [1, "));
+  EXPECT_THAT(SimError({"--threads=1000001"}), StartsWith("--threads: expected an integer"));
+  EXPECT_THAT(SimError({"--seed=-1"}), StartsWith("--seed: expected an integer"));
+  EXPECT_THAT(SimError({"--seed=18446744073709551616"}), StartsWith("--seed: expected"));
+  EXPECT_THAT(SimError({"--seed=1.5"}), StartsWith("--seed: expected"));
+}
+
+TEST(FlagsTest, BadNumbers) {
+  for (const char* bad : {"0", "-5", "abc", "inf", "nan", "1e10", "", "1,000", "+1", "0x10"}) {
+    EXPECT_THAT(SimError({std::string("--load=") + bad}),
+                StartsWith("--load: expected a number of requests per second"))
+        << bad;
+  }
+}
+
+TEST(FlagsTest, BadTimes) {
+  for (const char* bad :
+       {"0", "0s", "-1", "abc", "2 s", "2S", "5x", "s", "", "0.1ns", "3601s", "inf", "nan", "1h"}) {
+    EXPECT_THAT(SimError({std::string("--duration=") + bad}),
+                StartsWith("--duration: expected a time in (0, 3600s]"))
+        << bad;
+  }
+  for (const char* bad : {"-1", "-1us", "2s", "1000001", "x", "", "1m"}) {
+    EXPECT_THAT(SimError({std::string("--link-latency=") + bad}),
+                StartsWith("--link-latency: expected a time in [0, 1s]"))
+        << bad;
+  }
+}
+
+TEST(FlagsTest, BadChoices) {
+  EXPECT_EQ(SimError({"--workload=redis"}),
+            "--workload: expected one of rocksdb|uniform|exponential, got 'redis'");
+  EXPECT_EQ(SimError({"--placement=nic"}), "--placement: expected one of host|ipu, got 'nic'");
+  EXPECT_EQ(SimError({"--format=xml"}), "--format: expected one of table|json, got 'xml'");
+  EXPECT_THAT(SimError({"--policy=nope"}), StartsWith("--policy: unknown policy 'nope' (known: "));
+  EXPECT_THAT(SimError({"--policy=nope"}), HasSubstr("fifo"));
+  EXPECT_THAT(SimError({"--workload=ROCKSDB"}), StartsWith("--workload: expected"));
+}
+
+TEST(FlagsTest, MissingValues) {
+  EXPECT_EQ(SimError({"--cpus"}), "--cpus: missing value");
+  EXPECT_EQ(SimError({"--cpus", "--load=5"}), "--cpus: missing value");
+  EXPECT_EQ(SimError({"--seed=3", "--policy"}), "--policy: missing value");
+}
+
+TEST(FlagsTest, UnknownFlagsAndStrayArguments) {
+  EXPECT_THAT(SimError({"--bogus=1"}), StartsWith("unknown flag '--bogus' for 'sim'"));
+  EXPECT_THAT(SimError({"--bogus"}), StartsWith("unknown flag '--bogus'"));
+  EXPECT_THAT(SimError({"-c", "4"}), StartsWith("unknown flag '-c'"));
+  EXPECT_THAT(SimError({"--CPUS=4"}), StartsWith("unknown flag '--CPUS'"));
+  EXPECT_THAT(SimError({"extra"}), StartsWith("sim: unexpected argument 'extra'"));
+  EXPECT_THAT(SimError({"--cpus=4", "4"}), StartsWith("sim: unexpected argument '4'"));
+  EXPECT_THAT(SimError({"-"}), StartsWith("sim: unexpected argument '-'"));
+  EXPECT_THAT(SimError({"--"}), StartsWith("unknown flag '--'"));
+  EXPECT_EQ(SimError({"--help=yes"}), "--help: takes no value");
+}
+
+TEST(FlagsTest, ControlCharactersAreEscapedInMessages) {
+  EXPECT_EQ(SimError({"--cpus=1\n2"}), "--cpus: expected an integer in [1, 64], got '1\\x0a2'");
+  const std::string long_value(200, '7');
+  EXPECT_THAT(SimError({"--cpus=" + long_value}), HasSubstr("...'"));
+}
+
+TEST(FlagsTest, Commands) {
+  ASSERT_TRUE(Parse({"--help"}).ok());
+  EXPECT_EQ(Parse({"--help"})->kind, CommandKind::kHelp);
+  EXPECT_EQ(Parse({"-h"})->kind, CommandKind::kHelp);
+  EXPECT_EQ(Parse({"help"})->kind, CommandKind::kHelp);
+  EXPECT_EQ(Parse({"help", "sim"})->kind, CommandKind::kSimHelp);
+  EXPECT_EQ(Parse({"sim", "--help"})->kind, CommandKind::kSimHelp);
+  EXPECT_EQ(Parse({"sim", "-h"})->kind, CommandKind::kSimHelp);
+  // Help wins over errors elsewhere on the line.
+  EXPECT_EQ(Parse({"sim", "--cpus=abc", "--bogus", "-h"})->kind, CommandKind::kSimHelp);
+
+  EXPECT_EQ(Parse({}).status().message(), "missing command (try 'wave --help')");
+  EXPECT_THAT(std::string(Parse({"simulate"}).status().message()),
+              StartsWith("unknown command 'simulate'"));
+  EXPECT_THAT(std::string(Parse({"help", "nope"}).status().message()),
+              HasSubstr("unknown command 'nope'"));
+  EXPECT_THAT(std::string(Parse({"--cpus=4", "sim"}).status().message()),
+              StartsWith("unknown flag '--cpus=4'"));
+}
+
+TEST(FlagsTest, HelpMentionsEveryFlagAndDefault) {
+  for (const std::string& help : {SimHelp(), TopLevelHelp()}) {
+    for (const char* flag :
+         {"--policy=", "--workload=", "--cpus=", "--load=", "--duration=", "--placement=",
+          "--link-latency=", "--seed=", "--threads=", "--format=", "--help"}) {
+      EXPECT_THAT(help, HasSubstr(flag));
+    }
+    for (const char* def :
+         {"(default: fifo)", "(default: rocksdb)", "(default: 8)", "(default: 2s)",
+          "(default: ipu)", "(default: 1us)", "(default: 256)", "(default: table)"}) {
+      EXPECT_THAT(help, HasSubstr(def));
+    }
+  }
+  EXPECT_THAT(TopLevelHelp(), HasSubstr("sim"));
+}
+
+TEST(ValueParsersTest, Integers) {
+  EXPECT_EQ(ParseInt64("42"), 42);
+  EXPECT_EQ(ParseInt64("-42"), -42);
+  EXPECT_EQ(ParseInt64("9223372036854775807"), INT64_MAX);
+  EXPECT_FALSE(ParseInt64("9223372036854775808"));
+  EXPECT_FALSE(ParseInt64(""));
+  EXPECT_FALSE(ParseInt64("1 "));
+  EXPECT_EQ(ParseUint64("18446744073709551615"), UINT64_MAX);
+  EXPECT_FALSE(ParseUint64("-1"));
+}
+
+TEST(ValueParsersTest, Doubles) {
+  EXPECT_EQ(ParseFiniteDouble("0.25"), 0.25);
+  EXPECT_EQ(ParseFiniteDouble("1e5"), 1e5);
+  EXPECT_EQ(ParseFiniteDouble("-3"), -3);
+  EXPECT_FALSE(ParseFiniteDouble("1e999"));
+  EXPECT_FALSE(ParseFiniteDouble("infinity"));
+  EXPECT_FALSE(ParseFiniteDouble("0x1p3"));
+  EXPECT_FALSE(ParseFiniteDouble("1.5."));
+}
+
+TEST(ValueParsersTest, Times) {
+  EXPECT_EQ(ParseTimeNs("1.5", 1'000), 1'500u);
+  EXPECT_EQ(ParseTimeNs("1.5us", 1), 1'500u);
+  EXPECT_EQ(ParseTimeNs("0.0000005s", 1), 500u);
+  EXPECT_EQ(ParseTimeNs("1.6ns", 1), 2u);  // rounded to whole nanoseconds
+  EXPECT_FALSE(ParseTimeNs("-1ns", 1));
+  EXPECT_FALSE(ParseTimeNs("1e30s", 1));
+  EXPECT_FALSE(ParseTimeNs("ms", 1));
+  EXPECT_FALSE(ParseTimeNs("1 ms", 1));
+  EXPECT_FALSE(ParseTimeNs("1sec", 1));
+}
+
+TEST(ValueParsersTest, FormatTime) {
+  EXPECT_EQ(FormatTimeNs(0), "0ns");
+  EXPECT_EQ(FormatTimeNs(250), "250ns");
+  EXPECT_EQ(FormatTimeNs(1'000), "1us");
+  EXPECT_EQ(FormatTimeNs(1'500), "1.5us");
+  EXPECT_EQ(FormatTimeNs(1'001), "1.001us");
+  EXPECT_EQ(FormatTimeNs(1'000'001), "1000.001us");
+  EXPECT_EQ(FormatTimeNs(500'000'000), "500ms");
+  EXPECT_EQ(FormatTimeNs(2'000'000'000), "2s");
+  EXPECT_EQ(FormatTimeNs(2'250'000'000), "2.25s");
+  // What FormatTimeNs prints, ParseTimeNs reads back.
+  for (uint64_t ns :
+       {0ull, 7ull, 1'500ull, 1'001ull, 1'000'001ull, 2'250'000'000ull, 3'600'000'000'000ull}) {
+    EXPECT_EQ(ParseTimeNs(FormatTimeNs(ns), 1), ns) << ns;
+  }
+}
+
+}  // namespace
+}  // namespace wave::cli
