@@ -4,6 +4,13 @@
 
 namespace wave {
 
+TaskTable::~TaskTable() {
+  for (auto& entry : tasks_) {
+    Task* t = entry.second.get();
+    if (t->queue_ != nullptr) t->queue_->Remove(t);
+  }
+}
+
 Task* TaskTable::Find(uint64_t id) const {
   auto it = tasks_.find(id);
   return it == tasks_.end() ? nullptr : it->second.get();
@@ -248,12 +255,16 @@ void Agent::OnResultMsg(const wave_k2a_commit_result& m) {
   if (sent.cpu >= 0 && sent.cpu < cpus_.size() && cpus_[sent.cpu].pending_txn == m.txn_id) {
     cpus_[sent.cpu].pending_txn = 0;
   }
-  Task* t = tasks_.Find(sent.task_id);
-  if (t == nullptr) return;  // died while the commit was in flight
-  if (t->pending_txn_ == m.txn_id) {
-    t->pending_txn_ = 0;
-    t->pending_cpu_ = -1;
+  // The host placed the task: the cpu is not idle any more, whether or not ON_CPU came first.
+  if (status == WAVE_COMMIT_OK && sent.cpu >= 0 && sent.cpu < cpus_.size()) {
+    cpus_[sent.cpu].host_idle = false;
   }
+  Task* t = tasks_.Find(sent.task_id);
+  // Gone: it died while the commit was in flight, or departed and rejoined under the same id
+  // (the new life has its own commit, or none).
+  if (t == nullptr || t->pending_txn_ != m.txn_id) return;
+  t->pending_txn_ = 0;
+  t->pending_cpu_ = -1;
   wave_k2a_commit_result checked = m;
   checked.status = status;
   if (status == WAVE_COMMIT_OK) {

@@ -39,6 +39,12 @@ struct PollResult {
 
 class TaskTable {
  public:
+  TaskTable() = default;
+  TaskTable(const TaskTable&) = delete;
+  TaskTable& operator=(const TaskTable&) = delete;
+  // Takes every task out of its queue before freeing it: the policy may outlive the agent.
+  ~TaskTable();
+
   Task* Find(uint64_t id) const;
   size_t size() const { return tasks_.size(); }
 

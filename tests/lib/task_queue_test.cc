@@ -1,0 +1,373 @@
+// TaskQueue (the intrusive run queue policies share) and CpuTable. Task's fields are private to the
+// agent, so the tasks come from a real Agent fed TASK_NEW events over an in-process link.
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "gtest/gtest.h"
+#include "lib/abi/wave_abi.h"
+#include "lib/agent.h"
+#include "lib/policy.h"
+#include "lib/task.h"
+#include "transport/link.h"
+#include "transport/region.h"
+
+namespace wave {
+namespace {
+
+// A policy that does nothing: the test owns every queue.
+class NullPolicy : public Policy {
+ public:
+  std::string name() const override { return "null"; }
+  void OnTaskNew(Task&, const TaskNew&) override {}
+  void OnTaskWakeup(Task&, const TaskWakeup&) override {}
+  void OnTaskBlocked(Task&, const TaskBlocked&) override {}
+  void OnTaskPreempted(Task&, const TaskPreempted&) override {}
+  void OnTaskYield(Task&, const TaskYield&) override {}
+  void OnTaskDead(Task&, const TaskDead&) override {}
+  void OnCommitFailed(Task&, const CommitResult&) override {}
+  void Schedule(CpuTable&, Txn&) override {}
+};
+
+void MustOk(const absl::Status& s) {
+  if (!s.ok()) {
+    ADD_FAILURE() << s;
+    std::abort();
+  }
+}
+
+// An agent over a real link, with tasks 1..n created by TASK_NEW events.
+class TaskSource {
+ public:
+  explicit TaskSource(int n) {
+    const LinkConfig config{.event_capacity = 256, .commit_capacity = 16};
+    absl::StatusOr<SharedRegion> r = SharedRegion::CreateAnonymous(LinkBytes(config));
+    MustOk(r.status());
+    region_ = *std::move(r);
+    MustOk(LinkFormat(region_.data(), region_.size(), config));
+    absl::StatusOr<HostEnd> h = AttachHost(region_.data(), region_.size());
+    MustOk(h.status());
+    host_ = *std::move(h);
+    absl::StatusOr<AgentEnd> a = AttachAgent(region_.data(), region_.size());
+    MustOk(a.status());
+    agent_.emplace(*std::move(a), policy_, AgentOptions{.num_cpus = 4});
+    for (int i = 1; i <= n; ++i) {
+      wave_msg m;
+      std::memset(&m, 0, sizeof(m));
+      m.task.hdr.type = WAVE_EV_TASK_NEW;
+      m.task.hdr.len = WAVE_MSG_SIZE;
+      m.task.task_id = static_cast<uint64_t>(i);
+      m.task.seq = 1;
+      m.task.cpu = -1;
+      m.task.flags = WAVE_TASK_F_RUNNABLE;
+      if (!host_.events.Push(m)) std::abort();
+    }
+    absl::StatusOr<PollResult> p = agent_->Poll();
+    MustOk(p.status());
+    EXPECT_EQ(p->events, static_cast<uint32_t>(n));
+    for (int i = 1; i <= n; ++i) {
+      Task* t = agent_->tasks().Find(static_cast<uint64_t>(i));
+      if (t == nullptr) std::abort();
+      tasks_.push_back(t);
+    }
+  }
+
+  Task* operator[](int i) const { return tasks_[i]; }
+
+ private:
+  NullPolicy policy_;
+  SharedRegion region_;
+  HostEnd host_;
+  std::optional<Agent> agent_;
+  std::vector<Task*> tasks_;
+};
+
+std::vector<uint64_t> Ids(const TaskQueue& q) {
+  std::vector<uint64_t> ids;
+  for (Task* t = q.Front(); t != nullptr; t = q.Next(t)) ids.push_back(t->id());
+  return ids;
+}
+
+using IdList = std::vector<uint64_t>;
+
+TEST(TaskQueueTest, EmptyQueue) {
+  TaskSource src(1);
+  TaskQueue q;
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.size(), 0u);
+  EXPECT_EQ(q.Front(), nullptr);
+  EXPECT_EQ(q.PopFront(), nullptr);
+  EXPECT_FALSE(q.Contains(src[0]));
+  EXPECT_FALSE(q.Remove(src[0]));
+  EXPECT_EQ(src[0]->queue(), nullptr);
+  q.Clear();
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(TaskQueueTest, PushBackIsFifo) {
+  TaskSource src(4);
+  TaskQueue q;
+  for (int i = 0; i < 4; ++i) q.PushBack(src[i]);
+  EXPECT_EQ(q.size(), 4u);
+  EXPECT_FALSE(q.empty());
+  EXPECT_EQ(Ids(q), (IdList{1, 2, 3, 4}));
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(q.Contains(src[i]));
+    EXPECT_EQ(src[i]->queue(), &q);
+  }
+  for (uint64_t want = 1; want <= 4; ++want) {
+    Task* t = q.PopFront();
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->id(), want);
+    EXPECT_FALSE(q.Contains(t));
+    EXPECT_EQ(t->queue(), nullptr);
+    EXPECT_EQ(q.size(), 4 - want);
+  }
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.Front(), nullptr);
+  EXPECT_EQ(q.PopFront(), nullptr);
+}
+
+TEST(TaskQueueTest, PushFrontGoesFirst) {
+  TaskSource src(4);
+  TaskQueue q;
+  q.PushFront(src[0]);  // into an empty queue: head and tail
+  EXPECT_EQ(Ids(q), (IdList{1}));
+  q.PushBack(src[1]);
+  q.PushFront(src[2]);
+  q.PushBack(src[3]);
+  EXPECT_EQ(Ids(q), (IdList{3, 1, 2, 4}));
+  EXPECT_EQ(q.Front(), src[2]);
+  EXPECT_EQ(q.size(), 4u);
+  EXPECT_EQ(q.PopFront(), src[2]);
+  EXPECT_EQ(q.PopFront(), src[0]);
+  EXPECT_EQ(q.PopFront(), src[1]);
+  EXPECT_EQ(q.PopFront(), src[3]);
+  EXPECT_EQ(q.PopFront(), nullptr);
+}
+
+TEST(TaskQueueTest, NextWalksInOrderAndEndsWithNull) {
+  TaskSource src(3);
+  TaskQueue q;
+  for (int i = 0; i < 3; ++i) q.PushBack(src[i]);
+  EXPECT_EQ(q.Next(src[0]), src[1]);
+  EXPECT_EQ(q.Next(src[1]), src[2]);
+  EXPECT_EQ(q.Next(src[2]), nullptr);
+}
+
+TEST(TaskQueueTest, RemoveHeadMiddleTailAndOnly) {
+  TaskSource src(5);
+  TaskQueue q;
+  for (int i = 0; i < 5; ++i) q.PushBack(src[i]);
+
+  EXPECT_TRUE(q.Remove(src[2]));  // middle
+  EXPECT_EQ(Ids(q), (IdList{1, 2, 4, 5}));
+  EXPECT_FALSE(q.Contains(src[2]));
+  EXPECT_EQ(src[2]->queue(), nullptr);
+  EXPECT_FALSE(q.Remove(src[2]));  // twice: no-op
+  EXPECT_EQ(q.size(), 4u);
+
+  EXPECT_TRUE(q.Remove(src[0]));  // head
+  EXPECT_EQ(Ids(q), (IdList{2, 4, 5}));
+  EXPECT_EQ(q.Front(), src[1]);
+
+  EXPECT_TRUE(q.Remove(src[4]));  // tail
+  EXPECT_EQ(Ids(q), (IdList{2, 4}));
+  EXPECT_EQ(q.Next(src[3]), nullptr);
+
+  // The tail link was fixed: a push after removing the tail lands after the new tail.
+  q.PushBack(src[0]);
+  EXPECT_EQ(Ids(q), (IdList{2, 4, 1}));
+  // The head link was fixed too.
+  q.PushFront(src[2]);
+  EXPECT_EQ(Ids(q), (IdList{3, 2, 4, 1}));
+
+  EXPECT_TRUE(q.Remove(src[2]));
+  EXPECT_TRUE(q.Remove(src[1]));
+  EXPECT_TRUE(q.Remove(src[0]));
+  EXPECT_EQ(Ids(q), (IdList{4}));
+  EXPECT_TRUE(q.Remove(src[3]));  // the only one
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.size(), 0u);
+  EXPECT_EQ(q.Front(), nullptr);
+
+  // Reusable after being emptied by Remove.
+  q.PushBack(src[4]);
+  q.PushBack(src[3]);
+  EXPECT_EQ(Ids(q), (IdList{5, 4}));
+}
+
+TEST(TaskQueueTest, RemoveFromTheWrongQueueIsRefusedAndHarmless) {
+  TaskSource src(4);
+  TaskQueue a;
+  TaskQueue b;
+  a.PushBack(src[0]);
+  a.PushBack(src[1]);
+  b.PushBack(src[2]);
+  b.PushBack(src[3]);
+
+  EXPECT_FALSE(b.Remove(src[0]));
+  EXPECT_FALSE(b.Contains(src[0]));
+  EXPECT_TRUE(a.Contains(src[0]));
+  EXPECT_EQ(Ids(a), (IdList{1, 2}));
+  EXPECT_EQ(Ids(b), (IdList{3, 4}));
+  EXPECT_EQ(a.size(), 2u);
+  EXPECT_EQ(b.size(), 2u);
+
+  // Moving a task between queues: remove, then push.
+  ASSERT_TRUE(a.Remove(src[1]));
+  b.PushFront(src[1]);
+  EXPECT_EQ(Ids(a), (IdList{1}));
+  EXPECT_EQ(Ids(b), (IdList{2, 3, 4}));
+  EXPECT_EQ(src[1]->queue(), &b);
+}
+
+TEST(TaskQueueTest, ClearUnlinksEveryTask) {
+  TaskSource src(3);
+  TaskQueue q;
+  for (int i = 0; i < 3; ++i) q.PushBack(src[i]);
+  q.Clear();
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.size(), 0u);
+  EXPECT_EQ(q.Front(), nullptr);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(q.Contains(src[i]));
+    EXPECT_EQ(src[i]->queue(), nullptr);
+  }
+  // Every task can join another queue afterwards.
+  TaskQueue other;
+  for (int i = 2; i >= 0; --i) other.PushBack(src[i]);
+  EXPECT_EQ(Ids(other), (IdList{3, 2, 1}));
+}
+
+TEST(TaskQueueTest, DestroyedQueueLeavesNoDanglingLinks) {
+  TaskSource src(2);
+  {
+    TaskQueue q;
+    q.PushBack(src[0]);
+    q.PushBack(src[1]);
+  }
+  EXPECT_EQ(src[0]->queue(), nullptr);
+  EXPECT_EQ(src[1]->queue(), nullptr);
+  TaskQueue q2;
+  q2.PushBack(src[1]);
+  q2.PushBack(src[0]);
+  EXPECT_EQ(Ids(q2), (IdList{2, 1}));
+}
+
+TEST(TaskQueueTest, ManyOperationsKeepSizeAndOrder) {
+  constexpr int kN = 32;
+  TaskSource src(kN);
+  TaskQueue q;
+  std::vector<uint64_t> model;  // the expected order
+  // A fixed, deterministic mix of operations checked against a vector model.
+  uint32_t x = 12345;
+  auto next = [&x] {
+    x = x * 1103515245u + 12345u;
+    return (x >> 16) & 0x7fff;
+  };
+  for (int step = 0; step < 2000; ++step) {
+    Task* t = src[static_cast<int>(next() % kN)];
+    const uint32_t op = next() % 4;
+    auto it = std::find(model.begin(), model.end(), t->id());
+    const bool in = it != model.end();
+    ASSERT_EQ(q.Contains(t), in);
+    if (op == 0 && !in) {
+      q.PushBack(t);
+      model.push_back(t->id());
+    } else if (op == 1 && !in) {
+      q.PushFront(t);
+      model.insert(model.begin(), t->id());
+    } else if (op == 2) {
+      EXPECT_EQ(q.Remove(t), in);
+      if (in) model.erase(it);
+    } else if (op == 3) {
+      Task* f = q.PopFront();
+      if (model.empty()) {
+        EXPECT_EQ(f, nullptr);
+      } else {
+        ASSERT_NE(f, nullptr);
+        EXPECT_EQ(f->id(), model.front());
+        model.erase(model.begin());
+      }
+    }
+    ASSERT_EQ(q.size(), model.size());
+    ASSERT_EQ(q.empty(), model.empty());
+    ASSERT_EQ(Ids(q), model);
+  }
+}
+
+TEST(CpuTableTest, IdsAndSize) {
+  CpuTable cpus(8);
+  EXPECT_EQ(cpus.size(), 8);
+  int n = 0;
+  for (Cpu& c : cpus) {
+    EXPECT_EQ(c.id, n);
+    EXPECT_EQ(&cpus[n], &c);
+    EXPECT_FALSE(c.host_idle);
+    EXPECT_EQ(c.current, nullptr);
+    EXPECT_EQ(c.pending_txn, 0u);
+    EXPECT_FALSE(c.available());
+    ++n;
+  }
+  EXPECT_EQ(n, 8);
+  const CpuTable& ccpus = cpus;
+  EXPECT_EQ(ccpus[7].id, 7);
+}
+
+TEST(CpuTableTest, ZeroOrNegativeSizeIsEmpty) {
+  CpuTable zero(0);
+  EXPECT_EQ(zero.size(), 0);
+  EXPECT_EQ(zero.begin(), zero.end());
+  EXPECT_EQ(zero.AvailableCount(), 0);
+  CpuTable negative(-3);
+  EXPECT_EQ(negative.size(), 0);
+  EXPECT_EQ(negative.AvailableCount(), 0);
+}
+
+TEST(CpuTableTest, AvailableMeansIdleAndNoCommitInFlight) {
+  CpuTable cpus(4);
+  EXPECT_EQ(cpus.AvailableCount(), 0);
+  cpus[0].host_idle = true;
+  cpus[1].host_idle = true;
+  EXPECT_TRUE(cpus[0].available());
+  EXPECT_EQ(cpus.AvailableCount(), 2);
+  cpus[1].pending_txn = 7;  // idle, but a commit to it is in flight
+  EXPECT_FALSE(cpus[1].available());
+  EXPECT_EQ(cpus.AvailableCount(), 1);
+  cpus[2].pending_txn = 8;  // not idle and pending
+  EXPECT_FALSE(cpus[2].available());
+  cpus[1].pending_txn = 0;
+  EXPECT_EQ(cpus.AvailableCount(), 2);
+  cpus[0].host_idle = false;
+  EXPECT_EQ(cpus.AvailableCount(), 1);
+}
+
+TEST(CpuTableTest, CpusDoNotShareCacheLines) {
+  static_assert(alignof(Cpu) == 64);
+  CpuTable cpus(3);
+  for (int i = 0; i < cpus.size(); ++i) {
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(&cpus[i]) % 64, 0u);
+  }
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(&cpus[1]) - reinterpret_cast<uintptr_t>(&cpus[0]),
+            sizeof(Cpu));
+  EXPECT_EQ(sizeof(Cpu) % 64, 0u);
+}
+
+TEST(TaskStateNameTest, EveryStateHasAName) {
+  EXPECT_STREQ(TaskStateName(TaskState::kBlocked), "blocked");
+  EXPECT_STREQ(TaskStateName(TaskState::kRunnable), "runnable");
+  EXPECT_STREQ(TaskStateName(TaskState::kOnCpu), "on_cpu");
+  EXPECT_STREQ(TaskStateName(TaskState::kDead), "dead");
+}
+
+}  // namespace
+}  // namespace wave
