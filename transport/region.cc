@@ -1,5 +1,6 @@
 #include "transport/region.h"
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -54,6 +55,29 @@ absl::StatusOr<SharedRegion> SharedRegion::CreateMemfd(const std::string& name, 
     absl::Status s = Errno("ftruncate(memfd)");
     close(fd);
     return s;
+  }
+  return MapFd(fd);
+}
+
+absl::StatusOr<SharedRegion> SharedRegion::CreateFile(const std::string& path, size_t bytes) {
+  if (bytes == 0) return absl::InvalidArgumentError("region of 0 bytes");
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::InternalError(absl::StrFormat("create %s: %s", path, std::strerror(errno)));
+  }
+  if (ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
+    absl::Status s = Errno("ftruncate(region file)");
+    close(fd);
+    unlink(path.c_str());
+    return s;
+  }
+  return MapFd(fd);
+}
+
+absl::StatusOr<SharedRegion> SharedRegion::OpenFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::NotFoundError(absl::StrFormat("open %s: %s", path, std::strerror(errno)));
   }
   return MapFd(fd);
 }

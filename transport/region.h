@@ -27,6 +27,11 @@ class SharedRegion {
   // Takes ownership of `fd`.
   static absl::StatusOr<SharedRegion> MapFd(int fd);
 
+  // A named file (e.g. under /dev/shm) created exclusively with mode 0600, sized and mapped.
+  static absl::StatusOr<SharedRegion> CreateFile(const std::string& path, size_t bytes);
+  // Opens and maps an existing named region; its size comes from fstat.
+  static absl::StatusOr<SharedRegion> OpenFile(const std::string& path);
+
   void* data() const { return data_; }
   size_t size() const { return size_; }
   int fd() const { return fd_; }  // -1 for anonymous regions

@@ -1,0 +1,183 @@
+// Two-process sessions: handshake, mismatch errors on both sides, heartbeats, close.
+#include "transport/session.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "transport/clock.h"
+
+namespace wave {
+namespace {
+
+constexpr uint64_t kSecond = 1'000'000'000;
+
+std::string UniqueName(const char* what) {
+  return std::string("test-") + what + "-" + std::to_string(getpid());
+}
+
+SessionParams Params() {
+  SessionParams p;
+  p.event_capacity = 256;
+  p.commit_capacity = 256;
+  p.num_cpus = 4;
+  return p;
+}
+
+TEST(Session, HandshakeThenMessagesFlowBothWays) {
+  const std::string name = UniqueName("ok");
+  absl::StatusOr<Session> host = Session::Create(name, Params());
+  ASSERT_TRUE(host.ok()) << host.status();
+  absl::StatusOr<Session> agent = Session::Join(name, Params(), kSecond);
+  ASSERT_TRUE(agent.ok()) << agent.status();
+  ASSERT_TRUE(host->WaitForAgent(kSecond).ok());
+  ASSERT_TRUE(agent->WaitForAccept(kSecond).ok());
+  EXPECT_EQ(agent->params().num_cpus, 4u);
+
+  absl::StatusOr<HostEnd> h = host->AttachHost();
+  absl::StatusOr<AgentEnd> a = agent->AttachAgent();
+  ASSERT_TRUE(h.ok() && a.ok());
+  wave_msg m{};
+  m.hdr.type = WAVE_EV_CPU_IDLE;
+  m.hdr.len = WAVE_MSG_SIZE;
+  m.cpu.cpu = 3;
+  ASSERT_TRUE(h->events.Push(m));
+  absl::StatusOr<uint32_t> n = a->events.Peek(8);
+  ASSERT_TRUE(n.ok());
+  ASSERT_EQ(*n, 1u);
+  wave_msg got;
+  a->events.Read(0, &got);
+  EXPECT_EQ(got.cpu.cpu, 3);
+  m.hdr.type = WAVE_CMD_COMMIT;
+  ASSERT_TRUE(a->commits.Push(m));
+  n = h->commits.Peek(8);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1u);
+}
+
+TEST(Session, RingSizeMismatchIsOneClearLineOnBothSides) {
+  const std::string name = UniqueName("size");
+  absl::StatusOr<Session> host = Session::Create(name, Params());
+  ASSERT_TRUE(host.ok()) << host.status();
+  SessionParams mine = Params();
+  mine.event_capacity = 1024;
+  absl::StatusOr<Session> agent = Session::Join(name, mine, kSecond);
+  ASSERT_FALSE(agent.ok());
+  const std::string want =
+      "session mismatch: event ring size is 256 on the host, 1024 on the agent";
+  EXPECT_EQ(agent.status().message(), want);
+  absl::Status h = host->WaitForAgent(kSecond);
+  EXPECT_EQ(h.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(h.message(), want);
+}
+
+TEST(Session, AbiVersionMismatchIsReported) {
+  const std::string name = UniqueName("abi");
+  absl::StatusOr<Session> host = Session::Create(name, Params());
+  ASSERT_TRUE(host.ok());
+  SessionParams mine = Params();
+  mine.abi_version = WAVE_ABI_VERSION + 1;
+  absl::StatusOr<Session> agent = Session::Join(name, mine, kSecond);
+  ASSERT_FALSE(agent.ok());
+  EXPECT_NE(agent.status().message().find("ABI version"), absl::string_view::npos);
+  EXPECT_EQ(host->WaitForAgent(kSecond).message(), agent.status().message());
+}
+
+TEST(Session, EachFieldMismatchIsNamed) {
+  const SessionParams h = Params();
+  EXPECT_EQ(SessionMismatch(h, h), "");
+  SessionParams a = h;
+  a.slot_size = 128;
+  EXPECT_NE(SessionMismatch(h, a).find("slot size is 64 on the host, 128"), std::string::npos);
+  a = h;
+  a.magic = 1;
+  EXPECT_NE(SessionMismatch(h, a).find("magic"), std::string::npos);
+  a = h;
+  a.commit_capacity = 16;
+  EXPECT_NE(SessionMismatch(h, a).find("commit ring size"), std::string::npos);
+  a = h;
+  a.num_cpus = 8;
+  EXPECT_NE(SessionMismatch(h, a).find("cpu count"), std::string::npos);
+  a.num_cpus = 0;  // "take the host's"
+  EXPECT_EQ(SessionMismatch(h, a), "");
+}
+
+TEST(Session, BadNamesAndMissingHostAreErrors) {
+  EXPECT_EQ(Session::Create("../etc", Params()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Session::Create("", Params()).status().code(), absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<Session> s = Session::Join(UniqueName("nobody"), Params(), 10'000'000);
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(Session, LiveHostKeepsItsNameDeadHostsRegionIsReplaced) {
+  const std::string name = UniqueName("reuse");
+  absl::StatusOr<Session> host = Session::Create(name, Params());
+  ASSERT_TRUE(host.ok());
+  EXPECT_EQ(Session::Create(name, Params()).status().code(), absl::StatusCode::kAlreadyExists);
+
+  // A host that dies without cleaning up leaves its region behind.
+  const std::string dead = UniqueName("dead");
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    absl::StatusOr<Session> s = Session::Create(dead, Params());
+    _exit(s.ok() ? 0 : 1);  // _exit: no destructor, the file stays
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  absl::StatusOr<Session> again = Session::Create(dead, Params());
+  EXPECT_TRUE(again.ok()) << again.status();
+}
+
+TEST(Session, AgentDeathIsDetectedWithinTheHeartbeat) {
+  const std::string name = UniqueName("death");
+  absl::StatusOr<Session> host = Session::Create(name, Params());
+  ASSERT_TRUE(host.ok());
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    absl::StatusOr<Session> a = Session::Join(name, Params(), 5 * kSecond);
+    if (!a.ok() || !a->WaitForAccept(5 * kSecond).ok()) _exit(1);
+    for (;;) {  // beat until killed
+      a->Beat();
+      usleep(1000);
+    }
+  }
+  ASSERT_TRUE(host->WaitForAgent(5 * kSecond).ok());
+  const uint64_t timeout = 50'000'000;  // 50 ms
+  MonotonicClock clock;
+  // Alive while it beats.
+  usleep(20'000);
+  EXPECT_TRUE(host->CheckPeer(timeout).ok());
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  const uint64_t killed = clock.NowNs();
+  absl::Status s;
+  while ((s = host->CheckPeer(timeout)).ok() && clock.NowNs() - killed < 10 * kSecond) {
+    usleep(1000);
+  }
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_NE(s.message().find("agent has been silent"), absl::string_view::npos);
+  // Detected after the timeout, not long after it (generous slack for a loaded 2-core machine).
+  EXPECT_LT(clock.NowNs() - killed, timeout + 2 * kSecond);
+}
+
+TEST(Session, HostCloseTellsTheAgent) {
+  const std::string name = UniqueName("close");
+  absl::StatusOr<Session> host = Session::Create(name, Params());
+  ASSERT_TRUE(host.ok());
+  absl::StatusOr<Session> agent = Session::Join(name, Params(), kSecond);
+  ASSERT_TRUE(agent.ok());
+  ASSERT_TRUE(host->WaitForAgent(kSecond).ok());
+  EXPECT_TRUE(agent->CheckPeer(kSecond).ok());
+  host->Close();
+  EXPECT_EQ(agent->CheckPeer(kSecond).code(), absl::StatusCode::kCancelled);
+}
+
+}  // namespace
+}  // namespace wave

@@ -1,0 +1,109 @@
+// A session: the link between two processes (the host and the agent are two system images), in a
+// named shared region under /dev/shm, mode 0600.
+//
+//   host:  Session::Create(name, config)  -> formats the region, publishes its hello
+//   agent: Session::Join(name, expect)    -> checks the hello, answers with its own view
+//   host:  WaitForAgent(timeout)          -> checks the answer, publishes the verdict
+//
+// The handshake compares magic, ABI version, slot size and both ring sizes. A mismatch is a
+// one-line error on *both* sides: whoever finds it writes the reason into the region, and the
+// other side reads and reports the same sentence (ghOSt users' most common complaint was an ABI
+// mismatch that crashed or confused instead of saying so).
+//
+// Heartbeats: each side stores its monotonic time into its own heartbeat line as it runs; the
+// other side reads it and declares the peer dead once it is older than a timeout. Nothing waits
+// without a bound.
+//
+// Region: [control block: 4 cache lines][link (transport/link.h)]
+#ifndef LIBWAVE_TRANSPORT_SESSION_H_
+#define LIBWAVE_TRANSPORT_SESSION_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "transport/clock.h"
+#include "transport/link.h"
+#include "transport/region.h"
+
+namespace wave {
+
+inline constexpr uint32_t kSessionMagic = 0x53455357u;  // "WSES"
+inline constexpr size_t kSessionReasonBytes = 120;
+
+// What one side offers or expects. The host's is authoritative for sizes; the agent states what
+// it was built for and configured with, and the two must agree exactly.
+struct SessionParams {
+  uint32_t magic = kSessionMagic;
+  uint32_t abi_version = WAVE_ABI_VERSION;
+  uint32_t slot_size = WAVE_MSG_SIZE;
+  uint32_t event_capacity = 4096;
+  uint32_t commit_capacity = 4096;
+  uint32_t num_cpus = 0;  // host: cpus it manages; agent: 0 = take the host's
+};
+
+enum class SessionState : uint32_t {
+  kEmpty = 0,
+  kHello = 1,     // host published its params
+  kJoined = 2,    // agent answered and found no mismatch
+  kAccepted = 3,  // host checked the agent's answer: running
+  kRejected = 4,  // either side found a mismatch; reason holds why
+  kClosed = 5,    // the host ended the session normally
+};
+
+class Session {
+ public:
+  Session() = default;
+  Session(Session&&) noexcept = default;
+  Session& operator=(Session&&) noexcept = default;
+  ~Session();
+
+  // Creates /dev/shm/<name> (O_EXCL, 0600; a stale one from a dead host is replaced) and
+  // publishes the host's hello. `name` is [A-Za-z0-9._-]{1,64}.
+  static absl::StatusOr<Session> Create(const std::string& name, const SessionParams& params);
+  // Opens the host's region and checks its hello against `expect`; on a mismatch writes the
+  // reason for the host to read and returns it. Waits up to `timeout_ns` for the hello.
+  static absl::StatusOr<Session> Join(const std::string& name, const SessionParams& expect,
+                                      uint64_t timeout_ns);
+  // Host: waits for the agent's answer, checks it, publishes the verdict.
+  absl::Status WaitForAgent(uint64_t timeout_ns);
+  // Agent: waits for the host's verdict on its answer.
+  absl::Status WaitForAccept(uint64_t timeout_ns);
+
+  // Stores this side's heartbeat (its monotonic time). Cheap: one store to a local line.
+  void Beat();
+  // Ok while the peer's heartbeat is younger than `timeout_ns`, or the host closed normally
+  // (then a Cancelled error saying so).
+  absl::Status CheckPeer(uint64_t timeout_ns) const;
+  // Host: marks the session closed so the agent exits cleanly.
+  void Close();
+
+  const SessionParams& params() const { return params_; }  // the host's, as agreed
+  bool is_host() const { return is_host_; }
+  // The link inside the region. `to_agent`/`to_host` model each direction.
+  absl::StatusOr<HostEnd> AttachHost(LinkModel to_agent = {}, LinkModel to_host = {});
+  absl::StatusOr<AgentEnd> AttachAgent(LinkModel to_agent = {}, LinkModel to_host = {});
+  const std::string& path() const { return path_; }
+
+  // The control block at the start of the region (session.cc).
+  struct Control;
+
+ private:
+  Control* control() const;
+  void* link_mem() const;
+  size_t link_bytes() const;
+
+  SharedRegion region_;
+  SessionParams params_;
+  std::string path_;
+  bool is_host_ = false;
+  MonotonicClock clock_;
+};
+
+// Why the agent's params do not match the host's, or "" when they do. Used by both sides so
+// both print the same sentence.
+std::string SessionMismatch(const SessionParams& host, const SessionParams& agent);
+
+}  // namespace wave
+
+#endif  // LIBWAVE_TRANSPORT_SESSION_H_
