@@ -86,27 +86,55 @@ std::string WorkloadHelp() {
              FormatTimeNs(w.mean_ns), " mean)");
 }
 
-// One flag of `wave sim`: how to set it and how to show its default.
-struct SimFlag {
+// One flag of a command (F: SimFlags or AgentFlags): how to set it and how to show its default.
+template <typename F>
+struct FlagSpec {
   std::string name;   // "--cpus"
   std::string value;  // "N", shown in the help
   std::string help;
-  absl::Status (*set)(std::string_view flag, std::string_view text, SimFlags& f);
-  std::string (*show)(const SimFlags& f);
+  absl::Status (*set)(std::string_view flag, std::string_view text, F& f);
+  std::string (*show)(const F& f);
 };
+using SimFlag = FlagSpec<SimFlags>;
+using AgentFlag = FlagSpec<AgentFlags>;
+
+// The policy names of the registry, or an error naming them.
+absl::StatusOr<std::string> PolicyName(std::string_view flag, std::string_view text) {
+  for (const std::string& name : PolicyNames()) {
+    if (text == name) return name;
+  }
+  return absl::InvalidArgumentError(
+      Cat(flag, ": unknown policy ", Quoted(text), " (known: ", Join(PolicyNames(), ", "), ")"));
+}
+
+// A session name as transport/session.h takes it: [A-Za-z0-9._-]{1,64}, not starting with '.'.
+absl::StatusOr<std::string> SessionName(std::string_view flag, std::string_view text) {
+  bool ok = !text.empty() && text.size() <= 64 && text[0] != '.';
+  for (char c : text) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == '-');
+  }
+  if (!ok)
+    return Expected(flag, "a session name of 1-64 [A-Za-z0-9._-], not starting with '.'", text);
+  return std::string(text);
+}
+
+absl::StatusOr<uint64_t> HeartbeatTimeout(std::string_view flag, std::string_view text) {
+  std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerMs);
+  if (!ns || *ns < kNsPerMs || *ns > 60 * kNsPerS) {
+    return Expected(flag, "a time in [1ms, 60s] like 50 (milliseconds), 50ms or 1s", text);
+  }
+  return *ns;
+}
 
 const std::vector<SimFlag>& SimFlagTable() {
   static const std::vector<SimFlag>* const kFlags = new std::vector<SimFlag>{
       {"--policy", "NAME", Cat("scheduling policy: ", Join(PolicyNames(), "|")),
        [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
-         for (const std::string& name : PolicyNames()) {
-           if (text == name) {
-             f.policy = name;
-             return absl::OkStatus();
-           }
-         }
-         return absl::InvalidArgumentError(Cat(flag, ": unknown policy ", Quoted(text),
-                                               " (known: ", Join(PolicyNames(), ", "), ")"));
+         absl::StatusOr<std::string> v = PolicyName(flag, text);
+         if (!v.ok()) return v.status();
+         f.policy = *v;
+         return absl::OkStatus();
        },
        [](const SimFlags& f) { return f.policy; }},
       {"--workload", "KIND", WorkloadHelp(),
@@ -191,6 +219,28 @@ const std::vector<SimFlag>& SimFlagTable() {
          return absl::OkStatus();
        },
        [](const SimFlags& f) { return Cat(f.config.workload.threads); }},
+      {"--session", "NAME",
+       "run in real time with the agent in another process, 'wave agent --session=NAME', joined "
+       "through /dev/shm/wave-NAME (waits up to 10s for it); --policy is then ignored (the "
+       "agent schedules with its own). The "
+       "host fails if the agent is silent for --heartbeat-timeout",
+       [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
+         absl::StatusOr<std::string> v = SessionName(flag, text);
+         if (!v.ok()) return v.status();
+         f.config.session = *v;
+         return absl::OkStatus();
+       },
+       [](const SimFlags& f) { return f.config.session; }},
+      {"--heartbeat-timeout", "TIME",
+       "with --session: the agent is presumed dead after this long without a heartbeat; "
+       "milliseconds (50) or with a unit: 50ms, 1s",
+       [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
+         absl::StatusOr<uint64_t> v = HeartbeatTimeout(flag, text);
+         if (!v.ok()) return v.status();
+         f.config.heartbeat_timeout_ns = *v;
+         return absl::OkStatus();
+       },
+       [](const SimFlags& f) { return FormatTimeNs(f.config.heartbeat_timeout_ns); }},
       {"--format", "FMT", "output: table (for people) or json (one object, stable key order)",
        [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
          if (text == "table") {
@@ -209,8 +259,74 @@ const std::vector<SimFlag>& SimFlagTable() {
   return *kFlags;
 }
 
-const SimFlag* FindSimFlag(std::string_view name) {
-  for (const SimFlag& flag : SimFlagTable()) {
+const std::vector<AgentFlag>& AgentFlagTable() {
+  static const std::vector<AgentFlag>* const kFlags = new std::vector<AgentFlag>{
+      {"--session", "NAME", "the session to join, as given to 'wave sim --session=NAME' (required)",
+       [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
+         absl::StatusOr<std::string> v = SessionName(flag, text);
+         if (!v.ok()) return v.status();
+         f.session = *v;
+         return absl::OkStatus();
+       },
+       [](const AgentFlags& f) { return f.session; }},
+      {"--policy", "NAME", Cat("scheduling policy: ", Join(PolicyNames(), "|")),
+       [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
+         absl::StatusOr<std::string> v = PolicyName(flag, text);
+         if (!v.ok()) return v.status();
+         f.policy = *v;
+         return absl::OkStatus();
+       },
+       [](const AgentFlags& f) { return f.policy; }},
+      {"--link-latency", "TIME",
+       "one-way latency emulated on the link; microseconds (1, 0.25) or with a unit: 250ns, 1us",
+       [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
+         std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerUs);
+         if (!ns || *ns > kMaxLinkLatencyNs) {
+           return Expected(flag, "a time in [0, 1s] like 1, 0.25 (microseconds), 250ns or 1us",
+                           text);
+         }
+         f.link_latency_ns = *ns;
+         return absl::OkStatus();
+       },
+       [](const AgentFlags& f) { return FormatTimeNs(f.link_latency_ns); }},
+      {"--ring-capacity", "N",
+       "slots per ring direction, a power of two in [16, 1048576]; must match the host's",
+       [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
+         std::optional<int64_t> v = ParseInt64(text);
+         if (!v || *v < 16 || *v > (1 << 20) || (*v & (*v - 1)) != 0) {
+           return Expected(flag, "a power of two in [16, 1048576]", text);
+         }
+         f.ring_capacity = static_cast<uint32_t>(*v);
+         return absl::OkStatus();
+       },
+       [](const AgentFlags& f) { return Cat(f.ring_capacity); }},
+      {"--heartbeat-timeout", "TIME",
+       "the host is presumed dead after this long without a heartbeat; milliseconds (50) or "
+       "with a unit: 50ms, 1s",
+       [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
+         absl::StatusOr<uint64_t> v = HeartbeatTimeout(flag, text);
+         if (!v.ok()) return v.status();
+         f.heartbeat_timeout_ns = *v;
+         return absl::OkStatus();
+       },
+       [](const AgentFlags& f) { return FormatTimeNs(f.heartbeat_timeout_ns); }},
+      {"--cpus", "N",
+       Cat("cpus the agent expects the host to have, 0 (take the host's) or ", kMinCpus, "..",
+           kMaxCpus),
+       [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
+         absl::StatusOr<int64_t> v = IntIn(flag, text, 0, kMaxCpus);
+         if (!v.ok()) return v.status();
+         f.cpus = static_cast<int>(*v);
+         return absl::OkStatus();
+       },
+       [](const AgentFlags& f) { return Cat(f.cpus); }},
+  };
+  return *kFlags;
+}
+
+template <typename F>
+const FlagSpec<F>* FindFlag(const std::vector<FlagSpec<F>>& table, std::string_view name) {
+  for (const FlagSpec<F>& flag : table) {
     if (flag.name == name) return &flag;
   }
   return nullptr;
@@ -218,10 +334,14 @@ const SimFlag* FindSimFlag(std::string_view name) {
 
 bool IsHelp(std::string_view arg) { return arg == "-h" || arg == "--help"; }
 
-// The arguments after "sim". --help anywhere wins over errors anywhere.
-absl::StatusOr<Command> ParseSim(const std::vector<std::string>& args) {
+// The arguments after the command `cmd` ("sim", "agent"). --help anywhere wins over errors
+// anywhere: then nullopt.
+template <typename F>
+absl::StatusOr<std::optional<F>> ParseFlags(std::string_view cmd,
+                                            const std::vector<FlagSpec<F>>& table,
+                                            const std::vector<std::string>& args, F defaults) {
   struct Setting {
-    const SimFlag* flag;
+    const FlagSpec<F>* flag;
     std::string_view value;
   };
   std::vector<Setting> settings;
@@ -239,10 +359,11 @@ absl::StatusOr<Command> ParseSim(const std::vector<std::string>& args) {
     if (arg.size() < 3 || arg.substr(0, 2) != "--") {
       if (!arg.empty() && arg[0] == '-' && arg != "-") {
         fail(absl::InvalidArgumentError(
-            Cat("unknown flag ", Quoted(arg), " for 'sim' (see 'wave sim --help')")));
+            Cat("unknown flag ", Quoted(arg), " for '", cmd, "' (see 'wave ", cmd, " --help')")));
       } else {
-        fail(absl::InvalidArgumentError(
-            Cat("sim: unexpected argument ", Quoted(arg), " (flags look like --cpus=4)")));
+        fail(absl::InvalidArgumentError(Cat(cmd, ": unexpected argument ", Quoted(arg),
+                                            " (flags look like ", table.front().name, "=",
+                                            table.front().value, ")")));
       }
       continue;
     }
@@ -252,10 +373,10 @@ absl::StatusOr<Command> ParseSim(const std::vector<std::string>& args) {
       fail(absl::InvalidArgumentError(Cat(name, ": takes no value")));
       continue;
     }
-    const SimFlag* flag = FindSimFlag(name);
+    const FlagSpec<F>* flag = FindFlag(table, name);
     if (flag == nullptr) {
       fail(absl::InvalidArgumentError(
-          Cat("unknown flag ", Quoted(name), " for 'sim' (see 'wave sim --help')")));
+          Cat("unknown flag ", Quoted(name), " for '", cmd, "' (see 'wave ", cmd, " --help')")));
       continue;
     }
     if (eq != std::string_view::npos) {
@@ -266,14 +387,37 @@ absl::StatusOr<Command> ParseSim(const std::vector<std::string>& args) {
       fail(absl::InvalidArgumentError(Cat(name, ": missing value")));
     }
   }
-  if (help) return CommandOf(CommandKind::kSimHelp);
+  if (help) return std::optional<F>();
   if (!first_error.ok()) return first_error;
 
-  Command cmd = CommandOf(CommandKind::kSim);
-  cmd.sim = DefaultSimFlags();
+  F flags = std::move(defaults);
   for (const Setting& s : settings) {
-    if (absl::Status st = s.flag->set(s.flag->name, s.value, cmd.sim); !st.ok()) return st;
+    if (absl::Status st = s.flag->set(s.flag->name, s.value, flags); !st.ok()) return st;
   }
+  return std::optional<F>(std::move(flags));
+}
+
+absl::StatusOr<Command> ParseSim(const std::vector<std::string>& args) {
+  absl::StatusOr<std::optional<SimFlags>> f =
+      ParseFlags<SimFlags>("sim", SimFlagTable(), args, DefaultSimFlags());
+  if (!f.ok()) return f.status();
+  if (!f->has_value()) return CommandOf(CommandKind::kSimHelp);
+  Command cmd = CommandOf(CommandKind::kSim);
+  cmd.sim = **f;
+  return cmd;
+}
+
+absl::StatusOr<Command> ParseAgent(const std::vector<std::string>& args) {
+  absl::StatusOr<std::optional<AgentFlags>> f =
+      ParseFlags<AgentFlags>("agent", AgentFlagTable(), args, AgentFlags{});
+  if (!f.ok()) return f.status();
+  if (!f->has_value()) return CommandOf(CommandKind::kAgentHelp);
+  if ((*f)->session.empty()) {
+    return absl::InvalidArgumentError(
+        "agent: --session=NAME is required (see 'wave agent --help')");
+  }
+  Command cmd = CommandOf(CommandKind::kAgent);
+  cmd.agent = **f;
   return cmd;
 }
 
@@ -305,9 +449,10 @@ void AppendFlagHelp(std::string& out, std::string_view left, std::string_view he
   out += '\n';
 }
 
-std::string FlagsHelp(const SimFlags& defaults) {
+template <typename F>
+std::string FlagsHelp(const std::vector<FlagSpec<F>>& table, const F& defaults) {
   std::string out;
-  for (const SimFlag& flag : SimFlagTable()) {
+  for (const FlagSpec<F>& flag : table) {
     AppendFlagHelp(out, Cat(flag.name, "=", flag.value), flag.help, flag.show(defaults));
   }
   AppendFlagHelp(out, "-h, --help", "print this help and exit", "");
@@ -333,18 +478,21 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
   if (first == "sim") {
     return ParseSim(std::vector<std::string>(args.begin() + 1, args.end()));
   }
+  if (first == "agent") {
+    return ParseAgent(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
   if (first == "help" || IsHelp(first)) {
     if (args.size() == 1 || (args.size() == 2 && args[1] == "help")) {
       return CommandOf(CommandKind::kHelp);
     }
-    if (args[1] != "sim") {
+    if (args[1] != "sim" && args[1] != "agent") {
       return absl::InvalidArgumentError(
-          Cat(first, ": unknown command ", Quoted(args[1]), " (commands: sim, help)"));
+          Cat(first, ": unknown command ", Quoted(args[1]), " (commands: sim, agent, help)"));
     }
     if (args.size() > 2) {
       return absl::InvalidArgumentError(Cat(first, ": unexpected argument ", Quoted(args[2])));
     }
-    return CommandOf(CommandKind::kSimHelp);
+    return CommandOf(args[1] == "sim" ? CommandKind::kSimHelp : CommandKind::kAgentHelp);
   }
   if (!first.empty() && first[0] == '-') {
     return absl::InvalidArgumentError(
@@ -352,7 +500,7 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
             " (flags go after the command, e.g. 'wave sim --cpus=4'; see 'wave --help')"));
   }
   return absl::InvalidArgumentError(
-      Cat("unknown command ", Quoted(first), " (commands: sim, help)"));
+      Cat("unknown command ", Quoted(first), " (commands: sim, agent, help)"));
 }
 
 std::string SimHelp() {
@@ -365,14 +513,38 @@ std::string SimHelp() {
       "cpu use and correctness counters. Same flags and seed: byte-identical output.\n"
       "\n"
       "flags (--flag=value or --flag value; a flag given twice keeps its last value):\n",
-      FlagsHelp(DefaultSimFlags()),
+      FlagsHelp(SimFlagTable(), DefaultSimFlags()),
       "\n"
       "examples:\n"
       "  wave sim\n"
       "  wave sim --placement=host --cpus=9 --load=200000\n"
       "  wave sim --workload=exponential --link-latency=250ns --duration=500ms --format=json\n"
+      "  wave agent --session=s1 & wave sim --session=s1 --duration=1s   (two processes)\n"
       "\n"
-      "exit status: 0 ok, 1 the simulation failed, 2 bad command line or configuration\n");
+      "With --session the host runs in real time and the agent is the process that joined; a\n"
+      "handshake mismatch (ring sizes, ABI) fails with 'wave: sim failed: session mismatch: ...'\n"
+      "and a silent agent with '... presumed dead'.\n"
+      "\n"
+      "exit status: 0 ok, 1 the simulation failed (also: session mismatch, agent dead or absent),\n"
+      "2 bad command line or configuration\n");
+}
+
+std::string AgentHelp() {
+  return Cat(
+      "usage: wave agent --session=NAME [flags]\n"
+      "\n"
+      "Runs a libwave agent as its own process: joins the session that 'wave sim --session=NAME'\n"
+      "created (/dev/shm/wave-NAME; waits up to 10s for it), schedules the host's tasks with the\n"
+      "policy until the host closes the session, then prints one line of agent statistics.\n"
+      "\n"
+      "flags (--flag=value or --flag value; a flag given twice keeps its last value):\n",
+      FlagsHelp(AgentFlagTable(), AgentFlags{}),
+      "\n"
+      "examples:\n"
+      "  wave agent --session=s1 & wave sim --session=s1 --duration=1s\n"
+      "\n"
+      "exit status: 0 the host closed the session, 1 failed (no host, host presumed dead),\n"
+      "2 bad command line or session mismatch ('wave: agent: session mismatch: ...')\n");
 }
 
 std::string TopLevelHelp() {
@@ -383,13 +555,14 @@ std::string TopLevelHelp() {
       "\n"
       "commands:\n"
       "  sim         run one simulation (wave sim --help)\n"
+      "  agent       run the agent of 'wave sim --session' as its own process (wave agent --help)\n"
       "  help [CMD]  print this help, or the help of CMD\n"
       "\n"
       "flags:\n"
       "  -h, --help  print this help and exit\n"
       "\n"
       "flags of 'wave sim':\n",
-      FlagsHelp(DefaultSimFlags()),
+      FlagsHelp(SimFlagTable(), DefaultSimFlags()),
       "\n"
       "exit status: 0 ok, 1 the simulation failed, 2 bad command line or configuration\n");
 }

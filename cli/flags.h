@@ -3,6 +3,7 @@
 //   wave [-h|--help]
 //   wave help [sim]
 //   wave sim [--flag=value | --flag value]... [-h|--help]
+//   wave agent --session=NAME [--flag=value | --flag value]... [-h|--help]
 //
 // Strict means: every flag is known, every value parses completely and is in range, there are no
 // stray arguments. A flag given twice takes its last value. Errors come back as InvalidArgument
@@ -33,15 +34,28 @@ struct SimFlags {
 // What `wave sim` runs with no flags: SimConfig's defaults, the fifo policy, a table.
 SimFlags DefaultSimFlags();
 
+// `wave agent`: the agent process of an external-agent simulation (`wave sim --session=NAME`).
+struct AgentFlags {
+  std::string session;  // required
+  std::string policy = "fifo";
+  uint64_t link_latency_ns = 1'000;  // one way, emulated on the commits it sends
+  uint32_t ring_capacity = 4096;     // must match the host's
+  uint64_t heartbeat_timeout_ns = 50'000'000;
+  int cpus = 0;  // 0: take the host's
+};
+
 enum class CommandKind {
   kHelp,     // wave --help, wave help
   kSimHelp,  // wave sim --help, wave help sim
   kSim,
+  kAgentHelp,  // wave agent --help, wave help agent
+  kAgent,
 };
 
 struct Command {
   CommandKind kind = CommandKind::kHelp;
-  SimFlags sim;  // for kSim
+  SimFlags sim;      // for kSim
+  AgentFlags agent;  // for kAgent
 };
 
 // Parses the arguments after the program name. A -h or --help anywhere after "sim" asks for
@@ -49,7 +63,8 @@ struct Command {
 absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args);
 
 std::string TopLevelHelp();
-std::string SimHelp();  // every flag of `wave sim` with its default
+std::string SimHelp();    // every flag of `wave sim` with its default
+std::string AgentHelp();  // every flag of `wave agent` with its default
 
 // Value parsers, exposed for tests. Each accepts the whole text or nothing.
 // A decimal integer: optional '-', digits; no '+', spaces, exponent or trailing characters.

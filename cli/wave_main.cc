@@ -1,6 +1,8 @@
 // wave: the command line of libwave. `wave sim` runs one simulation (host/sim) with a policy from
-// the registry and prints a table or a JSON object. Exit status: 0 ok, 1 the simulation failed,
-// 2 bad command line or configuration (one line on stderr starting with "wave:").
+// the registry and prints a table or a JSON object; with --session=NAME the agent is another
+// process, `wave agent --session=NAME`. Exit status: 0 ok, 1 the simulation (or the agent)
+// failed, 2 bad command line or configuration, or (agent) a session mismatch (one line on stderr
+// starting with "wave:").
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -10,10 +12,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_format.h"
 #include "cli/flags.h"
 #include "host/sim/report.h"
 #include "host/sim/sim.h"
+#include "lib/agent.h"
 #include "policies/registry.h"
+#include "transport/clock.h"
+#include "transport/session.h"
 
 namespace wave::cli {
 namespace {
@@ -45,9 +51,62 @@ int RunSimCommand(const SimFlags& flags) {
   }
   absl::StatusOr<std::unique_ptr<Policy>> policy = MakePolicy(flags.policy);
   if (!policy.ok()) return Fail(kExitUsage, "--policy: ", std::string(policy.status().message()));
+  if (!flags.config.session.empty()) {
+    // The host of a two-process run: the policy is the agent's; report its name.
+    absl::StatusOr<SimResult> result = RunSimExternal(flags.config);
+    if (!result.ok())
+      return Fail(kExitFailed, "sim failed: ", std::string(result.status().message()));
+    return Print(flags.format == OutputFormat::kJson ? FormatJson(*result) : FormatTable(*result));
+  }
   absl::StatusOr<SimResult> result = RunSim(flags.config, **policy);
   if (!result.ok()) return Fail(kExitFailed, "sim failed: ", result.status().ToString());
   return Print(flags.format == OutputFormat::kJson ? FormatJson(*result) : FormatTable(*result));
+}
+
+// The agent process: join, schedule until the host closes the session or goes silent.
+int RunAgentCommand(const AgentFlags& flags) {
+  constexpr uint64_t kJoinTimeoutNs = 10'000'000'000;
+  constexpr uint64_t kCheckPeriodNs = 1'000'000;
+  absl::StatusOr<std::unique_ptr<Policy>> policy = MakePolicy(flags.policy);
+  if (!policy.ok()) return Fail(kExitUsage, "--policy: ", std::string(policy.status().message()));
+  SessionParams expect;
+  expect.event_capacity = flags.ring_capacity;
+  expect.commit_capacity = flags.ring_capacity;
+  expect.num_cpus = static_cast<uint32_t>(flags.cpus);
+  // A mismatch is a FailedPrecondition whose message starts "session mismatch:".
+  auto fail = [](const absl::Status& s) {
+    const bool mismatch = s.code() == absl::StatusCode::kFailedPrecondition &&
+                          s.message().substr(0, 17) == "session mismatch:";
+    return Fail(mismatch ? kExitUsage : kExitFailed, "agent: ", std::string(s.message()));
+  };
+  absl::StatusOr<Session> session = Session::Join(flags.session, expect, kJoinTimeoutNs);
+  if (!session.ok()) return fail(session.status());
+  if (absl::Status s = session->WaitForAccept(kJoinTimeoutNs); !s.ok()) return fail(s);
+  MonotonicClock monotonic;
+  const LinkModel link{.clock = &monotonic, .latency_ns = flags.link_latency_ns};
+  absl::StatusOr<AgentEnd> end = session->AttachAgent(link, link);
+  if (!end.ok()) return fail(end.status());
+  Agent agent(*std::move(end), **policy,
+              AgentOptions{.num_cpus = static_cast<int>(session->params().num_cpus)});
+  uint64_t next_check = 0;
+  for (;;) {
+    absl::StatusOr<PollResult> r = agent.RunOnce();
+    if (!r.ok()) return fail(r.status());
+    if (r->events == 0) agent.ReturnCredits();
+    session->Beat();
+    const uint64_t now = monotonic.NowNs();
+    if (now < next_check) continue;
+    next_check = now + kCheckPeriodNs;
+    absl::Status peer = session->CheckPeer(flags.heartbeat_timeout_ns);
+    if (peer.ok()) continue;
+    if (peer.code() != absl::StatusCode::kCancelled) return fail(peer);
+    const AgentStats& st = agent.stats();
+    return Print(absl::StrFormat(
+        "wave agent: session %s closed by the host; policy %s, polls %u, events %u, commits "
+        "sent %u, ok %u, stale %u, rejected %u, malformed %u, unknown task %u\n",
+        flags.session, flags.policy, st.polls, st.events, st.commits_sent, st.commits_ok(),
+        st.commits_stale(), st.commits_rejected(), st.malformed, st.unknown_task));
+  }
 }
 
 int Main(int argc, char** argv) {
@@ -61,6 +120,10 @@ int Main(int argc, char** argv) {
       return Print(SimHelp());
     case CommandKind::kSim:
       return RunSimCommand(cmd->sim);
+    case CommandKind::kAgentHelp:
+      return Print(AgentHelp());
+    case CommandKind::kAgent:
+      return RunAgentCommand(cmd->agent);
   }
   return Fail(kExitFailed, "", "internal error: unhandled command");
 }

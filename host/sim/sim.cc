@@ -14,6 +14,7 @@
 #include "transport/clock.h"
 #include "transport/link.h"
 #include "transport/region.h"
+#include "transport/session.h"
 
 namespace wave {
 
@@ -130,8 +131,9 @@ struct Request {
 
 class Simulator {
  public:
-  Simulator(const SimConfig& config, Policy& policy)
-      : cfg_(config), policy_(policy), rng_(config.seed) {}
+  // `policy` is null when the agent is external (config.session names its session).
+  Simulator(const SimConfig& config, Policy* policy)
+      : cfg_(config), policy_(policy), external_(policy == nullptr), rng_(config.seed) {}
 
   absl::StatusOr<SimResult> Run();
 
@@ -164,12 +166,22 @@ class Simulator {
   absl::Status OnAgentWake(uint64_t t);
   absl::Status OnAgentFlush(uint64_t t);
 
+  // External agent: the session handshake, and the real-time loop.
+  absl::Status SetUpLink();
+  absl::Status Step(const SimEvent& ev);
+  absl::Status RunVirtual();
+  absl::Status RunRealTime();
+
   SimResult Finish();
 
   const SimConfig cfg_;
-  Policy& policy_;
+  Policy* policy_;
+  const bool external_;
   Rng rng_;
   ManualClock clock_;
+  MonotonicClock monotonic_;
+  std::optional<Session> session_;  // external mode
+  bool arrival_pending_ = false;    // an arrival is queued
   SharedRegion region_;
   std::optional<HostEnd> host_;
   std::optional<Agent> agent_;
@@ -229,6 +241,7 @@ void Simulator::Emit(const wave_msg& m) {
     backlog_.push_back(m);
     return;
   }
+  if (external_) return;  // the agent polls on its own
   const uint64_t wake = now_ + Latency();
   if (wake != last_wake_scheduled_) {
     At(wake, EvKind::kAgentWake);
@@ -242,7 +255,7 @@ void Simulator::PushBacklog() {
     backlog_.pop_front();
     pushed = true;
   }
-  if (pushed) {
+  if (pushed && !external_) {
     At(now_ + Latency(), EvKind::kAgentWake);
     last_wake_scheduled_ = now_ + Latency();
   }
@@ -274,6 +287,7 @@ void Simulator::EmitCpu(uint16_t type, int cpu) {
 }
 
 void Simulator::OnArrival(uint64_t t) {
+  arrival_pending_ = t < cfg_.duration_ns;
   if (t < cfg_.duration_ns) {
     At(t + std::max<uint64_t>(
                1, static_cast<uint64_t>(rng_.Exponential(1e9 / cfg_.workload.load_rps))),
@@ -408,6 +422,10 @@ absl::Status Simulator::OnHostPoll(uint64_t t) {
       wave_commit_status st = ValidateCommit(c, tvp, cfg_.cpus, cvp);
       // Preemption is not part of this mechanism yet: a PREEMPT commit to a busy cpu is busy.
       if (st == WAVE_COMMIT_OK && cv.busy) st = WAVE_COMMIT_CPU_BUSY;
+      if (external_) {  // the host's view of the agent's commits
+        ++res_.agent.commits_sent;
+        ++res_.agent.results[st < WAVE_COMMIT_STATUS_COUNT ? st : WAVE_COMMIT_MALFORMED];
+      }
       if (st == WAVE_COMMIT_OK) {
         StartRunning(c.cpu, idx, t, c.slice_ns);
         Emit(MakeCommitResult(c, st, tasks_[idx].seq, t));
@@ -468,18 +486,7 @@ absl::Status Simulator::OnAgentFlush(uint64_t t) {
 
 absl::StatusOr<SimResult> Simulator::Run() {
   if (absl::Status s = ValidateSimConfig(cfg_); !s.ok()) return s;
-  LinkConfig lc{.event_capacity = cfg_.ring_capacity, .commit_capacity = cfg_.ring_capacity};
-  absl::StatusOr<SharedRegion> region = SharedRegion::CreateAnonymous(LinkBytes(lc));
-  if (!region.ok()) return region.status();
-  region_ = *std::move(region);
-  if (absl::Status s = LinkFormat(region_.data(), region_.size(), lc); !s.ok()) return s;
-  const LinkModel link{.clock = &clock_, .latency_ns = Latency()};
-  absl::StatusOr<HostEnd> host = AttachHost(region_.data(), region_.size(), link, link);
-  if (!host.ok()) return host.status();
-  absl::StatusOr<AgentEnd> agent_end = AttachAgent(region_.data(), region_.size(), link, link);
-  if (!agent_end.ok()) return agent_end.status();
-  host_.emplace(*std::move(host));
-  agent_.emplace(*std::move(agent_end), policy_, AgentOptions{.num_cpus = cfg_.cpus});
+  if (absl::Status s = SetUpLink(); !s.ok()) return s;
 
   cpus_.assign(cfg_.cpus, HCpu{});
   const int first = cfg_.placement == Placement::kHost ? 1 : 0;  // cpu 0 runs the agent
@@ -506,46 +513,114 @@ absl::StatusOr<SimResult> Simulator::Run() {
     At(static_cast<uint64_t>(rng_.Exponential(1e9 / cfg_.affinity_churn_per_s)), EvKind::kChurn);
   }
 
-  const uint64_t end = cfg_.duration_ns + cfg_.drain_limit_ns;
-  while (!queue_.empty()) {
-    const SimEvent ev = queue_.top();
-    if (ev.t > end) break;
-    queue_.pop();
-    Account(ev.t);
-    now_ = ev.t;
-    absl::Status s;
-    switch (ev.kind) {
-      case EvKind::kArrival:
-        OnArrival(ev.t);
-        break;
-      case EvKind::kTaskDone:
-        OnTaskDone(ev.a, ev.b, ev.t);
-        break;
-      case EvKind::kSliceEnd:
-        OnSliceEnd(ev.a, ev.b, ev.t);
-        break;
-      case EvKind::kAgentWake:
-        s = OnAgentWake(ev.t);
-        break;
-      case EvKind::kAgentFlush:
-        s = OnAgentFlush(ev.t);
-        break;
-      case EvKind::kHostPoll:
-        s = OnHostPoll(ev.t);
-        break;
-      case EvKind::kChurn:
-        OnChurn(ev.t);
-        break;
-    }
-    if (!s.ok()) return s;
-  }
+  absl::Status s = external_ ? RunRealTime() : RunVirtual();
+  if (session_.has_value()) session_->Close();  // the agent exits cleanly, or notices
+  if (!s.ok()) return s;
   return Finish();
+}
+
+absl::Status Simulator::SetUpLink() {
+  if (external_) {
+    SessionParams params;
+    params.event_capacity = cfg_.ring_capacity;
+    params.commit_capacity = cfg_.ring_capacity;
+    params.num_cpus = static_cast<uint32_t>(cfg_.cpus);
+    absl::StatusOr<Session> session = Session::Create(cfg_.session, params);
+    if (!session.ok()) return session.status();
+    // Closed (below) only once accepted: a rejected or absent agent has nothing to be told.
+    if (absl::Status s = session->WaitForAgent(cfg_.agent_join_timeout_ns); !s.ok()) return s;
+    session_.emplace(*std::move(session));
+    const LinkModel link{.clock = &monotonic_, .latency_ns = Latency()};
+    absl::StatusOr<HostEnd> host = session_->AttachHost(link, link);
+    if (!host.ok()) return host.status();
+    host_.emplace(*std::move(host));
+    return absl::OkStatus();
+  }
+  LinkConfig lc{.event_capacity = cfg_.ring_capacity, .commit_capacity = cfg_.ring_capacity};
+  absl::StatusOr<SharedRegion> region = SharedRegion::CreateAnonymous(LinkBytes(lc));
+  if (!region.ok()) return region.status();
+  region_ = *std::move(region);
+  if (absl::Status s = LinkFormat(region_.data(), region_.size(), lc); !s.ok()) return s;
+  const LinkModel link{.clock = &clock_, .latency_ns = Latency()};
+  absl::StatusOr<HostEnd> host = AttachHost(region_.data(), region_.size(), link, link);
+  if (!host.ok()) return host.status();
+  absl::StatusOr<AgentEnd> agent_end = AttachAgent(region_.data(), region_.size(), link, link);
+  if (!agent_end.ok()) return agent_end.status();
+  host_.emplace(*std::move(host));
+  agent_.emplace(*std::move(agent_end), *policy_, AgentOptions{.num_cpus = cfg_.cpus});
+  return absl::OkStatus();
+}
+
+// Real time: an event runs once the monotonic clock, counted from the start, passes its time;
+// in between, the host polls the commit ring, as a kernel does at every scheduling point.
+absl::Status Simulator::RunRealTime() {
+  constexpr uint64_t kCheckPeriodNs = 1'000'000;
+  const uint64_t t0 = monotonic_.NowNs();
+  const uint64_t end = cfg_.duration_ns + cfg_.drain_limit_ns;
+  uint64_t next_check = 0;
+  for (;;) {
+    const uint64_t rt = monotonic_.NowNs() - t0;
+    while (!queue_.empty() && queue_.top().t <= rt) {
+      const SimEvent ev = queue_.top();
+      queue_.pop();
+      if (absl::Status s = Step(ev); !s.ok()) return s;
+    }
+    Account(rt);
+    now_ = rt;
+    if (absl::Status s = OnHostPoll(rt); !s.ok()) return s;
+    PushBacklog();
+    session_->Beat();
+    if (rt >= next_check) {
+      next_check = rt + kCheckPeriodNs;
+      if (absl::Status s = session_->CheckPeer(cfg_.heartbeat_timeout_ns); !s.ok()) return s;
+    }
+    if (rt > cfg_.duration_ns && !arrival_pending_ && res_.completed == res_.arrived) break;
+    if (rt > end) break;
+  }
+  return absl::OkStatus();
+}
+
+// One queued event: account for the time up to it, then apply it.
+absl::Status Simulator::Step(const SimEvent& ev) {
+  Account(ev.t);
+  now_ = ev.t;
+  switch (ev.kind) {
+    case EvKind::kArrival:
+      OnArrival(ev.t);
+      return absl::OkStatus();
+    case EvKind::kTaskDone:
+      OnTaskDone(ev.a, ev.b, ev.t);
+      return absl::OkStatus();
+    case EvKind::kSliceEnd:
+      OnSliceEnd(ev.a, ev.b, ev.t);
+      return absl::OkStatus();
+    case EvKind::kChurn:
+      OnChurn(ev.t);
+      return absl::OkStatus();
+    case EvKind::kAgentWake:  // the agent's events are queued only in virtual time
+      return OnAgentWake(ev.t);
+    case EvKind::kAgentFlush:
+      return OnAgentFlush(ev.t);
+    case EvKind::kHostPoll:
+      return OnHostPoll(ev.t);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Simulator::RunVirtual() {
+  const uint64_t end = cfg_.duration_ns + cfg_.drain_limit_ns;
+  while (!queue_.empty() && queue_.top().t <= end) {
+    const SimEvent ev = queue_.top();
+    queue_.pop();
+    if (absl::Status s = Step(ev); !s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 SimResult Simulator::Finish() {
   SimResult& r = res_;
   r.config = cfg_;
-  r.policy = policy_.name();
+  r.policy = policy_ != nullptr ? policy_->name() : "external";
   r.end_ns = now_;
   for (int c = 0; c < cfg_.cpus; ++c) {
     if (cpus_[c].task != -1) cpu_busy_ns_ += now_ - cpus_[c].busy_since;
@@ -573,8 +648,8 @@ SimResult Simulator::Finish() {
     for (uint64_t x : v) sum += x;
     r.latency_mean_us = static_cast<double>(sum / v.size() / 1e3);
   }
-  const AgentStats& a = agent_->stats();
-  r.agent = a;
+  if (agent_.has_value()) r.agent = agent_->stats();
+  const AgentStats& a = r.agent;
   r.commits_ok = a.commits_ok();
   r.commits_stale = a.commits_stale();
   r.commits_rejected = a.commits_rejected();
@@ -589,7 +664,19 @@ SimResult Simulator::Finish() {
 }  // namespace
 
 absl::StatusOr<SimResult> RunSim(const SimConfig& config, Policy& policy) {
-  Simulator sim(config, policy);
+  if (!config.session.empty()) {
+    return absl::InvalidArgumentError("RunSim runs the agent in-process: use RunSimExternal");
+  }
+  Simulator sim(config, &policy);
+  return sim.Run();
+}
+
+absl::StatusOr<SimResult> RunSimExternal(const SimConfig& config) {
+  if (config.session.empty()) return absl::InvalidArgumentError("no session to run the agent");
+  if (config.heartbeat_timeout_ns == 0) {
+    return absl::InvalidArgumentError("heartbeat timeout must be positive");
+  }
+  Simulator sim(config, nullptr);
   return sim.Run();
 }
 

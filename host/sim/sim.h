@@ -66,6 +66,11 @@ struct SimConfig {
   // agent's commits and makes some of them stale.
   double affinity_churn_per_s = 0;
   WorkloadConfig workload;
+  // External agent (RunSimExternal): the session /dev/shm/wave-<session> that an agent process
+  // (`wave agent`) joins. The simulation then runs on the real monotonic clock.
+  std::string session;
+  uint64_t heartbeat_timeout_ns = 50'000'000;       // the agent is presumed dead after this
+  uint64_t agent_join_timeout_ns = 10'000'000'000;  // how long to wait for the agent to join
 };
 
 struct SimResult {
@@ -103,6 +108,15 @@ absl::Status ValidateSimConfig(const SimConfig& config);
 
 // Runs one simulation with `policy` as the agent's policy.
 absl::StatusOr<SimResult> RunSim(const SimConfig& config, Policy& policy);
+
+// Runs the same model in real time with the agent in another process, joined through the
+// session `config.session` (transport/session.h). Events are processed when the monotonic
+// clock (relative to the start) passes their time; the commit ring is polled continuously. The
+// agent's costs are its own (no virtual agent time); the result's `agent` stats are the host's
+// view (commits sent and their results). Fails with "... presumed dead" when the agent's
+// heartbeat is older than heartbeat_timeout_ns, and with "session mismatch: ..." when the
+// handshake fails.
+absl::StatusOr<SimResult> RunSimExternal(const SimConfig& config);
 
 }  // namespace wave
 

@@ -261,4 +261,51 @@ TEST(ValueParsersTest, FormatTime) {
 }
 
 }  // namespace
+TEST(FlagsTest, SimSession) {
+  EXPECT_EQ(Sim({}).config.session, "");
+  const SimFlags f = Sim({"--session=run-1.a_b", "--heartbeat-timeout=20ms"});
+  EXPECT_EQ(f.config.session, "run-1.a_b");
+  EXPECT_EQ(f.config.heartbeat_timeout_ns, 20'000'000u);
+  EXPECT_THAT(SimError({"--session=a/b"}), StartsWith("--session: expected"));
+  EXPECT_THAT(SimError({"--session=.x"}), StartsWith("--session: expected"));
+  EXPECT_THAT(SimError({"--heartbeat-timeout=0"}), StartsWith("--heartbeat-timeout: expected"));
+}
+
+TEST(FlagsTest, Agent) {
+  absl::StatusOr<Command> cmd =
+      Parse({"agent", "--session=s", "--policy=fifo", "--link-latency=250ns", "--ring-capacity",
+             "1024", "--heartbeat-timeout=1s", "--cpus=4"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_EQ(cmd->kind, CommandKind::kAgent);
+  EXPECT_EQ(cmd->agent.session, "s");
+  EXPECT_EQ(cmd->agent.link_latency_ns, 250u);
+  EXPECT_EQ(cmd->agent.ring_capacity, 1024u);
+  EXPECT_EQ(cmd->agent.heartbeat_timeout_ns, 1'000'000'000u);
+  EXPECT_EQ(cmd->agent.cpus, 4);
+  cmd = Parse({"agent", "--session=s"});
+  ASSERT_TRUE(cmd.ok());
+  EXPECT_EQ(cmd->agent.ring_capacity, 4096u);
+  EXPECT_EQ(cmd->agent.cpus, 0);
+  EXPECT_EQ(Parse({"agent", "--help"})->kind, CommandKind::kAgentHelp);
+  EXPECT_EQ(Parse({"help", "agent"})->kind, CommandKind::kAgentHelp);
+  EXPECT_EQ(Parse({"agent", "--bogus", "-h"})->kind, CommandKind::kAgentHelp);
+  EXPECT_THAT(std::string(Parse({"agent"}).status().message()),
+              StartsWith("agent: --session=NAME is required"));
+  EXPECT_THAT(
+      std::string(Parse({"agent", "--session=s", "--ring-capacity=1000"}).status().message()),
+      StartsWith("--ring-capacity: expected a power of two"));
+  EXPECT_THAT(std::string(Parse({"agent", "--session=s", "--cpus=65"}).status().message()),
+              StartsWith("--cpus: expected"));
+  EXPECT_THAT(std::string(Parse({"agent", "--session=s", "--threads=4"}).status().message()),
+              StartsWith("unknown flag '--threads' for 'agent'"));
+  EXPECT_THAT(std::string(Parse({"agent", "--session=s", "x"}).status().message()),
+              StartsWith("agent: unexpected argument 'x'"));
+  for (const char* flag : {"--session=", "--policy=", "--link-latency=", "--ring-capacity=",
+                           "--heartbeat-timeout=", "--cpus=", "--help", "exit status"}) {
+    EXPECT_THAT(AgentHelp(), HasSubstr(flag));
+  }
+  EXPECT_THAT(TopLevelHelp(), HasSubstr("agent"));
+  EXPECT_THAT(SimHelp(), HasSubstr("--session="));
+}
+
 }  // namespace wave::cli
