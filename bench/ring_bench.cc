@@ -2,14 +2,22 @@
 //  - BM_RingBurstThroughput/N: a producer pushes bursts of N (ReserveBulk/Write/Submit), a
 //    consumer pops bursts of up to N (Peek/Read/Advance). items_per_second = messages/s.
 //  - BM_RingPingPong: one message bounced over two rings; counter one_way_ns = round trip / 2.
+//  - BM_RingPingPongProcesses: the same between two processes: a forked child pinned to CPU 1
+//    maps the rings' memfd region again (SharedRegion::MapFd) and echoes; counter one_way_ns.
 //  - BM_RawPingPong: the floor: a counter bounced between two std::atomic<uint64_t> on separate
 //    cache lines, same threads, same CPUs; counter one_way_ns the same way.
 // DESIGN.md asks for ring one_way_ns within 1.5x of the raw one, so read them off one run:
 //   bazel run -c opt //bench:ring_bench
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -20,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "bench/bench_util.h"
 #include "benchmark/benchmark.h"
 #include "lib/abi/wave_abi.h"
 #include "transport/region.h"
@@ -28,74 +37,18 @@
 namespace wave {
 namespace {
 
+using bench::BenchRing;
+using bench::CpuRelax;
+using bench::MakeRing;
+using bench::PinThisThread;
+using bench::ScopedPin;
+using bench::TemplateMessage;
+
 constexpr int kFirstCpu = 0;   // the benchmark thread: producer / pinger
 constexpr int kSecondCpu = 1;  // the helper thread: consumer / ponger
 constexpr uint32_t kRingCapacity = 4096;
 constexpr int64_t kThroughputMessages = int64_t{1} << 23;
 constexpr int64_t kRoundTrips = int64_t{1} << 19;
-
-inline void CpuRelax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
-bool PinThisThread(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
-}
-
-// Pins the calling thread for its lifetime, then restores its affinity.
-class ScopedPin {
- public:
-  explicit ScopedPin(int cpu) {
-    saved_ok_ = pthread_getaffinity_np(pthread_self(), sizeof(saved_), &saved_) == 0;
-    ok_ = PinThisThread(cpu);
-  }
-  ~ScopedPin() {
-    if (saved_ok_) pthread_setaffinity_np(pthread_self(), sizeof(saved_), &saved_);
-  }
-  ScopedPin(const ScopedPin&) = delete;
-  ScopedPin& operator=(const ScopedPin&) = delete;
-  bool ok() const { return ok_; }
-
- private:
-  cpu_set_t saved_;
-  bool saved_ok_ = false;
-  bool ok_ = false;
-};
-
-// A formatted ring in shared memory with both ends attached.
-struct BenchRing {
-  SharedRegion region;
-  RingProducer producer;
-  RingConsumer consumer;
-};
-
-absl::StatusOr<BenchRing> MakeRing(uint32_t capacity) {
-  absl::StatusOr<SharedRegion> region = SharedRegion::CreateAnonymous(RingBytes(capacity));
-  if (!region.ok()) return region.status();
-  absl::Status s = RingFormat(region->data(), region->size(), capacity);
-  if (!s.ok()) return s;
-  absl::StatusOr<RingProducer> p = RingProducer::Attach(region->data(), region->size());
-  if (!p.ok()) return p.status();
-  absl::StatusOr<RingConsumer> c = RingConsumer::Attach(region->data(), region->size());
-  if (!c.ok()) return c.status();
-  return BenchRing{*std::move(region), *std::move(p), *std::move(c)};
-}
-
-wave_msg TemplateMessage() {
-  wave_msg m;
-  std::memset(&m, 0, sizeof(m));
-  m.task.hdr.type = WAVE_EV_TASK_WAKEUP;
-  m.task.hdr.len = WAVE_MSG_SIZE;
-  m.task.cpu = -1;
-  return m;
-}
 
 // Where the helper thread reports trouble (pinning, a broken ring).
 struct HelperError {
@@ -267,6 +220,218 @@ void BM_RingPingPong(benchmark::State& state) {
   ReportOneWay(state, elapsed, round_trips);
 }
 BENCHMARK(BM_RingPingPong)->Iterations(kRoundTrips)->UseRealTime();
+
+// ---- one-way latency between two processes ----
+
+// The first line of the memfd region, ahead of the two rings: the child says it is ready here.
+struct alignas(kCacheLine) ControlLine {
+  uint32_t child_ready;
+  uint8_t pad[kCacheLine - 4];
+};
+static_assert(sizeof(ControlLine) == kCacheLine);
+
+// Exit codes of the echo child.
+constexpr int kChildOk = 0;
+constexpr int kChildNoPin = 2;
+constexpr int kChildNoMap = 3;
+constexpr int kChildBrokenRing = 4;
+constexpr int kChildOrphan = 5;
+
+std::string DescribeChildExit(int wstatus) {
+  if (WIFSIGNALED(wstatus))
+    return "echo child killed by signal " + std::to_string(WTERMSIG(wstatus));
+  switch (WEXITSTATUS(wstatus)) {
+    case kChildOk:
+      return "echo child exited early";
+    case kChildNoPin:
+      return "echo child cannot pin itself to cpu 1";
+    case kChildNoMap:
+      return "echo child cannot map or attach the rings";
+    case kChildBrokenRing:
+      return "echo child found a broken ring";
+    default:
+      return "echo child exited with " + std::to_string(WEXITSTATUS(wstatus));
+  }
+}
+
+// The echo child: maps the region from its own copy of the fd, then echoes ring A into ring B
+// until a stop message. Never returns; exits with _exit (no atexit handlers, no stdio flush).
+[[noreturn]] void EchoChild(int region_fd, pid_t parent, size_t ring_bytes) {
+  // Dies with the parent, whatever happens to it (and if it is already gone, go now).
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(kChildOrphan);
+  if (!PinThisThread(kSecondCpu)) _exit(kChildNoPin);
+  const int fd = dup(region_fd);
+  if (fd < 0) _exit(kChildNoMap);
+  absl::StatusOr<SharedRegion> region = SharedRegion::MapFd(fd);
+  if (!region.ok()) _exit(kChildNoMap);
+  auto* base = static_cast<uint8_t*>(region->data());
+  if (region->size() < sizeof(ControlLine) + 2 * ring_bytes) _exit(kChildNoMap);
+  absl::StatusOr<RingConsumer> in = RingConsumer::Attach(base + sizeof(ControlLine), ring_bytes);
+  absl::StatusOr<RingProducer> out =
+      RingProducer::Attach(base + sizeof(ControlLine) + ring_bytes, ring_bytes);
+  if (!in.ok() || !out.ok()) _exit(kChildNoMap);
+  auto* control = reinterpret_cast<ControlLine*>(base);
+  __atomic_store_n(&control->child_ready, 1u, __ATOMIC_RELEASE);
+  for (;;) {
+    absl::StatusOr<uint32_t> n = in->Peek(1);
+    if (!n.ok()) _exit(kChildBrokenRing);
+    if (*n == 0) {
+      CpuRelax();
+      continue;
+    }
+    wave_msg m;
+    in->Read(0, &m);
+    in->Advance(1);
+    if (m.hdr.type == WAVE_MSG_NONE) _exit(kChildOk);  // stop
+    ++m.task.seq;
+    while (!out->Push(m)) {
+      if (!out->status().ok()) _exit(kChildBrokenRing);
+      CpuRelax();
+    }
+  }
+}
+
+// Owns the forked child: Reap() collects it if it has exited; the destructor kills and reaps a
+// child that is still there, so no early return leaves one spinning.
+class ChildGuard {
+ public:
+  explicit ChildGuard(pid_t pid) : pid_(pid) {}
+  ~ChildGuard() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+  ChildGuard(const ChildGuard&) = delete;
+  ChildGuard& operator=(const ChildGuard&) = delete;
+
+  // True (and the wait status in *wstatus) once the child has exited and been reaped.
+  bool Reap(int* wstatus) {
+    if (pid_ <= 0) {
+      *wstatus = status_;
+      return true;
+    }
+    const pid_t r = waitpid(pid_, &status_, WNOHANG);
+    if (r != pid_) return false;
+    pid_ = -1;
+    *wstatus = status_;
+    return true;
+  }
+  // Waits up to `timeout` for the child to exit on its own.
+  bool WaitExit(std::chrono::milliseconds timeout, int* wstatus) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!Reap(wstatus)) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+  }
+
+ private:
+  pid_t pid_;
+  int status_ = 0;
+};
+
+void BM_RingPingPongProcesses(benchmark::State& state) {
+  const size_t ring_bytes = RingBytes(kRingCapacity);
+  absl::StatusOr<SharedRegion> region =
+      SharedRegion::CreateMemfd("ring_bench", sizeof(ControlLine) + 2 * ring_bytes);
+  if (!region.ok()) {
+    state.SkipWithError(region.status().ToString().c_str());
+    return;
+  }
+  auto* base = static_cast<uint8_t*>(region->data());
+  auto* control = reinterpret_cast<ControlLine*>(base);
+  void* ring_a = base + sizeof(ControlLine);               // parent -> child
+  void* ring_b = base + sizeof(ControlLine) + ring_bytes;  // child -> parent
+  absl::Status s = RingFormat(ring_a, ring_bytes, kRingCapacity);
+  if (s.ok()) s = RingFormat(ring_b, ring_bytes, kRingCapacity);
+  if (!s.ok()) {
+    state.SkipWithError(s.ToString().c_str());
+    return;
+  }
+  absl::StatusOr<RingProducer> out = RingProducer::Attach(ring_a, ring_bytes);
+  absl::StatusOr<RingConsumer> in = RingConsumer::Attach(ring_b, ring_bytes);
+  if (!out.ok() || !in.ok()) {
+    state.SkipWithError("cannot attach the parent's ends of the rings");
+    return;
+  }
+  ScopedPin pin(kFirstCpu);
+  if (!pin.ok()) {
+    state.SkipWithError("cannot pin the parent to cpu 0");
+    return;
+  }
+
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) {
+    state.SkipWithError("fork failed");
+    return;
+  }
+  if (pid == 0) EchoChild(region->fd(), parent, ring_bytes);
+  ChildGuard child(pid);
+
+  int wstatus = 0;
+  const auto ready_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (__atomic_load_n(&control->child_ready, __ATOMIC_ACQUIRE) == 0) {
+    if (child.Reap(&wstatus)) {
+      state.SkipWithError(DescribeChildExit(wstatus).c_str());
+      return;
+    }
+    if (std::chrono::steady_clock::now() >= ready_deadline) {
+      state.SkipWithError("echo child not ready after 10 s");
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+
+  // While waiting for a reply, look at the child only once in a while (waitpid is a syscall).
+  constexpr uint32_t kSpinsPerCheck = 1u << 20;
+  std::string failure;
+  wave_msg msg = TemplateMessage();
+  uint64_t round_trips = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    msg.task.task_id = round_trips;
+    while (!out->Push(msg)) CpuRelax();
+    for (uint32_t spins = 1;; ++spins) {
+      absl::StatusOr<uint32_t> n = in->Peek(1);
+      if (!n.ok()) {
+        failure = n.status().ToString();
+        break;
+      }
+      if (*n == 1) break;
+      if (spins % kSpinsPerCheck == 0 && child.Reap(&wstatus)) {
+        failure = DescribeChildExit(wstatus);
+        break;
+      }
+      CpuRelax();
+    }
+    if (!failure.empty()) break;
+    wave_msg back;
+    in->Read(0, &back);
+    in->Advance(1);
+    benchmark::DoNotOptimize(back);
+    ++round_trips;
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  if (!failure.empty()) {
+    state.SkipWithError(failure.c_str());
+    return;  // the guard kills the child
+  }
+  msg.hdr.type = WAVE_MSG_NONE;  // stop
+  if (!out->Push(msg) || !child.WaitExit(std::chrono::seconds(2), &wstatus)) {
+    state.SkipWithError("echo child did not stop; killed");
+    return;
+  }
+  if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != kChildOk) {
+    state.SkipWithError(DescribeChildExit(wstatus).c_str());
+    return;
+  }
+  ReportOneWay(state, elapsed, round_trips);
+}
+BENCHMARK(BM_RingPingPongProcesses)->Iterations(kRoundTrips)->UseRealTime();
 
 // Two counters, each alone on its cache line (128-byte aligned, so that the adjacent-line
 // prefetcher does not pair them either): the best a cross-core handoff can do.

@@ -1,0 +1,86 @@
+// Shared pieces of the microbenchmarks: thread pinning, a spin hint, a ring with both ends.
+#ifndef LIBWAVE_BENCH_BENCH_UTIL_H_
+#define LIBWAVE_BENCH_BENCH_UTIL_H_
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "lib/abi/wave_abi.h"
+#include "transport/clock.h"
+#include "transport/region.h"
+#include "transport/ring.h"
+
+namespace wave::bench {
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+inline bool PinThisThread(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
+}
+
+// Pins the calling thread for its lifetime, then restores its affinity.
+class ScopedPin {
+ public:
+  explicit ScopedPin(int cpu) {
+    saved_ok_ = pthread_getaffinity_np(pthread_self(), sizeof(saved_), &saved_) == 0;
+    ok_ = PinThisThread(cpu);
+  }
+  ~ScopedPin() {
+    if (saved_ok_) pthread_setaffinity_np(pthread_self(), sizeof(saved_), &saved_);
+  }
+  ScopedPin(const ScopedPin&) = delete;
+  ScopedPin& operator=(const ScopedPin&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  cpu_set_t saved_;
+  bool saved_ok_ = false;
+  bool ok_ = false;
+};
+
+// A formatted ring in shared memory with both ends attached (through `link`, if any).
+struct BenchRing {
+  SharedRegion region;
+  RingProducer producer;
+  RingConsumer consumer;
+};
+
+inline absl::StatusOr<BenchRing> MakeRing(uint32_t capacity, LinkModel link = {}) {
+  absl::StatusOr<SharedRegion> region = SharedRegion::CreateAnonymous(RingBytes(capacity));
+  if (!region.ok()) return region.status();
+  absl::Status s = RingFormat(region->data(), region->size(), capacity);
+  if (!s.ok()) return s;
+  absl::StatusOr<RingProducer> p = RingProducer::Attach(region->data(), region->size(), link);
+  if (!p.ok()) return p.status();
+  absl::StatusOr<RingConsumer> c = RingConsumer::Attach(region->data(), region->size(), link);
+  if (!c.ok()) return c.status();
+  return BenchRing{*std::move(region), *std::move(p), *std::move(c)};
+}
+
+inline wave_msg TemplateMessage() {
+  wave_msg m;
+  std::memset(&m, 0, sizeof(m));
+  m.task.hdr.type = WAVE_EV_TASK_WAKEUP;
+  m.task.hdr.len = WAVE_MSG_SIZE;
+  m.task.cpu = -1;
+  return m;
+}
+
+}  // namespace wave::bench
+
+#endif  // LIBWAVE_BENCH_BENCH_UTIL_H_
