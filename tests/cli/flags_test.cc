@@ -14,7 +14,9 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-absl::StatusOr<Command> Parse(std::vector<std::string> args) { return ParseCommandLine(args); }
+absl::StatusOr<Command> Parse(const std::vector<std::string>& args) {
+  return ParseCommandLine(args);
+}
 
 // Parses `wave sim ARGS...`, expecting success.
 SimFlags Sim(std::vector<std::string> args) {

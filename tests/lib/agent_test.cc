@@ -971,7 +971,7 @@ TEST(AgentTest, CommitsThatDoNotFitStayQueuedUntilTheNextFlush) {
   constexpr int kCpus = 32;
   RecordingFifo fifo;
   Harness h(fifo, kCpus, LinkConfig{.event_capacity = 128, .commit_capacity = 16});
-  for (int i = 0; i < kCpus; ++i) h.Push(NewTask(static_cast<uint64_t>(i + 1), 1));
+  for (int i = 0; i < kCpus; ++i) h.Push(NewTask(static_cast<uint64_t>(i) + 1, 1));
   for (int i = 0; i < kCpus; ++i) h.Push(Idle(i));
 
   PollResult r = h.Step();  // Poll queues 32 commits; Flush publishes what fits
@@ -1002,7 +1002,7 @@ TEST(AgentTest, CommitsThatDoNotFitStayQueuedUntilTheNextFlush) {
   ASSERT_EQ(all.size(), static_cast<size_t>(kCpus));
   for (int i = 0; i < kCpus; ++i) {
     SCOPED_TRACE(i);
-    ExpectCommit(all[i], static_cast<uint64_t>(i + 1), i, 1);  // in order, none twice
+    ExpectCommit(all[i], static_cast<uint64_t>(i) + 1, i, 1);  // in order, none twice
     if (i > 0) {
       EXPECT_EQ(all[i].txn_id, all[i - 1].txn_id + 1);
     }
@@ -1029,7 +1029,7 @@ TEST(AgentTest, QueuedCommitsGoOutBeforeNewerOnes) {
   std::vector<wave_a2k_commit> more = h.TakeCommits();
   cs.insert(cs.end(), more.begin(), more.end());
   ASSERT_EQ(cs.size(), 4u);
-  for (int i = 0; i < 4; ++i) ExpectCommit(cs[i], static_cast<uint64_t>(i + 1), i, 1);
+  for (int i = 0; i < 4; ++i) ExpectCommit(cs[i], static_cast<uint64_t>(i) + 1, i, 1);
 }
 
 // ---- lifetimes ----
