@@ -5,8 +5,10 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -79,6 +81,38 @@ inline wave_msg TemplateMessage() {
   m.task.hdr.len = WAVE_MSG_SIZE;
   m.task.cpu = -1;
   return m;
+}
+
+// An error raised on a helper thread, read by the benchmark thread.
+struct HelperError {
+  std::atomic<bool> failed{false};
+  std::string what;
+  void Set(std::string w) {
+    what = std::move(w);
+    failed.store(true, std::memory_order_release);
+  }
+};
+
+// A ping-pong partner: echoes each message from `in` to `out` (sequence + 1) until a message of
+// type `stop` arrives or the ring breaks.
+inline void EchoUntilStop(RingConsumer& in, RingProducer& out, uint16_t stop, HelperError& error) {
+  for (;;) {
+    absl::StatusOr<uint32_t> n = in.Peek(1);
+    if (!n.ok()) {
+      error.Set(n.status().ToString());
+      return;
+    }
+    if (*n == 0) {
+      CpuRelax();
+      continue;
+    }
+    wave_msg m;
+    in.Read(0, &m);
+    in.Advance(1);
+    if (m.hdr.type == stop) return;
+    ++m.task.seq;
+    while (!out.Push(m)) CpuRelax();
+  }
 }
 
 }  // namespace wave::bench

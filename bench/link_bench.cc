@@ -43,6 +43,8 @@ namespace {
 
 using bench::BenchRing;
 using bench::CpuRelax;
+using bench::EchoUntilStop;
+using bench::HelperError;
 using bench::MakeRing;
 using bench::PinThisThread;
 using bench::ScopedPin;
@@ -57,16 +59,6 @@ constexpr int64_t kRingRoundTripNs = 1'000;  // a generous guess at the ring's o
 constexpr int64_t kMinRoundTrips = 10'000;
 constexpr int64_t kMaxRoundTrips = 400'000;
 constexpr uint64_t kBatch = 16;  // round trips per clock read of the pinger (for the median)
-
-// Where the helper thread reports trouble (pinning, a broken ring).
-struct HelperError {
-  std::atomic<bool> failed{false};
-  std::string what;
-  void Set(std::string w) {
-    what = std::move(w);
-    failed.store(true, std::memory_order_release);
-  }
-};
 
 // Both threads call the clock (through its vtable pointer) on every poll: alone on its cache lines,
 // so that the pinger's writes to neighbouring locals do not pull the line away from the ponger.
@@ -99,23 +91,7 @@ void BM_EmulatedLink(benchmark::State& state) {
     RingConsumer& in = ping->consumer;
     RingProducer& out = pong->producer;
     ready.store(true, std::memory_order_release);
-    for (;;) {
-      absl::StatusOr<uint32_t> n = in.Peek(1);
-      if (!n.ok()) {
-        error.Set(n.status().ToString());
-        return;
-      }
-      if (*n == 0) {
-        CpuRelax();
-        continue;
-      }
-      wave_msg m;
-      in.Read(0, &m);
-      in.Advance(1);
-      if (m.hdr.type == kStop) return;
-      ++m.task.seq;
-      while (!out.Push(m)) CpuRelax();
-    }
+    EchoUntilStop(in, out, kStop, error);
   });
   while (!ready.load(std::memory_order_acquire)) CpuRelax();
 

@@ -39,6 +39,8 @@ namespace {
 
 using bench::BenchRing;
 using bench::CpuRelax;
+using bench::EchoUntilStop;
+using bench::HelperError;
 using bench::MakeRing;
 using bench::PinThisThread;
 using bench::ScopedPin;
@@ -49,16 +51,6 @@ constexpr int kSecondCpu = 1;  // the helper thread: consumer / ponger
 constexpr uint32_t kRingCapacity = 4096;
 constexpr int64_t kThroughputMessages = int64_t{1} << 23;
 constexpr int64_t kRoundTrips = int64_t{1} << 19;
-
-// Where the helper thread reports trouble (pinning, a broken ring).
-struct HelperError {
-  std::atomic<bool> failed{false};
-  std::string what;
-  void Set(std::string w) {
-    what = std::move(w);
-    failed.store(true, std::memory_order_release);
-  }
-};
 
 // ---- burst throughput ----
 
@@ -165,23 +157,7 @@ void BM_RingPingPong(benchmark::State& state) {
     if (!PinThisThread(kSecondCpu)) error.Set("cannot pin the ponger to cpu 1");
     RingConsumer& in = ping->consumer;
     RingProducer& out = pong->producer;
-    for (;;) {
-      absl::StatusOr<uint32_t> n = in.Peek(1);
-      if (!n.ok()) {
-        error.Set(n.status().ToString());
-        return;
-      }
-      if (*n == 0) {
-        CpuRelax();
-        continue;
-      }
-      wave_msg m;
-      in.Read(0, &m);
-      in.Advance(1);
-      if (m.hdr.type == kStop) return;
-      ++m.task.seq;
-      while (!out.Push(m)) CpuRelax();
-    }
+    EchoUntilStop(in, out, kStop, error);
   });
 
   RingProducer& out = ping->producer;
