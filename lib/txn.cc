@@ -1,7 +1,5 @@
 #include "lib/txn.h"
 
-#include <cstring>
-
 namespace wave {
 
 const char* CommitCheckName(CommitCheck c) {
@@ -39,9 +37,7 @@ CommitCheck Txn::Commit(const CommitOptions& opts) {
   if (cpu.pending_txn != 0 || (!cpu.host_idle && !preempt)) return CommitCheck::kCpuUnavailable;
 
   wave_msg m;
-  std::memset(&m, 0, sizeof(m));
-  m.commit.hdr.type = WAVE_CMD_COMMIT;
-  m.commit.hdr.len = WAVE_MSG_SIZE;
+  wave_msg_init(&m, WAVE_CMD_COMMIT);
   m.commit.task_id = t->id();
   m.commit.seq = opts.seq;
   m.commit.slice_ns = opts.slice_ns;

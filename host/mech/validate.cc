@@ -1,7 +1,5 @@
 #include "host/mech/validate.h"
 
-#include <cstring>
-
 namespace wave {
 
 wave_commit_status ValidateCommit(const wave_a2k_commit& c, const HostTaskView* task, int num_cpus,
@@ -25,9 +23,7 @@ wave_commit_status ValidateCommit(const wave_a2k_commit& c, const HostTaskView* 
 wave_msg MakeCommitResult(const wave_a2k_commit& commit, wave_commit_status status,
                           uint64_t host_seq, uint64_t time_ns) {
   wave_msg m;
-  std::memset(&m, 0, sizeof(m));
-  m.result.hdr.type = WAVE_EV_COMMIT_RESULT;
-  m.result.hdr.len = WAVE_MSG_SIZE;
+  wave_msg_init(&m, WAVE_EV_COMMIT_RESULT);
   m.result.txn_id = commit.txn_id;
   m.result.task_id = commit.task_id;
   m.result.seq = host_seq;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <deque>
 #include <optional>
 #include <queue>
@@ -263,9 +262,7 @@ void Simulator::PushBacklog() {
 
 void Simulator::EmitTask(uint16_t type, const HTask& task, int cpu, uint32_t flags) {
   wave_msg m;
-  std::memset(&m, 0, sizeof(m));
-  m.task.hdr.type = type;
-  m.task.hdr.len = WAVE_MSG_SIZE;
+  wave_msg_init(&m, type);
   m.task.task_id = task.id;
   m.task.seq = task.seq;
   m.task.time_ns = now_;
@@ -278,9 +275,7 @@ void Simulator::EmitTask(uint16_t type, const HTask& task, int cpu, uint32_t fla
 
 void Simulator::EmitCpu(uint16_t type, int cpu) {
   wave_msg m;
-  std::memset(&m, 0, sizeof(m));
-  m.cpu.hdr.type = type;
-  m.cpu.hdr.len = WAVE_MSG_SIZE;
+  wave_msg_init(&m, type);
   m.cpu.time_ns = now_;
   m.cpu.cpu = cpu;
   Emit(m);

@@ -147,6 +147,14 @@ union wave_msg {
   __u8 raw[WAVE_MSG_SIZE];
 };
 
+/* Starts every message a side produces: zeroed (so reserved fields are 0, which the host checks),
+ * with its type and length set. */
+static inline void wave_msg_init(union wave_msg* m, __u16 type) {
+  __builtin_memset(m, 0, sizeof(*m));
+  m->hdr.type = type;
+  m->hdr.len = WAVE_MSG_SIZE;
+}
+
 WAVE_STATIC_ASSERT(sizeof(struct wave_msg_hdr) == 8, "hdr size");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_msg_hdr, stamp) == 0, "hdr.stamp");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_msg_hdr, type) == 4, "hdr.type");
