@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <utility>
 
@@ -76,9 +75,7 @@ inline absl::StatusOr<BenchRing> MakeRing(uint32_t capacity, LinkModel link = {}
 
 inline wave_msg TemplateMessage() {
   wave_msg m;
-  std::memset(&m, 0, sizeof(m));
-  m.task.hdr.type = WAVE_EV_TASK_WAKEUP;
-  m.task.hdr.len = WAVE_MSG_SIZE;
+  wave_msg_init(&m, WAVE_EV_TASK_WAKEUP);
   m.task.cpu = -1;
   return m;
 }
@@ -113,6 +110,22 @@ inline void EchoUntilStop(RingConsumer& in, RingProducer& out, uint16_t stop, He
     ++m.task.seq;
     while (!out.Push(m)) CpuRelax();
   }
+}
+
+// The pinger's half of a ping-pong: sends `msg`, spins for the echo and reads it into `back`.
+// False when the ring broke or the echo thread reported an error.
+inline bool RoundTrip(RingProducer& out, RingConsumer& in, const wave_msg& msg,
+                      const HelperError& error, wave_msg* back) {
+  while (!out.Push(msg)) CpuRelax();
+  for (;;) {
+    absl::StatusOr<uint32_t> n = in.Peek(1);
+    if (!n.ok() || error.failed.load(std::memory_order_relaxed)) return false;
+    if (*n == 1) break;
+    CpuRelax();
+  }
+  in.Read(0, back);
+  in.Advance(1);
+  return true;
 }
 
 }  // namespace wave::bench

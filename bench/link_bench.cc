@@ -47,6 +47,7 @@ using bench::EchoUntilStop;
 using bench::HelperError;
 using bench::MakeRing;
 using bench::PinThisThread;
+using bench::RoundTrip;
 using bench::ScopedPin;
 using bench::TemplateMessage;
 
@@ -106,17 +107,8 @@ void BM_EmulatedLink(benchmark::State& state) {
   for (auto _ : state) {
     if (round_trips % kBatch == 0) marks.push_back(Clock::now());
     msg.task.task_id = round_trips;
-    while (!out.Push(msg)) CpuRelax();
-    for (;;) {
-      absl::StatusOr<uint32_t> n = in.Peek(1);
-      if (!n.ok() || error.failed.load(std::memory_order_relaxed)) break;
-      if (*n == 1) break;
-      CpuRelax();
-    }
-    if (error.failed.load(std::memory_order_relaxed) || !in.status().ok()) break;
     wave_msg back;
-    in.Read(0, &back);
-    in.Advance(1);
+    if (!RoundTrip(out, in, msg, error, &back)) break;
     benchmark::DoNotOptimize(back);
     ++round_trips;
   }
