@@ -54,21 +54,34 @@ class ScopedPin {
   bool ok_ = false;
 };
 
-// A formatted ring in shared memory with both ends attached (through `link`, if any).
+// A formatted ring in shared memory with both ends attached (through `link`, if any), and its
+// credit line in its own cache line after it: [ring][credit line].
 struct BenchRing {
   SharedRegion region;
   RingProducer producer;
   RingConsumer consumer;
+
+  // A fresh producer end on the same (idle) ring, with another link model.
+  absl::StatusOr<RingProducer> ReattachProducer(LinkModel link) {
+    const size_t ring_bytes = region.size() - sizeof(RingCreditLine);
+    auto* credit =
+        reinterpret_cast<RingCreditLine*>(static_cast<uint8_t*>(region.data()) + ring_bytes);
+    return RingProducer::Attach(region.data(), ring_bytes, credit, link);
+  }
 };
 
 inline absl::StatusOr<BenchRing> MakeRing(uint32_t capacity, LinkModel link = {}) {
-  absl::StatusOr<SharedRegion> region = SharedRegion::CreateAnonymous(RingBytes(capacity));
+  const size_t ring_bytes = RingBytes(capacity);
+  absl::StatusOr<SharedRegion> region =
+      SharedRegion::CreateAnonymous(ring_bytes + sizeof(RingCreditLine));
   if (!region.ok()) return region.status();
-  absl::Status s = RingFormat(region->data(), region->size(), capacity);
+  auto* credit =
+      reinterpret_cast<RingCreditLine*>(static_cast<uint8_t*>(region->data()) + ring_bytes);
+  absl::Status s = RingFormat(region->data(), ring_bytes, capacity, credit);
   if (!s.ok()) return s;
-  absl::StatusOr<RingProducer> p = RingProducer::Attach(region->data(), region->size(), link);
+  absl::StatusOr<RingProducer> p = RingProducer::Attach(region->data(), ring_bytes, credit, link);
   if (!p.ok()) return p.status();
-  absl::StatusOr<RingConsumer> c = RingConsumer::Attach(region->data(), region->size(), link);
+  absl::StatusOr<RingConsumer> c = RingConsumer::Attach(region->data(), ring_bytes, credit, link);
   if (!c.ok()) return c.status();
   return BenchRing{*std::move(region), *std::move(p), *std::move(c)};
 }

@@ -1,8 +1,9 @@
-// The emulated PCIe link: how closely the ring's link model (LinkModel{MonotonicClock, latency})
+// The emulated PCIe link: how closely the ring's link model (LinkModel{LinkClock(), latency})
 // delivers the one-way latency it is configured with.
 //
 // BM_EmulatedLink/<latency_ns>: two threads pinned to CPUs 0 and 1 bounce one message over two
-// rings, both with a MonotonicClock link model of that latency. Counters:
+// rings, both with the link model `wave sim`/`wave agent` use (LinkClock(): the invariant TSC
+// where there is one, else CLOCK_MONOTONIC) at that latency. Counters:
 //   configured_ns        the configured one-way latency
 //   measured_one_way_ns  round trip / 2
 //   overhead_ns          measured - configured
@@ -13,7 +14,8 @@
 //                        median)
 //   median_error_pct     error_pct of that median
 // Latency 0 (a clock, but no delay) is the baseline: the cost of the ring plus the clock reads.
-// The pinger reads the clock once per batch, not per round trip, so the mean is not perturbed.
+// The pinger reads the steady clock once per batch, not per round trip, so the mean is not
+// perturbed. The counter clock_tsc says which link clock ran (1: TSC, 0: monotonic).
 //   bazel run -c opt //bench:link_bench      (or tools/bench for the whole table)
 #include <pthread.h>
 #include <sched.h>
@@ -61,17 +63,9 @@ constexpr int64_t kMinRoundTrips = 10'000;
 constexpr int64_t kMaxRoundTrips = 400'000;
 constexpr uint64_t kBatch = 16;  // round trips per clock read of the pinger (for the median)
 
-// Both threads call the clock (through its vtable pointer) on every poll: alone on its cache lines,
-// so that the pinger's writes to neighbouring locals do not pull the line away from the ponger.
-struct alignas(128) PaddedClock {
-  MonotonicClock clock;
-};
-static_assert(sizeof(PaddedClock) == 128);
-
 void BM_EmulatedLink(benchmark::State& state) {
   const auto latency_ns = static_cast<uint64_t>(state.range(0));
-  const PaddedClock padded;
-  const LinkModel link{&padded.clock, latency_ns};
+  const LinkModel link{.clock = &LinkClock(), .latency_ns = latency_ns};
   absl::StatusOr<BenchRing> ping = MakeRing(kRingCapacity, link);
   absl::StatusOr<BenchRing> pong = MakeRing(kRingCapacity, link);
   if (!ping.ok() || !pong.ok()) {
@@ -130,6 +124,7 @@ void BM_EmulatedLink(benchmark::State& state) {
   const double measured = std::chrono::duration<double, std::nano>(elapsed).count() /
                           (2.0 * static_cast<double>(round_trips));
   state.counters["configured_ns"] = configured;
+  state.counters["clock_tsc"] = LinkClockKindInUse() == LinkClockKind::kTsc ? 1 : 0;
   state.counters["measured_one_way_ns"] = measured;
   state.counters["overhead_ns"] = measured - configured;
   if (latency_ns > 0) state.counters["error_pct"] = 100.0 * (measured - configured) / configured;

@@ -1,6 +1,9 @@
 // Ring microbenchmarks between two threads pinned to CPUs 0 and 1:
-//  - BM_RingBurstThroughput/N: a producer pushes bursts of N (ReserveBulk/Write/Submit), a
+//  - BM_RingBurstThroughput/N/R: a producer pushes bursts of N (ReserveBulk/Write/Submit), a
 //    consumer pops bursts of up to N (Peek/Read/Advance). items_per_second = messages/s.
+//    R = 0: the credit line in the producer's memory (our layout: a local read). R > 0: the naive
+//    layout, the credit line across the link, each credit read costing an emulated R ns round
+//    trip (credits still batched: one read per capacity/4 messages at most).
 //  - BM_RingPingPong: one message bounced over two rings; counter one_way_ns = round trip / 2.
 //  - BM_RingPingPongProcesses: the same between two processes: a forked child pinned to CPU 1
 //    maps the rings' memfd region again (SharedRegion::MapFd) and echoes; counter one_way_ns.
@@ -31,6 +34,7 @@
 #include "bench/bench_util.h"
 #include "benchmark/benchmark.h"
 #include "lib/abi/wave_abi.h"
+#include "transport/link.h"
 #include "transport/region.h"
 #include "transport/ring.h"
 
@@ -57,10 +61,21 @@ constexpr int64_t kRoundTrips = int64_t{1} << 19;
 
 void BM_RingBurstThroughput(benchmark::State& state) {
   const auto burst = static_cast<uint32_t>(state.range(0));
+  const auto remote_read_ns = static_cast<uint64_t>(state.range(1));
   absl::StatusOr<BenchRing> ring = MakeRing(kRingCapacity);
   if (!ring.ok()) {
     state.SkipWithError(ring.status().ToString().c_str());
     return;
+  }
+  if (remote_read_ns > 0) {
+    // The same ring, but every credit read pays the round trip (no latency on the slots).
+    absl::StatusOr<RingProducer> p = ring->ReattachProducer(
+        LinkModel{.clock = &LinkClock(), .latency_ns = 0, .remote_read_ns = remote_read_ns});
+    if (!p.ok()) {
+      state.SkipWithError(p.status().ToString().c_str());
+      return;
+    }
+    ring->producer = *std::move(p);
   }
   ScopedPin pin(kFirstCpu);
   if (!pin.ok()) {
@@ -123,12 +138,24 @@ void BM_RingBurstThroughput(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<int64_t>(sent));
   state.counters["burst"] = burst;
+  state.counters["remote_read_ns"] = static_cast<double>(remote_read_ns);
 }
 // One line per burst size: the iteration count (bursts) differs so each moves the same messages.
-BENCHMARK(BM_RingBurstThroughput)->Arg(1)->Iterations(kThroughputMessages)->UseRealTime();
-BENCHMARK(BM_RingBurstThroughput)->Arg(8)->Iterations(kThroughputMessages / 8)->UseRealTime();
-BENCHMARK(BM_RingBurstThroughput)->Arg(32)->Iterations(kThroughputMessages / 32)->UseRealTime();
-BENCHMARK(BM_RingBurstThroughput)->Arg(128)->Iterations(kThroughputMessages / 128)->UseRealTime();
+BENCHMARK(BM_RingBurstThroughput)->Args({1, 0})->Iterations(kThroughputMessages)->UseRealTime();
+BENCHMARK(BM_RingBurstThroughput)->Args({8, 0})->Iterations(kThroughputMessages / 8)->UseRealTime();
+BENCHMARK(BM_RingBurstThroughput)
+    ->Args({32, 0})
+    ->Iterations(kThroughputMessages / 32)
+    ->UseRealTime();
+BENCHMARK(BM_RingBurstThroughput)
+    ->Args({128, 0})
+    ->Iterations(kThroughputMessages / 128)
+    ->UseRealTime();
+// Write remote, read local vs a credit line across an emulated PCIe link (2 us round trip).
+BENCHMARK(BM_RingBurstThroughput)
+    ->Args({32, 2'000})
+    ->Iterations(kThroughputMessages / 32)
+    ->UseRealTime();
 
 // ---- one-way latency ----
 
@@ -224,7 +251,7 @@ std::string DescribeChildExit(int wstatus) {
 
 // The echo child: maps the region from its own copy of the fd, then echoes ring A into ring B
 // until a stop message. Never returns; exits with _exit (no atexit handlers, no stdio flush).
-[[noreturn]] void EchoChild(int region_fd, pid_t parent, size_t ring_bytes) {
+[[noreturn]] void EchoChild(int region_fd, pid_t parent, size_t link_bytes) {
   // Dies with the parent, whatever happens to it (and if it is already gone, go now).
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(kChildOrphan);
@@ -234,11 +261,11 @@ std::string DescribeChildExit(int wstatus) {
   absl::StatusOr<SharedRegion> region = SharedRegion::MapFd(fd);
   if (!region.ok()) _exit(kChildNoMap);
   auto* base = static_cast<uint8_t*>(region->data());
-  if (region->size() < sizeof(ControlLine) + 2 * ring_bytes) _exit(kChildNoMap);
-  absl::StatusOr<RingConsumer> in = RingConsumer::Attach(base + sizeof(ControlLine), ring_bytes);
-  absl::StatusOr<RingProducer> out =
-      RingProducer::Attach(base + sizeof(ControlLine) + ring_bytes, ring_bytes);
-  if (!in.ok() || !out.ok()) _exit(kChildNoMap);
+  if (region->size() < kLinkPage + link_bytes) _exit(kChildNoMap);
+  absl::StatusOr<AgentEnd> end = AttachAgent(base + kLinkPage, link_bytes);
+  if (!end.ok()) _exit(kChildNoMap);
+  RingConsumer* in = &end->events;
+  RingProducer* out = &end->commits;
   auto* control = reinterpret_cast<ControlLine*>(base);
   __atomic_store_n(&control->child_ready, 1u, __ATOMIC_RELEASE);
   for (;;) {
@@ -302,29 +329,28 @@ class ChildGuard {
 };
 
 void BM_RingPingPongProcesses(benchmark::State& state) {
-  const size_t ring_bytes = RingBytes(kRingCapacity);
+  // [ControlLine, page 0][a link: the parent is its host, the child its agent]
+  const LinkConfig config{.event_capacity = kRingCapacity, .commit_capacity = kRingCapacity};
+  const size_t link_bytes = LinkBytes(config);
   absl::StatusOr<SharedRegion> region =
-      SharedRegion::CreateMemfd("ring_bench", sizeof(ControlLine) + 2 * ring_bytes);
+      SharedRegion::CreateMemfd("ring_bench", kLinkPage + link_bytes);
   if (!region.ok()) {
     state.SkipWithError(region.status().ToString().c_str());
     return;
   }
   auto* base = static_cast<uint8_t*>(region->data());
   auto* control = reinterpret_cast<ControlLine*>(base);
-  void* ring_a = base + sizeof(ControlLine);               // parent -> child
-  void* ring_b = base + sizeof(ControlLine) + ring_bytes;  // child -> parent
-  absl::Status s = RingFormat(ring_a, ring_bytes, kRingCapacity);
-  if (s.ok()) s = RingFormat(ring_b, ring_bytes, kRingCapacity);
-  if (!s.ok()) {
+  if (absl::Status s = LinkFormat(base + kLinkPage, link_bytes, config); !s.ok()) {
     state.SkipWithError(s.ToString().c_str());
     return;
   }
-  absl::StatusOr<RingProducer> out = RingProducer::Attach(ring_a, ring_bytes);
-  absl::StatusOr<RingConsumer> in = RingConsumer::Attach(ring_b, ring_bytes);
-  if (!out.ok() || !in.ok()) {
-    state.SkipWithError("cannot attach the parent's ends of the rings");
+  absl::StatusOr<HostEnd> end = AttachHost(base + kLinkPage, link_bytes);
+  if (!end.ok()) {
+    state.SkipWithError(end.status().ToString().c_str());
     return;
   }
+  RingProducer* out = &end->events;
+  RingConsumer* in = &end->commits;
   ScopedPin pin(kFirstCpu);
   if (!pin.ok()) {
     state.SkipWithError("cannot pin the parent to cpu 0");
@@ -337,7 +363,7 @@ void BM_RingPingPongProcesses(benchmark::State& state) {
     state.SkipWithError("fork failed");
     return;
   }
-  if (pid == 0) EchoChild(region->fd(), parent, ring_bytes);
+  if (pid == 0) EchoChild(region->fd(), parent, link_bytes);
   ChildGuard child(pid);
 
   int wstatus = 0;

@@ -278,7 +278,8 @@ const std::vector<AgentFlag>& AgentFlagTable() {
        },
        [](const AgentFlags& f) { return f.policy; }},
       {"--link-latency", "TIME",
-       "one-way latency emulated on the link; microseconds (1, 0.25) or with a unit: 250ns, 1us",
+       "one-way latency emulated on the link; microseconds (1, 0.25) or with a unit: 250ns, 1us. "
+       "Default: the host's; if given, it must match the host's",
        [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
          std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerUs);
          if (!ns || *ns > kMaxLinkLatencyNs) {
@@ -286,6 +287,7 @@ const std::vector<AgentFlag>& AgentFlagTable() {
                            text);
          }
          f.link_latency_ns = *ns;
+         f.link_latency_given = true;
          return absl::OkStatus();
        },
        [](const AgentFlags& f) { return FormatTimeNs(f.link_latency_ns); }},

@@ -39,6 +39,7 @@ struct AgentFlags {
   std::string session;  // required
   std::string policy = "fifo";
   uint64_t link_latency_ns = 1'000;  // one way, emulated on the commits it sends
+  bool link_latency_given = false;   // if not, the agent takes the host's
   uint32_t ring_capacity = 4096;     // must match the host's
   uint64_t heartbeat_timeout_ns = 50'000'000;
   int cpus = 0;  // 0: take the host's

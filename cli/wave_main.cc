@@ -73,6 +73,8 @@ int RunAgentCommand(const AgentFlags& flags) {
   expect.event_capacity = flags.ring_capacity;
   expect.commit_capacity = flags.ring_capacity;
   expect.num_cpus = static_cast<uint32_t>(flags.cpus);
+  expect.link_latency_ns =
+      flags.link_latency_given ? static_cast<uint32_t>(flags.link_latency_ns) : kTakeHosts;
   // A mismatch is a FailedPrecondition whose message starts "session mismatch:".
   auto fail = [](const absl::Status& s) {
     const bool mismatch = s.code() == absl::StatusCode::kFailedPrecondition &&
@@ -83,7 +85,7 @@ int RunAgentCommand(const AgentFlags& flags) {
   if (!session.ok()) return fail(session.status());
   if (absl::Status s = session->WaitForAccept(kJoinTimeoutNs); !s.ok()) return fail(s);
   MonotonicClock monotonic;
-  const LinkModel link{.clock = &monotonic, .latency_ns = flags.link_latency_ns};
+  const LinkModel link = session->link_model();
   absl::StatusOr<AgentEnd> end = session->AttachAgent(link, link);
   if (!end.ok()) return fail(end.status());
   Agent agent(*std::move(end), **policy,
@@ -103,9 +105,12 @@ int RunAgentCommand(const AgentFlags& flags) {
     const AgentStats& st = agent.stats();
     return Print(absl::StrFormat(
         "wave agent: session %s closed by the host; policy %s, polls %u, events %u, commits "
-        "sent %u, ok %u, stale %u, rejected %u, malformed %u, unknown task %u\n",
+        "sent %u, ok %u, stale %u, rejected %u, malformed %u, unknown task %u; link %u ns one "
+        "way, %s clock, %s\n",
         flags.session, flags.policy, st.polls, st.events, st.commits_sent, st.commits_ok(),
-        st.commits_stale(), st.commits_rejected(), st.malformed, st.unknown_task));
+        st.commits_stale(), st.commits_rejected(), st.malformed, st.unknown_task,
+        session->params().link_latency_ns, LinkClockName(LinkClockKindInUse()),
+        session->placement()));
   }
 }
 

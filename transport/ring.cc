@@ -20,28 +20,30 @@ void StoreStamp(wave_msg* slot, uint32_t stamp) {
 
 struct RingParts {
   RingHeader* header;
-  RingCreditLine* credit;
   uint64_t* visible_at;
   wave_msg* slots;
   uint32_t capacity;
 };
 
+size_t VisibleAtBytes(uint32_t capacity) {
+  return (static_cast<size_t>(capacity) * sizeof(uint64_t) + kCacheLine - 1) & ~(kCacheLine - 1);
+}
+
 RingParts Carve(void* mem, uint32_t capacity) {
   auto* base = static_cast<uint8_t*>(mem);
   RingParts p;
   p.header = reinterpret_cast<RingHeader*>(base);
-  p.credit = reinterpret_cast<RingCreditLine*>(base + sizeof(RingHeader));
-  p.visible_at = reinterpret_cast<uint64_t*>(base + sizeof(RingHeader) + sizeof(RingCreditLine));
-  size_t vis_bytes =
-      (static_cast<size_t>(capacity) * sizeof(uint64_t) + kCacheLine - 1) & ~(kCacheLine - 1);
-  p.slots =
-      reinterpret_cast<wave_msg*>(base + sizeof(RingHeader) + sizeof(RingCreditLine) + vis_bytes);
+  p.visible_at = reinterpret_cast<uint64_t*>(base + sizeof(RingHeader));
+  p.slots = reinterpret_cast<wave_msg*>(base + sizeof(RingHeader) + VisibleAtBytes(capacity));
   p.capacity = capacity;
   return p;
 }
 
 // Reads the header of a ring someone else formatted: every field is checked before use.
-absl::StatusOr<RingParts> CheckedParts(void* mem, size_t bytes) {
+absl::StatusOr<RingParts> CheckedParts(void* mem, size_t bytes, const RingCreditLine* credit) {
+  if (credit == nullptr || reinterpret_cast<uintptr_t>(credit) % kCacheLine != 0) {
+    return absl::InvalidArgumentError("ring credit line is null or not 64-byte aligned");
+  }
   if (mem == nullptr || reinterpret_cast<uintptr_t>(mem) % kCacheLine != 0) {
     return absl::InvalidArgumentError("ring memory is null or not 64-byte aligned");
   }
@@ -78,13 +80,14 @@ absl::StatusOr<RingParts> CheckedParts(void* mem, size_t bytes) {
 }  // namespace
 
 size_t RingBytes(uint32_t capacity) {
-  size_t vis_bytes =
-      (static_cast<size_t>(capacity) * sizeof(uint64_t) + kCacheLine - 1) & ~(kCacheLine - 1);
-  return sizeof(RingHeader) + sizeof(RingCreditLine) + vis_bytes +
+  return sizeof(RingHeader) + VisibleAtBytes(capacity) +
          static_cast<size_t>(capacity) * WAVE_MSG_SIZE;
 }
 
-absl::Status RingFormat(void* mem, size_t bytes, uint32_t capacity) {
+absl::Status RingFormat(void* mem, size_t bytes, uint32_t capacity, RingCreditLine* credit) {
+  if (credit == nullptr || reinterpret_cast<uintptr_t>(credit) % kCacheLine != 0) {
+    return absl::InvalidArgumentError("ring credit line is null or not 64-byte aligned");
+  }
   if (!IsPowerOfTwo(capacity) || capacity < kMinRingCapacity || capacity > kMaxRingCapacity) {
     return absl::InvalidArgumentError(
         absl::StrFormat("ring capacity %u is not a power of two in [%u, %u]", capacity,
@@ -102,7 +105,7 @@ absl::Status RingFormat(void* mem, size_t bytes, uint32_t capacity) {
   for (uint32_t k = 0; k < capacity; ++k) {
     p.slots[k].hdr.stamp = k + 1 - capacity;  // "lap -1": empty
   }
-  p.credit->head = 0;
+  std::memset(credit, 0, sizeof(*credit));
   RingHeader h{};
   h.magic = kRingMagic;
   h.abi_version = WAVE_ABI_VERSION;
@@ -115,17 +118,24 @@ absl::Status RingFormat(void* mem, size_t bytes, uint32_t capacity) {
 
 // ---- producer ----
 
-absl::StatusOr<RingProducer> RingProducer::Attach(void* mem, size_t bytes, LinkModel link) {
-  absl::StatusOr<RingParts> p = CheckedParts(mem, bytes);
+absl::StatusOr<RingProducer> RingProducer::Attach(void* mem, size_t bytes, RingCreditLine* credit,
+                                                  LinkModel link) {
+  absl::StatusOr<RingParts> p = CheckedParts(mem, bytes, credit);
   if (!p.ok()) return p.status();
+  if (link.remote_read_ns != 0 &&
+      (link.clock == nullptr || dynamic_cast<const ManualClock*>(link.clock) != nullptr)) {
+    // Spinning on a clock that only the caller advances would never end.
+    return absl::InvalidArgumentError("a remote-read cost needs a real-time link clock");
+  }
   RingProducer r;
   r.mask_ = p->capacity - 1;
   r.slots_ = p->slots;
   r.visible_at_ = p->visible_at;
-  r.credit_ = p->credit;
+  r.credit_ = credit;
   r.link_ = link;
+  if (link.clock != nullptr) r.latency_ticks_ = link.clock->TicksFor(link.latency_ns);
   // A producer attaching to a live ring starts where the consumer's credits say.
-  r.tail_ = r.cached_head_ = __atomic_load_n(&p->credit->head, __ATOMIC_ACQUIRE);
+  r.tail_ = r.cached_head_ = __atomic_load_n(&credit->head, __ATOMIC_ACQUIRE);
   return r;
 }
 
@@ -134,6 +144,9 @@ uint32_t RingProducer::Reserve(uint32_t n) {
   const uint32_t cap = mask_ + 1;
   uint32_t free_slots = cap - (tail_ - cached_head_);
   if (free_slots < n) {
+    if (link_.remote_read_ns != 0) {
+      SpinFor(*link_.clock, link_.remote_read_ns);  // the credit line is across the link
+    }
     const uint32_t credit = __atomic_load_n(&credit_->head, __ATOMIC_ACQUIRE);  // acquire
     // The credit must lie between what we knew and what we wrote: anything else is a corrupt
     // (or hostile) consumer, and following it would overwrite unread slots.
@@ -161,7 +174,7 @@ void RingProducer::Write(uint32_t i, const wave_msg& msg) {
 void RingProducer::Submit(uint32_t n) {
   if (n > reserved_) n = reserved_;
   if (link_.clock != nullptr) {
-    const uint64_t visible = link_.clock->NowNs() + link_.latency_ns;
+    const uint64_t visible = link_.clock->Ticks() + latency_ticks_;
     for (uint32_t i = 0; i < n; ++i) visible_at_[(tail_ + i) & mask_] = visible;
   }
   for (uint32_t i = 0; i < n; ++i) {
@@ -181,20 +194,21 @@ bool RingProducer::Push(const wave_msg& msg) {
 
 // ---- consumer ----
 
-absl::StatusOr<RingConsumer> RingConsumer::Attach(void* mem, size_t bytes, LinkModel link,
-                                                  uint32_t credit_batch) {
-  absl::StatusOr<RingParts> p = CheckedParts(mem, bytes);
+absl::StatusOr<RingConsumer> RingConsumer::Attach(void* mem, size_t bytes, RingCreditLine* credit,
+                                                  LinkModel link, uint32_t credit_batch) {
+  absl::StatusOr<RingParts> p = CheckedParts(mem, bytes, credit);
   if (!p.ok()) return p.status();
   RingConsumer r;
   r.mask_ = p->capacity - 1;
   r.slots_ = p->slots;
   r.visible_at_ = p->visible_at;
-  r.credit_ = p->credit;
+  r.credit_ = credit;
   r.link_ = link;
   r.credit_batch_ = credit_batch == 0 ? (p->capacity / 4 > 0 ? p->capacity / 4 : 1) : credit_batch;
   if (r.credit_batch_ > p->capacity) r.credit_batch_ = p->capacity;
-  // The consumer owns the credit cell: its value is this side's own head from before.
-  r.head_ = r.credited_ = __atomic_load_n(&p->credit->head, __ATOMIC_ACQUIRE);
+  // The consumer writes the credit line: its value is this side's own head from before (read
+  // once, at attach; from then on the consumer only writes it).
+  r.head_ = r.credited_ = __atomic_load_n(&credit->head, __ATOMIC_ACQUIRE);
   return r;
 }
 
@@ -202,7 +216,8 @@ absl::StatusOr<uint32_t> RingConsumer::Peek(uint32_t max) {
   if (!status_.ok()) return status_;
   const uint32_t cap = mask_ + 1;
   if (max > cap) max = cap;
-  const uint64_t now = link_.clock != nullptr ? link_.clock->NowNs() : 0;
+  uint64_t now = 0;  // read lazily: an empty poll costs one stamp load, no clock read
+  bool have_now = false;
   uint32_t n = 0;
   for (; n < max; ++n) {
     const uint32_t idx = head_ + n;
@@ -216,7 +231,13 @@ absl::StatusOr<uint32_t> RingConsumer::Peek(uint32_t max) {
                           idx, stamp, idx + 1, idx + 1 - cap));
       return status_;
     }
-    if (link_.clock != nullptr && visible_at_[idx & mask_] > now) break;  // still on the wire
+    if (link_.clock != nullptr) {
+      if (!have_now) {
+        now = link_.clock->Ticks();
+        have_now = true;
+      }
+      if (visible_at_[idx & mask_] > now) break;  // still on the wire
+    }
   }
   peeked_ = n;
   return n;

@@ -7,16 +7,23 @@
 //    The stamp of free-running index i is i + 1; an unwritten slot holds the stamp of the
 //    previous lap (i + 1 - capacity). Any other value is corruption and is reported, not followed.
 //  - Indices are free-running 32-bit counters masked by a power-of-two capacity.
-//  - The consumer returns credits (its head) lazily, in batches, into a credit cell on its own
-//    cache line. The producer reads that cell only when its shadow copy says the ring is full,
-//    and checks that the value read is in range before believing it.
+//  - Write remote, read local. The slots live in the consumer's memory: the producer only writes
+//    across the link (posted writes, cheap on PCIe) and the consumer polls its own memory. The
+//    consumer returns credits (its head) lazily, in batches of `credit_batch`, into a credit
+//    line that lives in the *producer's* memory; the producer reads that local line only when
+//    its shadow copy says the ring is full, and checks the value before believing it. Neither
+//    side ever reads the other's memory on a hot path (a non-posted PCIe read is a round trip).
+//  - Doorbells are batched: Submit(n) publishes a whole burst; the stamps are the doorbell.
 //  - Producer-local and consumer-local state live in the objects below (each on its own cache
 //    line), never in the shared memory the other side writes.
-//  - An optional link model makes a slot visible only once a clock passes its `visible_at`
-//    (producer's time + one-way latency), so a slow link can be emulated on one machine.
+//  - An optional link model makes a slot visible only once the clock passes its `visible_at`
+//    (producer's Ticks() at submit + the one-way latency), so a slow link can be emulated on one
+//    machine, and charges `remote_read_ns` for each credit read when the credit line was placed
+//    in the consumer's memory instead (the naive layout, kept to measure what it costs).
 //
-// Memory of one ring (RingBytes(capacity) bytes, 64-byte aligned):
-//   [RingHeader 64B][credit line 64B][visible_at: capacity x u64][slots: capacity x 64B]
+// Memory of one ring, in the consumer's memory (RingBytes(capacity) bytes, 64-byte aligned):
+//   [RingHeader 64B][visible_at: capacity x u64][slots: capacity x 64B]
+// and one RingCreditLine (64 bytes) in the producer's memory.
 #ifndef LIBWAVE_TRANSPORT_RING_H_
 #define LIBWAVE_TRANSPORT_RING_H_
 
@@ -56,21 +63,28 @@ static_assert(sizeof(RingCreditLine) == kCacheLine);
 // Bytes needed for a ring of `capacity` slots. REQUIRES: capacity is a power of two.
 size_t RingBytes(uint32_t capacity);
 
-// Formats `mem` as an empty ring. `mem` must be 64-byte aligned and RingBytes(capacity) long.
-absl::Status RingFormat(void* mem, size_t bytes, uint32_t capacity);
+// Formats `mem` as an empty ring and `credit` as its empty credit line. `mem` must be 64-byte
+// aligned and RingBytes(capacity) long.
+absl::Status RingFormat(void* mem, size_t bytes, uint32_t capacity, RingCreditLine* credit);
 
-// The one-way link model. With a clock, a slot becomes visible to the consumer only when
-// clock->NowNs() >= producer's NowNs() at submit + latency_ns.
+// The link model. With a clock, a slot becomes visible to the consumer only when
+// clock->Ticks() >= the producer's clock->Ticks() at submit + clock->TicksFor(latency_ns).
+// Both sides must use clocks with one time base (see clock.h). `remote_read_ns`: what one read
+// of the other side's memory costs (a PCIe round trip); the producer pays it on each credit read
+// when it was attached with the credit line on the consumer's side.
 struct LinkModel {
   const Clock* clock = nullptr;
   uint64_t latency_ns = 0;
+  uint64_t remote_read_ns = 0;
 };
 
 class RingProducer {
  public:
   RingProducer() = default;
-  // Attaches to a formatted ring. Checks the header against `bytes` before trusting it.
-  static absl::StatusOr<RingProducer> Attach(void* mem, size_t bytes, LinkModel link = {});
+  // Attaches to a formatted ring (`mem`, in the consumer's memory) and its credit line
+  // (normally in this side's memory). Checks the header against `bytes` before trusting it.
+  static absl::StatusOr<RingProducer> Attach(void* mem, size_t bytes, RingCreditLine* credit,
+                                             LinkModel link = {});
 
   // Burst: how many of the next `n` slots are free (0 when full or broken). Reads the remote
   // credit cell only when the local shadow says there is not room for all `n`.
@@ -105,15 +119,17 @@ class RingProducer {
   uint64_t* visible_at_ = nullptr;
   RingCreditLine* credit_ = nullptr;
   LinkModel link_;
+  uint64_t latency_ticks_ = 0;
   absl::Status status_;
 };
 
 class RingConsumer {
  public:
   RingConsumer() = default;
+  // `mem`: the ring, in this side's memory; `credit`: its credit line, in the producer's.
   // `credit_batch`: return credits once this many slots were consumed (0: capacity / 4).
-  static absl::StatusOr<RingConsumer> Attach(void* mem, size_t bytes, LinkModel link = {},
-                                             uint32_t credit_batch = 0);
+  static absl::StatusOr<RingConsumer> Attach(void* mem, size_t bytes, RingCreditLine* credit,
+                                             LinkModel link = {}, uint32_t credit_batch = 0);
 
   // How many slots, up to `max`, are whole and visible from the head on. Stops at the first
   // slot not yet written. A corrupt stamp at the head is an error; the ring then stays broken.

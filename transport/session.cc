@@ -8,11 +8,12 @@
 #include <cstring>
 
 #include "absl/strings/str_format.h"
+#include "transport/numa.h"
 
 namespace wave {
 namespace {
 
-constexpr size_t kControlBytes = 512;  // control block, rounded up; the link starts here
+constexpr size_t kControlBytes = kLinkPage;  // control block, one page; the link starts here
 
 bool ValidName(const std::string& name) {
   if (name.empty() || name.size() > 64) return false;
@@ -31,6 +32,24 @@ void StoreState(uint32_t* p, SessionState s) {
   __atomic_store_n(p, static_cast<uint32_t>(s), __ATOMIC_RELEASE);  // release
 }
 
+// Binds one half of the link (`host` or the agent's) to this thread's NUMA node. Returns the
+// node, or -1 with `note` saying why not (placement is best effort: a link works anywhere).
+int BindHalf(void* link, size_t link_bytes, bool host, std::string* note) {
+  absl::StatusOr<LinkLayout> l = ReadLinkLayout(link, link_bytes);
+  if (!l.ok()) {
+    *note = std::string(l.status().message());
+    return -1;
+  }
+  const size_t off = host ? l->host_offset : l->agent_offset;
+  const size_t len = host ? l->host_bytes : l->agent_bytes;
+  const int node = NumaNodeOfThisCpu();
+  if (absl::Status st = BindToNode(static_cast<uint8_t*>(link) + off, len, node); !st.ok()) {
+    *note = std::string(st.message());
+    return -1;
+  }
+  return node;
+}
+
 }  // namespace
 
 // Each line is written by one side only, except `state`, which moves forward under the protocol
@@ -42,10 +61,12 @@ struct Session::Control {
     uint64_t link_offset;
     uint64_t link_bytes;
     uint32_t host_pid;
+    int32_t host_node;  // NUMA node of the host half, -1 if not bound
   } hello;
   struct alignas(kCacheLine) Answer {  // agent
     SessionParams params;
     uint32_t agent_pid;
+    int32_t agent_node;  // NUMA node of the agent half, -1 if not bound
   } answer;
   struct alignas(kCacheLine) Verdict {  // whoever decides
     uint32_t state;
@@ -73,6 +94,14 @@ std::string SessionMismatch(const SessionParams& host, const SessionParams& agen
   }
   if (agent.num_cpus != 0 && host.num_cpus != agent.num_cpus) {
     return diff("cpu count", host.num_cpus, agent.num_cpus);
+  }
+  if (agent.link_latency_ns != kTakeHosts && host.link_latency_ns != agent.link_latency_ns) {
+    return diff("link latency (ns)", host.link_latency_ns, agent.link_latency_ns);
+  }
+  if (host.link_clock != agent.link_clock) {
+    return absl::StrFormat("session mismatch: link clock is %s on the host, %s on the agent",
+                           LinkClockName(static_cast<LinkClockKind>(host.link_clock)),
+                           LinkClockName(static_cast<LinkClockKind>(agent.link_clock)));
   }
   return "";
 }
@@ -128,6 +157,7 @@ absl::StatusOr<Session> Session::Create(const std::string& name, const SessionPa
   c->hello.link_offset = kControlBytes;
   c->hello.link_bytes = bytes - kControlBytes;
   c->hello.host_pid = static_cast<uint32_t>(getpid());
+  c->hello.host_node = BindHalf(s.link_mem(), s.link_bytes(), /*host=*/true, &s.bind_note_);
   s.Beat();
   StoreState(&c->verdict.state, SessionState::kHello);
   return s;
@@ -187,6 +217,7 @@ absl::StatusOr<Session> Session::Join(const std::string& name, const SessionPara
   s.params_ = hello.params;
   c->answer.params = mine;
   c->answer.agent_pid = static_cast<uint32_t>(getpid());
+  c->answer.agent_node = BindHalf(s.link_mem(), s.link_bytes(), /*host=*/false, &s.bind_note_);
   s.Beat();
   StoreState(&c->verdict.state, SessionState::kJoined);
   return s;
@@ -269,6 +300,22 @@ absl::Status Session::CheckPeer(uint64_t timeout_ns) const {
 void Session::Close() {
   if (is_host_ && region_.data() != nullptr)
     StoreState(&control()->verdict.state, SessionState::kClosed);
+}
+
+LinkModel Session::link_model() const {
+  return LinkModel{.clock = &LinkClock(), .latency_ns = params_.link_latency_ns};
+}
+
+std::string Session::placement() const {
+  const Control* c = control();
+  auto where = [](int node) {
+    return node < 0 ? std::string("not bound") : absl::StrFormat("on NUMA node %d", node);
+  };
+  const bool joined = LoadState(&c->verdict.state) >= static_cast<uint32_t>(SessionState::kJoined);
+  std::string out = "host half " + where(c->hello.host_node) + ", agent half " +
+                    (joined || !is_host_ ? where(c->answer.agent_node) : "not joined yet");
+  if (!bind_note_.empty()) out += " (" + bind_note_ + ")";
+  return out;
 }
 
 absl::StatusOr<HostEnd> Session::AttachHost(LinkModel to_agent, LinkModel to_host) {

@@ -14,7 +14,13 @@
 // other side reads it and declares the peer dead once it is older than a timeout. Nothing waits
 // without a bound.
 //
-// Region: [control block: 4 cache lines][link (transport/link.h)]
+// The handshake also agrees on the emulated link: its one-way latency and the clock both sides
+// read (transport/clock.h), so a slot's visible_at means the same on both sides.
+//
+// Placement: the host binds the link's host half to its NUMA node, the agent binds the agent
+// half to its own (write remote, read local; see link.h). placement() says where they landed.
+//
+// Region: [control block: one page][link (transport/link.h), page-aligned halves]
 #ifndef LIBWAVE_TRANSPORT_SESSION_H_
 #define LIBWAVE_TRANSPORT_SESSION_H_
 
@@ -40,7 +46,11 @@ struct SessionParams {
   uint32_t event_capacity = 4096;
   uint32_t commit_capacity = 4096;
   uint32_t num_cpus = 0;  // host: cpus it manages; agent: 0 = take the host's
+  // One-way emulated latency of both directions. Agent: kTakeHosts = whatever the host says.
+  uint32_t link_latency_ns = 1'000;
+  uint32_t link_clock = static_cast<uint32_t>(LinkClockKindInUse());
 };
+inline constexpr uint32_t kTakeHosts = 0xffffffffu;
 
 enum class SessionState : uint32_t {
   kEmpty = 0,
@@ -80,6 +90,11 @@ class Session {
 
   const SessionParams& params() const { return params_; }  // the host's, as agreed
   bool is_host() const { return is_host_; }
+  // The agreed link model: LinkClock() and the host's link latency.
+  LinkModel link_model() const;
+  // Where the halves of the link are: "host half on node 0, agent half on node 0", or why not
+  // known. Each side binds its own half; the agent's answer is known once it has joined.
+  std::string placement() const;
   // The link inside the region. `to_agent`/`to_host` model each direction.
   absl::StatusOr<HostEnd> AttachHost(LinkModel to_agent = {}, LinkModel to_host = {});
   absl::StatusOr<AgentEnd> AttachAgent(LinkModel to_agent = {}, LinkModel to_host = {});
@@ -97,6 +112,7 @@ class Session {
   SessionParams params_;
   std::string path_;
   bool is_host_ = false;
+  std::string bind_note_;  // why this side's half could not be bound, if it could not
   MonotonicClock clock_;
 };
 

@@ -520,12 +520,13 @@ absl::Status Simulator::SetUpLink() {
     params.event_capacity = cfg_.ring_capacity;
     params.commit_capacity = cfg_.ring_capacity;
     params.num_cpus = static_cast<uint32_t>(cfg_.cpus);
+    params.link_latency_ns = static_cast<uint32_t>(Latency());
     absl::StatusOr<Session> session = Session::Create(cfg_.session, params);
     if (!session.ok()) return session.status();
     // Closed (below) only once accepted: a rejected or absent agent has nothing to be told.
     if (absl::Status s = session->WaitForAgent(cfg_.agent_join_timeout_ns); !s.ok()) return s;
     session_.emplace(*std::move(session));
-    const LinkModel link{.clock = &monotonic_, .latency_ns = Latency()};
+    const LinkModel link = session_->link_model();
     absl::StatusOr<HostEnd> host = session_->AttachHost(link, link);
     if (!host.ok()) return host.status();
     host_.emplace(*std::move(host));

@@ -137,8 +137,13 @@ TEST_P(LinkBadHeaderTest, AttachRejectsWithAClearMessage) {
   EXPECT_EQ(host.status(), agent.status());
 }
 
-const uint64_t kTotal = LinkBytes(kConfig);
-const uint64_t kCommitsAt = sizeof(LinkHeader) + RingBytes(kConfig.event_capacity);
+const LinkLayout kLayout = LinkLayoutFor(kConfig);
+const uint64_t kTotal = kLayout.total_bytes;
+
+std::string HalfAt(const char* name, uint64_t off, uint64_t len) {
+  return std::string("link ") + name + " half at " + std::to_string(off) + "+" +
+         std::to_string(len) + " out of range";
+}
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, LinkBadHeaderTest,
@@ -155,41 +160,37 @@ INSTANTIATE_TEST_SUITE_P(
         BadHeaderCase{"TotalBytesBeyondRegion",
                       [](LinkHeader* h) { h->total_bytes += 64; },
                       {"link claims", "region has"}},
-        BadHeaderCase{"EventsOffsetPastTheEnd",
-                      [](LinkHeader* h) { h->events_offset = kTotal + 64; },
-                      {"events ring offset " + std::to_string(kTotal + 64), "out of range"}},
-        BadHeaderCase{"EventsOffsetInsideTheHeader",
-                      [](LinkHeader* h) { h->events_offset = 0; },
-                      {"events ring offset 0 ", "out of range"}},
-        BadHeaderCase{"EventsOffsetMisaligned",
-                      [](LinkHeader* h) { h->events_offset = 96; },
-                      {"events ring offset 96 ", "64-byte aligned"}},
-        BadHeaderCase{"CommitsOffsetAtTheEnd",
-                      [](LinkHeader* h) { h->commits_offset = kTotal; },
-                      {"commits ring offset " + std::to_string(kTotal), "out of range"}},
-        BadHeaderCase{"CommitsOffsetHuge",
-                      [](LinkHeader* h) { h->commits_offset = uint64_t{1} << 62; },
-                      {"ending at " + std::to_string(uint64_t{1} << 62), "out of range"}},
-        BadHeaderCase{"CommitsBeforeEvents",
-                      [](LinkHeader* h) {
-                        h->events_offset = kCommitsAt;
-                        h->commits_offset = sizeof(LinkHeader);
-                      },
-                      {"events ring offset " + std::to_string(kCommitsAt) + " (ending at 64)"}},
-        // In range, but the span is too short for the ring it holds: the ring check catches
-        // it rather than letting the events ring run into the commits ring.
-        BadHeaderCase{"EventsSpanShorterThanItsRing",
-                      [](LinkHeader* h) {
-                        h->commits_offset = sizeof(LinkHeader) + 128;
-                        h->total_bytes = kCommitsAt;
-                      },
-                      {"needs", "region has 128"}}),
+        BadHeaderCase{"HostHalfPastTheEnd",
+                      [](LinkHeader* h) { h->host_offset = kTotal + kLinkPage; },
+                      {HalfAt("host", kTotal + kLinkPage, kLayout.host_bytes)}},
+        BadHeaderCase{"HostHalfInsideTheHeader",
+                      [](LinkHeader* h) { h->host_offset = 0; },
+                      {HalfAt("host", 0, kLayout.host_bytes)}},
+        BadHeaderCase{
+            "AgentHalfMisaligned",
+            [](LinkHeader* h) { h->agent_offset += 64; },
+            {HalfAt("agent", kLayout.agent_offset + 64, kLayout.agent_bytes), "page-aligned"}},
+        BadHeaderCase{"AgentHalfHuge",
+                      [](LinkHeader* h) { h->agent_bytes = uint64_t{1} << 62; },
+                      {HalfAt("agent", kLayout.agent_offset, uint64_t{1} << 62)}},
+        BadHeaderCase{"AgentHalfWrapsAround",
+                      [](LinkHeader* h) { h->agent_offset = ~uint64_t{0} - 4095; },
+                      {"agent half at", "out of range"}},
+        BadHeaderCase{"HalvesOverlap",
+                      [](LinkHeader* h) { h->agent_offset = h->host_offset; },
+                      {"link halves overlap"}},
+        // In range, but the half is too short for the ring it holds: the ring check catches
+        // it rather than letting the events ring run into the credit line or past the half.
+        BadHeaderCase{"AgentHalfShorterThanItsRing",
+                      [](LinkHeader* h) { h->agent_bytes = kLinkPage; },
+                      {"needs", "region has " + std::to_string(kLinkPage - 64)}}),
     [](const ::testing::TestParamInfo<BadHeaderCase>& info) { return info.param.name; });
 
 TEST(LinkTest, AttachRejectsACorruptRingHeaderInside) {
   AlignedBuffer mem(LinkBytes(kConfig));
   ASSERT_TRUE(LinkFormat(mem.data(), mem.size(), kConfig).ok());
-  auto* commits = reinterpret_cast<RingHeader*>(static_cast<uint8_t*>(mem.data()) + kCommitsAt);
+  auto* commits =
+      reinterpret_cast<RingHeader*>(static_cast<uint8_t*>(mem.data()) + kLayout.host_offset);
   commits->magic = 0;
   absl::StatusOr<AgentEnd> agent = AttachAgent(mem.data(), mem.size());
   ASSERT_FALSE(agent.ok());
@@ -213,6 +214,43 @@ TEST(LinkTest, AttachRejectsTinyOrMisalignedRegions) {
   agent = AttachAgent(mem.data(), mem.size() - 64);
   ASSERT_FALSE(agent.ok());
   EXPECT_THAT(std::string(agent.status().message()), HasSubstr("link claims"));
+}
+
+// Write remote, read local: each ring's slots are in its consumer's half and its credit line in
+// its producer's half, so neither side polls the other's memory.
+TEST(LinkTest, EachRingLivesInItsConsumersHalf) {
+  AlignedBuffer mem(LinkBytes(kConfig));
+  ASSERT_TRUE(LinkFormat(mem.data(), mem.size(), kConfig).ok());
+  absl::StatusOr<LinkLayout> l = ReadLinkLayout(mem.data(), mem.size());
+  ASSERT_TRUE(l.ok()) << l.status();
+  EXPECT_EQ(l->host_offset % kLinkPage, 0u);
+  EXPECT_EQ(l->agent_offset % kLinkPage, 0u);
+  EXPECT_EQ(l->total_bytes, LinkBytes(kConfig));
+  auto* base = static_cast<uint8_t*>(mem.data());
+  const auto events = ::wave::testing::ViewRing(base + l->agent_offset, kConfig.event_capacity);
+  const auto commits = ::wave::testing::ViewRing(base + l->host_offset, kConfig.commit_capacity);
+  EXPECT_EQ(events.header->capacity, kConfig.event_capacity);
+  EXPECT_EQ(commits.header->capacity, kConfig.commit_capacity);
+  // Each half ends with the credit line of the ring the other way.
+  auto* events_credit =
+      reinterpret_cast<RingCreditLine*>(base + l->host_offset + l->host_bytes - kCacheLine);
+  auto* commits_credit =
+      reinterpret_cast<RingCreditLine*>(base + l->agent_offset + l->agent_bytes - kCacheLine);
+
+  absl::StatusOr<HostEnd> host = AttachHost(mem.data(), mem.size());
+  absl::StatusOr<AgentEnd> agent = AttachAgent(mem.data(), mem.size());
+  ASSERT_TRUE(host.ok() && agent.ok());
+  ASSERT_TRUE(host->events.Push(TaskEvent(7, 1)));
+  EXPECT_EQ(events.slot(0).task.task_id, 7u);  // the host wrote into the agent's half
+  wave_msg got;
+  ASSERT_TRUE(Pop(agent->events, &got));
+  agent->events.ReturnCredits();
+  EXPECT_EQ(events_credit->head, 1u);  // the agent wrote the credit into the host's half
+  ASSERT_TRUE(agent->commits.Push(Commit(1, 7, 0)));
+  EXPECT_EQ(commits.slot(0).commit.task_id, 7u);
+  ASSERT_TRUE(Pop(host->commits, &got));
+  host->commits.ReturnCredits();
+  EXPECT_EQ(commits_credit->head, 1u);
 }
 
 }  // namespace

@@ -22,9 +22,11 @@ namespace wave {
 namespace {
 
 using ::wave::testing::ConsumeStream;
+using ::wave::testing::CreditAfter;
 using ::wave::testing::ProduceStream;
 using ::wave::testing::StreamOptions;
 using ::wave::testing::StreamResult;
+using ::wave::testing::TestRingBytes;
 
 constexpr uint32_t kCapacity = 512;
 constexpr uint64_t kMessages = 4'000'000;
@@ -41,9 +43,10 @@ static_assert(std::atomic<uint32_t>::is_always_lock_free);
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
 static_assert(sizeof(Control) == kCacheLine);
 
-size_t RegionBytes() { return RingBytes(kCapacity) + sizeof(Control); }
+// [ring][its credit line][Control]
+size_t RegionBytes() { return TestRingBytes(kCapacity) + sizeof(Control); }
 Control* ControlOf(void* region) {
-  return reinterpret_cast<Control*>(static_cast<uint8_t*>(region) + RingBytes(kCapacity));
+  return reinterpret_cast<Control*>(static_cast<uint8_t*>(region) + TestRingBytes(kCapacity));
 }
 
 // Child exit codes.
@@ -71,8 +74,8 @@ enum class ChildRole { kProducer, kConsumer };
   options.peer_alive = [parent = getppid()] { return getppid() == parent; };
   StreamResult result;
   if (role == ChildRole::kProducer) {
-    absl::StatusOr<RingProducer> producer =
-        RingProducer::Attach(region->data(), RingBytes(kCapacity));
+    absl::StatusOr<RingProducer> producer = RingProducer::Attach(
+        region->data(), RingBytes(kCapacity), CreditAfter(region->data(), kCapacity));
     if (!producer.ok()) {
       std::fprintf(stderr, "child: %s\n", producer.status().ToString().c_str());
       control->abort.store(1);
@@ -80,8 +83,8 @@ enum class ChildRole { kProducer, kConsumer };
     }
     result = ProduceStream(*producer, options);
   } else {
-    absl::StatusOr<RingConsumer> consumer =
-        RingConsumer::Attach(region->data(), RingBytes(kCapacity));
+    absl::StatusOr<RingConsumer> consumer = RingConsumer::Attach(
+        region->data(), RingBytes(kCapacity), CreditAfter(region->data(), kCapacity));
     if (!consumer.ok()) {
       std::fprintf(stderr, "child: %s\n", consumer.status().ToString().c_str());
       control->abort.store(1);
@@ -130,7 +133,9 @@ class RingProcessTest : public ::testing::Test {
     region_ = *std::move(r);
     ASSERT_GE(region_.size(), RegionBytes());
     ASSERT_GE(region_.fd(), 0);
-    ASSERT_TRUE(RingFormat(region_.data(), RingBytes(kCapacity), kCapacity).ok());
+    ASSERT_TRUE(RingFormat(region_.data(), RingBytes(kCapacity), kCapacity,
+                           CreditAfter(region_.data(), kCapacity))
+                    .ok());
     control_ = new (ControlOf(region_.data())) Control;
   }
 
@@ -145,8 +150,8 @@ class RingProcessTest : public ::testing::Test {
 };
 
 TEST_F(RingProcessTest, ChildProducesParentConsumes) {
-  absl::StatusOr<RingConsumer> consumer =
-      RingConsumer::Attach(region_.data(), RingBytes(kCapacity));
+  absl::StatusOr<RingConsumer> consumer = RingConsumer::Attach(
+      region_.data(), RingBytes(kCapacity), CreditAfter(region_.data(), kCapacity));
   ASSERT_TRUE(consumer.ok()) << consumer.status();
 
   std::fflush(nullptr);
@@ -176,8 +181,8 @@ TEST_F(RingProcessTest, ChildProducesParentConsumes) {
 }
 
 TEST_F(RingProcessTest, ParentProducesChildConsumes) {
-  absl::StatusOr<RingProducer> producer =
-      RingProducer::Attach(region_.data(), RingBytes(kCapacity));
+  absl::StatusOr<RingProducer> producer = RingProducer::Attach(
+      region_.data(), RingBytes(kCapacity), CreditAfter(region_.data(), kCapacity));
   ASSERT_TRUE(producer.ok()) << producer.status();
 
   std::fflush(nullptr);

@@ -22,25 +22,31 @@ namespace {
 using ::testing::HasSubstr;
 using ::wave::testing::AlignedBuffer;
 using ::wave::testing::ConsumeStream;
+using ::wave::testing::CreditAfter;
 using ::wave::testing::FormatRingAt;
 using ::wave::testing::ProduceStream;
 using ::wave::testing::RingView;
 using ::wave::testing::StreamMessage;
 using ::wave::testing::StreamOptions;
 using ::wave::testing::StreamResult;
+using ::wave::testing::TestRingBytes;
 using ::wave::testing::ViewRing;
 
 // A formatted ring in its own aligned memory, with both ends attached.
 struct TestRing {
   explicit TestRing(uint32_t capacity, uint32_t credit_batch = 0, LinkModel link = {})
-      : mem(RingBytes(capacity)) {
-    EXPECT_TRUE(RingFormat(mem.data(), mem.size(), capacity).ok());
+      : mem(TestRingBytes(capacity)), capacity(capacity) {
+    EXPECT_TRUE(
+        RingFormat(mem.data(), RingBytes(capacity), capacity, CreditAfter(mem.data(), capacity))
+            .ok());
     Attach(credit_batch, link);
   }
   void Attach(uint32_t credit_batch = 0, LinkModel link = {}) {
-    absl::StatusOr<RingProducer> p = RingProducer::Attach(mem.data(), mem.size(), link);
+    RingCreditLine* credit = CreditAfter(mem.data(), capacity);
+    absl::StatusOr<RingProducer> p =
+        RingProducer::Attach(mem.data(), RingBytes(capacity), credit, link);
     absl::StatusOr<RingConsumer> c =
-        RingConsumer::Attach(mem.data(), mem.size(), link, credit_batch);
+        RingConsumer::Attach(mem.data(), RingBytes(capacity), credit, link, credit_batch);
     EXPECT_TRUE(p.ok()) << p.status();
     EXPECT_TRUE(c.ok()) << c.status();
     if (p.ok()) producer = *std::move(p);
@@ -49,6 +55,7 @@ struct TestRing {
   RingView view() const { return ViewRing(mem.data(), producer.capacity()); }
 
   AlignedBuffer mem;
+  uint32_t capacity;
   RingProducer producer;
   RingConsumer consumer;
 };
@@ -86,7 +93,7 @@ TEST(RingLayoutTest, MatchesDocumentedLayout) {
   // The corruption tests below poke the documented layout directly; make sure it holds.
   for (uint32_t cap : {2u, 4u, 8u, 16u, 1024u, kMaxRingCapacity}) {
     const size_t vis = (static_cast<size_t>(cap) * 8 + 63) / 64 * 64;
-    EXPECT_EQ(RingBytes(cap), 64 + 64 + vis + static_cast<size_t>(cap) * 64) << cap;
+    EXPECT_EQ(RingBytes(cap), 64 + vis + static_cast<size_t>(cap) * 64) << cap;
     EXPECT_EQ(RingBytes(cap) % kCacheLine, 0u);
   }
   TestRing r(8);
@@ -116,12 +123,14 @@ class RingStressTest : public ::testing::TestWithParam<StressCase> {};
 
 TEST_P(RingStressTest, TwoThreadsFifoWithChecksum) {
   const StressCase& tc = GetParam();
-  AlignedBuffer mem(RingBytes(tc.capacity));
-  FormatRingAt(mem.data(), mem.size(), tc.capacity, tc.first_index);
-  absl::StatusOr<RingProducer> producer = RingProducer::Attach(mem.data(), mem.size());
+  AlignedBuffer mem(TestRingBytes(tc.capacity));
+  FormatRingAt(mem.data(), tc.capacity, tc.first_index);
+  RingCreditLine* credit = CreditAfter(mem.data(), tc.capacity);
+  absl::StatusOr<RingProducer> producer =
+      RingProducer::Attach(mem.data(), RingBytes(tc.capacity), credit);
   ASSERT_TRUE(producer.ok()) << producer.status();
   absl::StatusOr<RingConsumer> consumer =
-      RingConsumer::Attach(mem.data(), mem.size(), {}, tc.credit_batch);
+      RingConsumer::Attach(mem.data(), RingBytes(tc.capacity), credit, {}, tc.credit_batch);
   ASSERT_TRUE(consumer.ok()) << consumer.status();
   ASSERT_EQ(producer->tail(), tc.first_index);
   ASSERT_EQ(consumer->head(), tc.first_index);
@@ -372,14 +381,15 @@ TEST(RingAttachTest, RejectsBadHeaders) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    AlignedBuffer mem(RingBytes(kCap));
-    ASSERT_TRUE(RingFormat(mem.data(), mem.size(), kCap).ok());
+    AlignedBuffer mem(TestRingBytes(kCap));
+    RingCreditLine* credit = CreditAfter(mem.data(), kCap);
+    ASSERT_TRUE(RingFormat(mem.data(), RingBytes(kCap), kCap, credit).ok());
     c.corrupt(static_cast<RingHeader*>(mem.data()));
-    absl::StatusOr<RingProducer> p = RingProducer::Attach(mem.data(), mem.size());
+    absl::StatusOr<RingProducer> p = RingProducer::Attach(mem.data(), RingBytes(kCap), credit);
     ASSERT_FALSE(p.ok());
     EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
     EXPECT_THAT(std::string(p.status().message()), HasSubstr(c.message));
-    absl::StatusOr<RingConsumer> k = RingConsumer::Attach(mem.data(), mem.size());
+    absl::StatusOr<RingConsumer> k = RingConsumer::Attach(mem.data(), RingBytes(kCap), credit);
     ASSERT_FALSE(k.ok());
     EXPECT_EQ(k.status().code(), absl::StatusCode::kFailedPrecondition);
     EXPECT_THAT(std::string(k.status().message()), HasSubstr(c.message));
@@ -388,36 +398,49 @@ TEST(RingAttachTest, RejectsBadHeaders) {
 
 TEST(RingAttachTest, RejectsRegionShorterThanTheRing) {
   constexpr uint32_t kCap = 16;
-  AlignedBuffer mem(RingBytes(kCap));
-  ASSERT_TRUE(RingFormat(mem.data(), mem.size(), kCap).ok());
-  EXPECT_TRUE(RingProducer::Attach(mem.data(), RingBytes(kCap)).ok());
-  absl::StatusOr<RingProducer> p = RingProducer::Attach(mem.data(), RingBytes(kCap) - 64);
+  AlignedBuffer mem(TestRingBytes(kCap));
+  RingCreditLine* credit = CreditAfter(mem.data(), kCap);
+  ASSERT_TRUE(RingFormat(mem.data(), RingBytes(kCap), kCap, credit).ok());
+  EXPECT_TRUE(RingProducer::Attach(mem.data(), RingBytes(kCap), credit).ok());
+  absl::StatusOr<RingProducer> p = RingProducer::Attach(mem.data(), RingBytes(kCap) - 64, credit);
   ASSERT_FALSE(p.ok());
   EXPECT_THAT(std::string(p.status().message()), HasSubstr("needs"));
-  absl::StatusOr<RingConsumer> c = RingConsumer::Attach(mem.data(), 32);
+  absl::StatusOr<RingConsumer> c = RingConsumer::Attach(mem.data(), 32, credit);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_FALSE(RingConsumer::Attach(nullptr, RingBytes(kCap)).ok());
-  EXPECT_FALSE(RingConsumer::Attach(static_cast<uint8_t*>(mem.data()) + 8, RingBytes(kCap)).ok());
+  EXPECT_FALSE(RingConsumer::Attach(nullptr, RingBytes(kCap), credit).ok());
+  EXPECT_FALSE(
+      RingConsumer::Attach(static_cast<uint8_t*>(mem.data()) + 8, RingBytes(kCap), credit).ok());
+  // The credit line must be there and aligned too.
+  EXPECT_EQ(RingProducer::Attach(mem.data(), RingBytes(kCap), nullptr).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  auto* misaligned = reinterpret_cast<RingCreditLine*>(reinterpret_cast<uint8_t*>(credit) + 4);
+  EXPECT_EQ(RingConsumer::Attach(mem.data(), RingBytes(kCap), misaligned).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(RingFormatTest, RejectsBadSizes) {
   AlignedBuffer mem(RingBytes(64) + 64);
+  AlignedBuffer credit_mem(sizeof(RingCreditLine));
+  auto* credit = static_cast<RingCreditLine*>(credit_mem.data());
   for (uint32_t cap : {0u, 1u, 3u, 12u, 100u, kMaxRingCapacity * 2, 0x80000000u, 0xffffffffu}) {
-    absl::Status s = RingFormat(mem.data(), mem.size(), cap);
+    absl::Status s = RingFormat(mem.data(), mem.size(), cap, credit);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << cap;
   }
   // Too short for the ring it is asked to hold.
-  EXPECT_EQ(RingFormat(mem.data(), RingBytes(64) - 1, 64).code(),
+  EXPECT_EQ(RingFormat(mem.data(), RingBytes(64) - 1, 64, credit).code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(RingFormat(mem.data(), 0, 2).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RingFormat(mem.data(), 0, 2, credit).code(), absl::StatusCode::kInvalidArgument);
   // Null or misaligned.
-  EXPECT_EQ(RingFormat(nullptr, RingBytes(2), 2).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(RingFormat(static_cast<uint8_t*>(mem.data()) + 32, RingBytes(2), 2).code(),
+  EXPECT_EQ(RingFormat(nullptr, RingBytes(2), 2, credit).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RingFormat(mem.data(), RingBytes(2), 2, nullptr).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RingFormat(static_cast<uint8_t*>(mem.data()) + 32, RingBytes(2), 2, credit).code(),
             absl::StatusCode::kInvalidArgument);
   // The smallest legal ring works.
-  ASSERT_TRUE(RingFormat(mem.data(), RingBytes(kMinRingCapacity), kMinRingCapacity).ok());
-  absl::StatusOr<RingProducer> p = RingProducer::Attach(mem.data(), mem.size());
+  ASSERT_TRUE(RingFormat(mem.data(), RingBytes(kMinRingCapacity), kMinRingCapacity, credit).ok());
+  absl::StatusOr<RingProducer> p = RingProducer::Attach(mem.data(), mem.size(), credit);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->capacity(), kMinRingCapacity);
 }

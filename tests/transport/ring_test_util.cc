@@ -96,21 +96,29 @@ AlignedBuffer::AlignedBuffer(size_t bytes)
 
 AlignedBuffer::~AlignedBuffer() { ::operator delete(data_, kAlign); }
 
+size_t TestRingBytes(uint32_t capacity) { return RingBytes(capacity) + sizeof(RingCreditLine); }
+
+RingCreditLine* CreditAfter(void* mem, uint32_t capacity) {
+  return reinterpret_cast<RingCreditLine*>(static_cast<uint8_t*>(mem) + RingBytes(capacity));
+}
+
 RingView ViewRing(void* mem, uint32_t capacity) {
   auto* base = static_cast<uint8_t*>(mem);
   const size_t vis_bytes =
       (static_cast<size_t>(capacity) * sizeof(uint64_t) + kCacheLine - 1) & ~(kCacheLine - 1);
   RingView v;
   v.header = reinterpret_cast<RingHeader*>(base);
-  v.credit = reinterpret_cast<RingCreditLine*>(base + kCacheLine);
-  v.visible_at = reinterpret_cast<uint64_t*>(base + 2 * kCacheLine);
-  v.slots = reinterpret_cast<wave_msg*>(base + 2 * kCacheLine + vis_bytes);
+  v.credit = CreditAfter(mem, capacity);
+  v.visible_at = reinterpret_cast<uint64_t*>(base + kCacheLine);
+  v.slots = reinterpret_cast<wave_msg*>(base + kCacheLine + vis_bytes);
   v.capacity = capacity;
   return v;
 }
 
-void FormatRingAt(void* mem, size_t bytes, uint32_t capacity, uint32_t first_index) {
-  if (!RingFormat(mem, bytes, capacity).ok()) std::abort();
+void FormatRingAt(void* mem, uint32_t capacity, uint32_t first_index) {
+  if (!RingFormat(mem, RingBytes(capacity), capacity, CreditAfter(mem, capacity)).ok()) {
+    std::abort();
+  }
   RingView v = ViewRing(mem, capacity);
   for (uint32_t k = 0; k < capacity; ++k) {
     const uint32_t idx = first_index + k;

@@ -31,8 +31,14 @@ class AlignedBuffer {
   void* data_;
 };
 
-// The parts of a formatted ring, per the layout documented in ring.h:
-//   [RingHeader 64B][credit line 64B][visible_at: capacity x u64, padded to 64B][slots]
+// Tests keep a ring's credit line (which a link puts in the producer's memory) right after the
+// ring: [ring: RingBytes(capacity)][credit line 64B], TestRingBytes(capacity) in all.
+size_t TestRingBytes(uint32_t capacity);
+RingCreditLine* CreditAfter(void* mem, uint32_t capacity);
+
+// The parts of a formatted ring, per the layout documented in ring.h (and the test placement of
+// the credit line above):
+//   [RingHeader 64B][visible_at: capacity x u64, padded to 64B][slots][credit line 64B]
 struct RingView {
   RingHeader* header;
   RingCreditLine* credit;
@@ -44,10 +50,10 @@ struct RingView {
 };
 RingView ViewRing(void* mem, uint32_t capacity);
 
-// Formats a ring whose free-running indices start at `first_index` instead of 0 (to cross the
-// 32-bit wrap quickly): the credit cell holds `first_index` and every slot the "empty" stamp of
-// the lap before it.
-void FormatRingAt(void* mem, size_t bytes, uint32_t capacity, uint32_t first_index);
+// Formats a ring (test placement: TestRingBytes(capacity) at `mem`) whose free-running indices
+// start at `first_index` instead of 0 (to cross the 32-bit wrap quickly): the credit line holds
+// `first_index` and every slot the "empty" stamp of the lap before it.
+void FormatRingAt(void* mem, uint32_t capacity, uint32_t first_index);
 
 // Message number `i` of a test stream: a function of `i` alone, so a consumer can check every
 // byte. The stamp is deliberately garbage: the ring owns it and must not take it from Write.

@@ -103,6 +103,33 @@ TEST(Session, EachFieldMismatchIsNamed) {
   EXPECT_NE(SessionMismatch(h, a).find("cpu count"), std::string::npos);
   a.num_cpus = 0;  // "take the host's"
   EXPECT_EQ(SessionMismatch(h, a), "");
+  a = h;
+  a.link_latency_ns = 500;
+  EXPECT_EQ(SessionMismatch(h, a),
+            "session mismatch: link latency (ns) is 1000 on the host, 500 on the agent");
+  a.link_latency_ns = kTakeHosts;
+  EXPECT_EQ(SessionMismatch(h, a), "");
+  a = h;
+  a.link_clock = static_cast<uint32_t>(h.link_clock == static_cast<uint32_t>(LinkClockKind::kTsc)
+                                           ? LinkClockKind::kMonotonic
+                                           : LinkClockKind::kTsc);
+  EXPECT_NE(SessionMismatch(h, a).find("session mismatch: link clock is"), std::string::npos);
+}
+
+TEST(Session, AgentTakesTheHostsLinkLatency) {
+  const std::string name = UniqueName("latency");
+  SessionParams hp = Params();
+  hp.link_latency_ns = 2'500;
+  absl::StatusOr<Session> host = Session::Create(name, hp);
+  ASSERT_TRUE(host.ok()) << host.status();
+  SessionParams ap = Params();
+  ap.link_latency_ns = kTakeHosts;
+  absl::StatusOr<Session> agent = Session::Join(name, ap, kSecond);
+  ASSERT_TRUE(agent.ok()) << agent.status();
+  ASSERT_TRUE(host->WaitForAgent(kSecond).ok());
+  EXPECT_EQ(agent->link_model().latency_ns, 2'500u);
+  EXPECT_EQ(host->link_model().latency_ns, 2'500u);
+  EXPECT_EQ(agent->link_model().clock, &LinkClock());
 }
 
 TEST(Session, BadNamesAndMissingHostAreErrors) {
