@@ -24,7 +24,7 @@ bool SkipWithoutNuma() {
 
 TEST(NumaTest, BindsARegionToThisCpusNode) {
   if (SkipWithoutNuma()) GTEST_SKIP();
-  absl::StatusOr<SharedRegion> r = SharedRegion::CreateAnonymous(4 * 4096);
+  absl::StatusOr<SharedRegion> r = SharedRegion::CreateAnonymous(size_t{4} * 4096);
   ASSERT_TRUE(r.ok());
   const int node = NumaNodeOfThisCpu();
   ASSERT_GE(node, 0);
@@ -36,7 +36,7 @@ TEST(NumaTest, BindsARegionToThisCpusNode) {
 
 TEST(NumaTest, BadNodeOrMisalignedMemoryIsAClearError) {
   if (SkipWithoutNuma()) GTEST_SKIP();
-  absl::StatusOr<SharedRegion> r = SharedRegion::CreateAnonymous(2 * 4096);
+  absl::StatusOr<SharedRegion> r = SharedRegion::CreateAnonymous(size_t{2} * 4096);
   ASSERT_TRUE(r.ok());
   absl::Status s = BindToNode(r->data(), r->size(), numa_max_node() + 1);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
