@@ -2,12 +2,16 @@
 
 namespace wave {
 
+bool CommitWellFormed(const wave_a2k_commit& c) {
+  if (c.hdr.type != WAVE_CMD_COMMIT || c.hdr.len != WAVE_MSG_SIZE) return false;
+  if ((c.flags & ~WAVE_COMMIT_F_ALL) != 0 || c.reserved != 0) return false;
+  if (c.group == 0) return c.group_size == 0;
+  return c.group_size >= 1 && c.group_size <= WAVE_MAX_CPUS;
+}
+
 wave_commit_status ValidateCommit(const wave_a2k_commit& c, const HostTaskView* task, int num_cpus,
                                   const HostCpuView* cpu) {
-  if (c.hdr.type != WAVE_CMD_COMMIT || c.hdr.len != WAVE_MSG_SIZE ||
-      (c.flags & ~WAVE_COMMIT_F_ALL) != 0 || c.reserved != 0 || c.group != 0 || c.group_size != 0) {
-    return WAVE_COMMIT_MALFORMED;  // group commits arrive with transactions (issue: prestaging)
-  }
+  if (!CommitWellFormed(c)) return WAVE_COMMIT_MALFORMED;
   if (task == nullptr) return WAVE_COMMIT_UNKNOWN_TASK;
   if (c.cpu < 0 || c.cpu >= num_cpus || c.cpu >= static_cast<int>(WAVE_MAX_CPUS) ||
       ((task->cpu_mask >> c.cpu) & 1) == 0 || cpu == nullptr || !cpu->managed) {
@@ -20,8 +24,69 @@ wave_commit_status ValidateCommit(const wave_a2k_commit& c, const HostTaskView* 
   return WAVE_COMMIT_OK;
 }
 
+void CommitAssembler::Add(const wave_a2k_commit& c, std::vector<CommitUnit>* out) {
+  const bool grouped = CommitWellFormed(c) && c.group != 0;
+  if (in_group()) {
+    const wave_a2k_commit& first = partial_.members.front();
+    if (grouped && c.group == first.group && c.group_size == first.group_size) {
+      partial_.members.push_back(c);
+      if (partial_.members.size() == first.group_size) {
+        out->push_back(std::move(partial_));
+        partial_ = CommitUnit{};
+      }
+      return;
+    }
+    partial_.malformed = true;  // broken by a commit that does not belong to it
+    out->push_back(std::move(partial_));
+    partial_ = CommitUnit{};
+  }
+  if (!grouped || c.group_size == 1) {
+    out->push_back(CommitUnit{{c}, false});
+    return;
+  }
+  partial_.members.push_back(c);
+}
+
+void CommitAssembler::EndOfBatch(std::vector<CommitUnit>* out) {
+  if (!in_group()) return;
+  partial_.malformed = true;
+  out->push_back(std::move(partial_));
+  partial_ = CommitUnit{};
+}
+
+bool ValidateUnit(const CommitUnit& unit, const HostTaskView* const* tasks, int num_cpus,
+                  const HostCpuView* const* cpus, wave_commit_status* statuses) {
+  const size_t n = unit.members.size();
+  bool malformed = unit.malformed;
+  // Distinct tasks and cpus (n <= WAVE_MAX_CPUS: quadratic is fine and allocation-free).
+  for (size_t i = 0; i < n && !malformed; ++i) {
+    for (size_t j = i + 1; j < n; ++j) {
+      if (unit.members[i].task_id == unit.members[j].task_id ||
+          unit.members[i].cpu == unit.members[j].cpu) {
+        malformed = true;
+        break;
+      }
+    }
+  }
+  if (malformed) {
+    for (size_t i = 0; i < n; ++i) statuses[i] = WAVE_COMMIT_MALFORMED;
+    return false;
+  }
+  bool all_ok = true;
+  for (size_t i = 0; i < n; ++i) {
+    statuses[i] = ValidateCommit(unit.members[i], tasks[i], num_cpus, cpus[i]);
+    all_ok = all_ok && statuses[i] == WAVE_COMMIT_OK;
+  }
+  if (!all_ok) {
+    for (size_t i = 0; i < n; ++i) {
+      if (statuses[i] == WAVE_COMMIT_OK) statuses[i] = WAVE_COMMIT_GROUP_ABORTED;
+    }
+  }
+  return all_ok;
+}
+
 wave_msg MakeCommitResult(const wave_a2k_commit& commit, wave_commit_status status,
-                          uint64_t host_seq, uint64_t time_ns) {
+                          uint64_t host_seq, uint64_t time_ns, uint32_t flags) {
   wave_msg m;
   wave_msg_init(&m, WAVE_EV_COMMIT_RESULT);
   m.result.txn_id = commit.txn_id;
@@ -30,6 +95,7 @@ wave_msg MakeCommitResult(const wave_a2k_commit& commit, wave_commit_status stat
   m.result.time_ns = time_ns;
   m.result.cpu = commit.cpu;
   m.result.status = status;
+  m.result.flags = flags;
   return m;
 }
 

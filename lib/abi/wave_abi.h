@@ -22,7 +22,7 @@
 #define WAVE_OFFSETOF(type, field) __builtin_offsetof(type, field)
 
 #define WAVE_ABI_MAGIC 0x45564157u /* "WAVE" little-endian */
-#define WAVE_ABI_VERSION 1u
+#define WAVE_ABI_VERSION 2u        /* 2: group commits, staged results, resync */
 #define WAVE_MSG_SIZE 64u
 #define WAVE_MAX_CPUS 64u /* cpu masks are one 64-bit word in this version */
 
@@ -51,6 +51,14 @@ enum wave_msg_type {
   /* Transaction results, host -> agent. */
   WAVE_EV_COMMIT_RESULT = 48,
 
+  /* Resynchronisation, host -> agent (a wave_k2a_cpu with cpu = -1; flags: WAVE_RESYNC_*).
+   * BEGIN: forget every task, cpu state and commit in flight (staged ones included); the host
+   * replays its state next: TASK_NEW for every live task (flags RUNNABLE, or ON_CPU with its
+   * cpu), then CPU_IDLE or CPU_BUSY for every cpu, then END. Sent when an agent (re)starts and
+   * after the event ring overflowed. */
+  WAVE_EV_RESYNC_BEGIN = 49,
+  WAVE_EV_RESYNC_END = 50,
+
   /* Agent -> host. */
   WAVE_CMD_COMMIT = 64,
 
@@ -69,6 +77,11 @@ struct wave_msg_hdr {
 
 /* wave_k2a_task.flags */
 #define WAVE_TASK_F_RUNNABLE (1u << 0) /* TASK_NEW: the task starts runnable */
+#define WAVE_TASK_F_ON_CPU (1u << 1)   /* TASK_NEW in a replay: the task runs on `cpu` */
+
+/* wave_k2a_cpu.flags of RESYNC_BEGIN: why. */
+#define WAVE_RESYNC_AGENT_START (1u << 0) /* a new agent attached */
+#define WAVE_RESYNC_OVERFLOW (1u << 1)    /* the event ring was full and events were dropped */
 
 /* A task event, host -> agent. */
 struct wave_k2a_task {
@@ -103,8 +116,9 @@ enum wave_commit_status {
   WAVE_COMMIT_CPU_NOT_ALLOWED = 4, /* outside the task's mask, or no such cpu */
   WAVE_COMMIT_CPU_BUSY = 5,        /* the cpu runs something and the commit did not preempt */
   WAVE_COMMIT_UNKNOWN_TASK = 6,
-  WAVE_COMMIT_MALFORMED = 7, /* wrong type, length, flags or reserved bits */
-  WAVE_COMMIT_STATUS_COUNT = 8
+  WAVE_COMMIT_MALFORMED = 7,     /* wrong type, length, flags, group fields or reserved bits */
+  WAVE_COMMIT_GROUP_ABORTED = 8, /* valid itself, but another commit of its group failed */
+  WAVE_COMMIT_STATUS_COUNT = 9
 };
 
 /* A transaction result, host -> agent. */
@@ -116,8 +130,13 @@ struct wave_k2a_commit_result {
   __u64 time_ns;
   __s32 cpu;    /* echoed from the commit */
   __u32 status; /* enum wave_commit_status */
-  __u64 reserved[2];
+  __u32 flags;  /* WAVE_RESULT_F_* */
+  __u32 reserved0;
+  __u64 reserved1;
 };
+
+/* wave_k2a_commit_result.flags */
+#define WAVE_RESULT_F_STAGED (1u << 0) /* a prestaged decision, taken or aborted by the host */
 
 /* wave_a2k_commit.flags */
 #define WAVE_COMMIT_F_PREEMPT (1u << 0) /* may preempt the task running on cpu */
@@ -133,9 +152,18 @@ struct wave_a2k_commit {
   __s32 cpu;
   __u32 flags;      /* WAVE_COMMIT_F_* */
   __u32 group;      /* all-or-nothing group id; 0 = none */
-  __u32 group_size; /* commits in the group */
+  __u32 group_size; /* commits in the group, 1..WAVE_MAX_CPUS; 0 when group is 0 */
   __u64 reserved;
 };
+/* Group commits (gang scheduling): the members of a group are consecutive in the commit ring,
+ * share `group` and `group_size`, and name distinct tasks and distinct cpus. The host applies
+ * all of them or none: when any fails, it answers that one with its reason and the others with
+ * WAVE_COMMIT_GROUP_ABORTED. A group that is not well-formed is MALFORMED as a whole.
+ *
+ * Prestaged decisions: the same message, written by the agent into the per-cpu staging ring of
+ * `cpu` (transport/link.h). The host takes them in order when that cpu would otherwise idle,
+ * validates each like a commit (a stale one is aborted, and the next one tried) and answers each
+ * with a COMMIT_RESULT flagged WAVE_RESULT_F_STAGED. Staged commits carry no group. */
 
 /* Any message. */
 union wave_msg {
@@ -185,7 +213,11 @@ WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_commit_result, seq) == 24, "res
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_commit_result, time_ns) == 32, "result.time_ns");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_commit_result, cpu) == 40, "result.cpu");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_commit_result, status) == 44, "result.status");
-WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_commit_result, reserved) == 48, "result.reserved");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_commit_result, flags) == 48, "result.flags");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_commit_result, reserved0) == 52,
+                   "result.reserved0");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_commit_result, reserved1) == 56,
+                   "result.reserved1");
 
 WAVE_STATIC_ASSERT(sizeof(struct wave_a2k_commit) == WAVE_MSG_SIZE, "commit size");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_a2k_commit, task_id) == 8, "commit.task_id");

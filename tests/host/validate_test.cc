@@ -5,6 +5,7 @@
 #include <climits>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "lib/abi/wave_abi.h"
@@ -75,7 +76,7 @@ TEST(ValidateCommitTest, UnknownFlagsAreMalformed) {
   }
 }
 
-TEST(ValidateCommitTest, NonzeroReservedOrGroupIsMalformed) {
+TEST(ValidateCommitTest, NonzeroReservedOrInconsistentGroupIsMalformed) {
   wave_a2k_commit c = Good();
   c.reserved = 1;
   EXPECT_EQ(Check(c), WAVE_COMMIT_MALFORMED);
@@ -83,15 +84,18 @@ TEST(ValidateCommitTest, NonzeroReservedOrGroupIsMalformed) {
   c.reserved = 1ull << 63;
   EXPECT_EQ(Check(c), WAVE_COMMIT_MALFORMED);
   c = Good();
-  c.group = 1;
+  c.group = 1;  // a group of size 0
   EXPECT_EQ(Check(c), WAVE_COMMIT_MALFORMED);
   c = Good();
-  c.group_size = 2;
+  c.group_size = 2;  // a size without a group
   EXPECT_EQ(Check(c), WAVE_COMMIT_MALFORMED);
   c = Good();
   c.group = 5;
-  c.group_size = 2;
+  c.group_size = WAVE_MAX_CPUS + 1;
   EXPECT_EQ(Check(c), WAVE_COMMIT_MALFORMED);
+  // A well-formed group member validates like a plain commit.
+  c.group_size = 2;
+  EXPECT_EQ(Check(c), WAVE_COMMIT_OK);
 }
 
 TEST(ValidateCommitTest, MalformedComesFirst) {
@@ -253,8 +257,8 @@ TEST(ValidateCommitTest, RandomCommitsNeverCrashAndOkOnlyWhenEverythingHolds) {
       EXPECT_EQ(c.hdr.len, WAVE_MSG_SIZE);
       EXPECT_EQ(c.flags & ~WAVE_COMMIT_F_ALL, 0u);
       EXPECT_EQ(c.reserved, 0u);
-      EXPECT_EQ(c.group, 0u);
-      EXPECT_EQ(c.group_size, 0u);
+      EXPECT_TRUE(c.group == 0 ? c.group_size == 0
+                               : c.group_size >= 1 && c.group_size <= WAVE_MAX_CPUS);
       EXPECT_TRUE((t.cpu_mask >> c.cpu) & 1);
       EXPECT_TRUE(cv.managed);
       EXPECT_EQ(c.seq, t.seq);
@@ -283,8 +287,9 @@ TEST(MakeCommitResultTest, EchoesTheCommit) {
     EXPECT_EQ(r.status, s);
     EXPECT_EQ(r.seq, 11u);
     EXPECT_EQ(r.time_ns, 123456789u);
-    EXPECT_EQ(r.reserved[0], 0u);
-    EXPECT_EQ(r.reserved[1], 0u);
+    EXPECT_EQ(r.flags, 0u);
+    EXPECT_EQ(r.reserved0, 0u);
+    EXPECT_EQ(r.reserved1, 0u);
   }
 }
 
@@ -302,6 +307,138 @@ TEST(MakeCommitResultTest, EchoesEvenAMalformedCommit) {
   EXPECT_EQ(m.result.cpu, -7);
   EXPECT_EQ(m.result.status, uint32_t{WAVE_COMMIT_MALFORMED});
   EXPECT_EQ(m.result.seq, 0u);
+}
+
+// ---- group commits ----
+
+wave_a2k_commit Member(uint32_t group, uint32_t size, uint64_t task, int cpu) {
+  wave_a2k_commit c = Good();
+  c.group = group;
+  c.group_size = size;
+  c.task_id = task;
+  c.cpu = cpu;
+  c.txn_id = task * 100;
+  return c;
+}
+
+std::vector<CommitUnit> Assemble(const std::vector<wave_a2k_commit>& stream, bool end = true) {
+  CommitAssembler a;
+  std::vector<CommitUnit> out;
+  for (const wave_a2k_commit& c : stream) a.Add(c, &out);
+  if (end) a.EndOfBatch(&out);
+  return out;
+}
+
+TEST(CommitAssemblerTest, PlainCommitsAreUnitsOfOne) {
+  std::vector<CommitUnit> u = Assemble({Good(), Good()});
+  ASSERT_EQ(u.size(), 2u);
+  EXPECT_EQ(u[0].members.size(), 1u);
+  EXPECT_FALSE(u[0].malformed);
+}
+
+TEST(CommitAssemblerTest, AGroupIsOneUnitInOrder) {
+  std::vector<CommitUnit> u =
+      Assemble({Good(), Member(7, 3, 11, 1), Member(7, 3, 12, 2), Member(7, 3, 13, 3), Good()});
+  ASSERT_EQ(u.size(), 3u);
+  ASSERT_EQ(u[1].members.size(), 3u);
+  EXPECT_FALSE(u[1].malformed);
+  EXPECT_EQ(u[1].members[0].task_id, 11u);
+  EXPECT_EQ(u[1].members[2].task_id, 13u);
+  // A group of one is a plain commit.
+  u = Assemble({Member(9, 1, 5, 0)});
+  ASSERT_EQ(u.size(), 1u);
+  EXPECT_FALSE(u[0].malformed);
+}
+
+TEST(CommitAssemblerTest, BrokenGroupsAreMalformedAndTheBreakerStandsAlone) {
+  // Interrupted by a plain commit.
+  std::vector<CommitUnit> u = Assemble({Member(7, 3, 11, 1), Good(), Member(7, 3, 12, 2)});
+  ASSERT_EQ(u.size(), 3u);
+  EXPECT_TRUE(u[0].malformed);
+  EXPECT_EQ(u[0].members.size(), 1u);
+  EXPECT_FALSE(u[1].malformed);  // the plain commit is judged on its own
+  EXPECT_TRUE(u[2].malformed);   // the rest of the group never completes in this batch
+  // Another group id, or another size, in the middle.
+  u = Assemble({Member(7, 2, 11, 1), Member(8, 2, 12, 2), Member(8, 2, 13, 3)});
+  ASSERT_EQ(u.size(), 2u);
+  EXPECT_TRUE(u[0].malformed);
+  EXPECT_FALSE(u[1].malformed);
+  u = Assemble({Member(7, 2, 11, 1), Member(7, 3, 12, 2)});
+  ASSERT_EQ(u.size(), 2u);
+  EXPECT_TRUE(u[0].malformed);
+  EXPECT_TRUE(u[1].malformed);
+  // Incomplete at the end of the batch; without EndOfBatch it stays pending.
+  CommitAssembler a;
+  std::vector<CommitUnit> out;
+  a.Add(Member(7, 2, 11, 1), &out);
+  EXPECT_TRUE(out.empty());
+  EXPECT_TRUE(a.in_group());
+  a.EndOfBatch(&out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].malformed);
+  EXPECT_FALSE(a.in_group());
+}
+
+struct UnitCheck {
+  std::vector<HostTaskView> tasks;
+  std::vector<HostCpuView> cpus;
+  std::vector<wave_commit_status> statuses;
+  bool ok = false;
+};
+
+UnitCheck CheckUnit(const CommitUnit& unit, const std::vector<HostTaskView>& tasks,
+                    const std::vector<HostCpuView>& cpus) {
+  UnitCheck r{tasks, cpus, std::vector<wave_commit_status>(unit.members.size()), false};
+  std::vector<const HostTaskView*> tp;
+  std::vector<const HostCpuView*> cp;
+  for (size_t i = 0; i < unit.members.size(); ++i) {
+    tp.push_back(&r.tasks[i]);
+    cp.push_back(&r.cpus[i]);
+  }
+  r.ok = ValidateUnit(unit, tp.data(), kCpus, cp.data(), r.statuses.data());
+  return r;
+}
+
+TEST(ValidateUnitTest, AllOrNothing) {
+  const CommitUnit group{{Member(7, 3, 11, 1), Member(7, 3, 12, 2), Member(7, 3, 13, 3)}, false};
+  const HostTaskView t = Task();
+  const HostCpuView free_cpu{.managed = true, .busy = false};
+  UnitCheck r = CheckUnit(group, {t, t, t}, {free_cpu, free_cpu, free_cpu});
+  EXPECT_TRUE(r.ok);
+  for (wave_commit_status s : r.statuses) EXPECT_EQ(s, WAVE_COMMIT_OK);
+  // One member's cpu is busy: that one says why, the others are aborted, nothing runs.
+  r = CheckUnit(group, {t, t, t}, {free_cpu, HostCpuView{.managed = true, .busy = true}, free_cpu});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.statuses[0], WAVE_COMMIT_GROUP_ABORTED);
+  EXPECT_EQ(r.statuses[1], WAVE_COMMIT_CPU_BUSY);
+  EXPECT_EQ(r.statuses[2], WAVE_COMMIT_GROUP_ABORTED);
+  // Two members fail for different reasons: both keep their own.
+  HostTaskView stale = t;
+  stale.seq = t.seq + 1;
+  HostTaskView blocked = t;
+  blocked.runnable = false;
+  r = CheckUnit(group, {stale, t, blocked}, {free_cpu, free_cpu, free_cpu});
+  EXPECT_EQ(r.statuses[0], WAVE_COMMIT_STALE);
+  EXPECT_EQ(r.statuses[1], WAVE_COMMIT_GROUP_ABORTED);
+  EXPECT_EQ(r.statuses[2], WAVE_COMMIT_NOT_RUNNABLE);
+}
+
+TEST(ValidateUnitTest, DuplicateTaskOrCpuOrBrokenGroupIsMalformedAsAWhole) {
+  const HostTaskView t = Task();
+  const HostCpuView free_cpu{.managed = true, .busy = false};
+  for (const CommitUnit& unit : {CommitUnit{{Member(7, 2, 11, 1), Member(7, 2, 11, 2)}, false},
+                                 CommitUnit{{Member(7, 2, 11, 1), Member(7, 2, 12, 1)}, false},
+                                 CommitUnit{{Member(7, 2, 11, 1), Member(7, 2, 12, 2)}, true}}) {
+    UnitCheck r = CheckUnit(unit, {t, t}, {free_cpu, free_cpu});
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.statuses[0], WAVE_COMMIT_MALFORMED);
+    EXPECT_EQ(r.statuses[1], WAVE_COMMIT_MALFORMED);
+  }
+}
+
+TEST(MakeCommitResultTest, CarriesTheStagedFlag) {
+  const wave_msg m = MakeCommitResult(Good(), WAVE_COMMIT_OK, 3, 4, WAVE_RESULT_F_STAGED);
+  EXPECT_EQ(m.result.flags, WAVE_RESULT_F_STAGED);
 }
 
 }  // namespace
