@@ -1,6 +1,7 @@
 #include "lib/agent.h"
 
 #include <utility>
+#include <vector>
 
 namespace wave {
 
@@ -33,6 +34,9 @@ Agent::Agent(AgentEnd link, Policy& policy, const AgentOptions& options)
       cpus_(options.num_cpus),
       txn_(cpus_, next_txn_id_) {
   if (options_.max_burst == 0) options_.max_burst = link_.events.capacity();
+  for (size_t c = 0; c < link_.staged.size() && c < static_cast<size_t>(cpus_.size()); ++c) {
+    cpus_[static_cast<int>(c)].stage_depth = static_cast<int>(link_.staged[c].capacity());
+  }
 }
 
 absl::StatusOr<PollResult> Agent::Poll() {
@@ -49,28 +53,59 @@ absl::StatusOr<PollResult> Agent::Poll() {
   link_.events.Advance(*n);
   stats_.events += *n;
   r.events = *n;
-  const size_t before = txn_.pending_.size();
+  const size_t before = txn_.size();
   policy_.Schedule(cpus_, txn_);
-  r.commits = static_cast<uint32_t>(txn_.pending_.size() - before);
+  r.commits = static_cast<uint32_t>(txn_.size() - before);
   return r;
 }
 
 absl::StatusOr<uint32_t> Agent::Flush() {
+  if (absl::Status s = FlushStaged(); !s.ok()) return s;
   auto& pending = txn_.pending_;
   if (pending.empty()) return 0u;
   RingProducer& ring = link_.commits;
   const uint32_t want = static_cast<uint32_t>(pending.size());
-  const uint32_t got = ring.Reserve(want);
+  uint32_t got = ring.Reserve(want);
   if (!ring.status().ok()) return ring.status();
+  // Never split a group: the host takes a group only when all of it arrives in one batch.
+  while (got > 0 && got < want && pending[got].commit.group != 0 &&
+         pending[got].commit.group == pending[got - 1].commit.group) {
+    --got;
+  }
   for (uint32_t i = 0; i < got; ++i) {
     ring.Write(i, pending[i]);
-    in_flight_[pending[i].commit.txn_id] = {pending[i].commit.task_id, pending[i].commit.cpu};
+    in_flight_[pending[i].commit.txn_id] = {pending[i].commit.task_id, pending[i].commit.cpu,
+                                            false};
   }
   ring.Submit(got);  // one publish for the whole batch
   pending.erase(pending.begin(), pending.begin() + got);
   stats_.commits_sent += got;
   if (got < want) ++stats_.commit_ring_full;
   return got;
+}
+
+absl::Status Agent::FlushStaged() {
+  auto& staged = txn_.staged_;
+  if (staged.empty()) return absl::OkStatus();
+  // Per cpu, in order; what does not fit (the host has not freed the slot yet) stays queued.
+  size_t kept = 0;
+  for (size_t i = 0; i < staged.size(); ++i) {
+    const wave_msg& m = staged[i];
+    const int cpu = m.commit.cpu;
+    RingProducer* ring = cpu >= 0 && static_cast<size_t>(cpu) < link_.staged.size()
+                             ? &link_.staged[static_cast<size_t>(cpu)]
+                             : nullptr;
+    if (ring != nullptr && ring->Push(m)) {
+      in_flight_[m.commit.txn_id] = {m.commit.task_id, cpu, true};
+      ++stats_.staged_sent;
+      continue;
+    }
+    if (ring != nullptr && !ring->status().ok()) return ring->status();
+    staged[kept++] = m;
+  }
+  if (kept > 0) ++stats_.stage_ring_full;
+  staged.resize(kept);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<PollResult> Agent::RunOnce() {
@@ -110,6 +145,11 @@ void Agent::Dispatch(const wave_msg& msg) {
     case WAVE_EV_COMMIT_RESULT:
       OnResultMsg(msg.result);
       return;
+    case WAVE_EV_RESYNC_BEGIN:
+      OnResync(msg.cpu);
+      return;
+    case WAVE_EV_RESYNC_END:
+      return;
     default:
       ++stats_.malformed;
       return;
@@ -148,6 +188,14 @@ void Agent::OnTaskMsg(const wave_k2a_task& m) {
     t->cpu_mask_ = m.cpu_mask == 0 ? ~0ull : m.cpu_mask;
     t->nice_ = m.nice;
     t->runtime_ns_ = m.runtime_ns;
+    if ((m.flags & WAVE_TASK_F_ON_CPU) && m.cpu >= 0) {  // a replay: it runs right now
+      Cpu& cpu = cpus_[m.cpu];
+      if (cpu.current != nullptr) LeaveCpu(*cpu.current);
+      t->state_ = TaskState::kOnCpu;
+      t->cpu_ = m.cpu;
+      cpu.current = t;
+      cpu.host_idle = false;
+    }
     policy_.OnTaskNew(*t, TaskNew(m));
     return;
   }
@@ -241,6 +289,31 @@ void Agent::OnCpuMsg(const wave_k2a_cpu& m) {
   }
 }
 
+void Agent::OnResync(const wave_k2a_cpu& m) {
+  ++stats_.resyncs;
+  // Free every task (the TaskTable takes each out of its queue first), then the rest.
+  std::vector<uint64_t> ids;
+  ids.reserve(tasks_.size());
+  for (const auto& entry : tasks_.tasks_) ids.push_back(entry.first);
+  for (uint64_t id : ids) {
+    Task* t = tasks_.Find(id);
+    if (t->queue_ != nullptr) t->queue_->Remove(t);
+    tasks_.Erase(id);
+  }
+  for (Cpu& cpu : cpus_) {
+    cpu.host_idle = false;
+    cpu.current = nullptr;
+    cpu.pending_txn = 0;
+    cpu.staged = 0;
+  }
+  in_flight_.clear();
+  txn_.pending_.clear();
+  txn_.staged_.clear();
+  // The epoch is in the top 16 bits of every txn id from now on.
+  next_txn_id_ = ((m.task_id & 0xffff) << kEpochShift) | 1;
+  policy_.OnResync();
+}
+
 void Agent::OnResultMsg(const wave_k2a_commit_result& m) {
   auto it = in_flight_.find(m.txn_id);
   if (it == in_flight_.end() || it->second.task_id != m.task_id) {
@@ -252,6 +325,28 @@ void Agent::OnResultMsg(const wave_k2a_commit_result& m) {
   const uint32_t status =
       m.status < WAVE_COMMIT_STATUS_COUNT ? m.status : uint32_t{WAVE_COMMIT_MALFORMED};
   ++stats_.results[status];
+  if (sent.staged) {
+    // A staged decision, taken or aborted at its cpu's scheduling point.
+    ++(status == WAVE_COMMIT_OK ? stats_.staged_ok : stats_.staged_aborted);
+    if (sent.cpu >= 0 && sent.cpu < cpus_.size() && cpus_[sent.cpu].staged > 0) {
+      --cpus_[sent.cpu].staged;
+    }
+    if (status == WAVE_COMMIT_OK && sent.cpu >= 0 && sent.cpu < cpus_.size()) {
+      cpus_[sent.cpu].host_idle = false;
+    }
+    Task* t = tasks_.Find(sent.task_id);
+    if (t == nullptr || t->staged_txn_ != m.txn_id) return;
+    t->staged_txn_ = 0;
+    t->staged_cpu_ = -1;
+    wave_k2a_commit_result checked = m;
+    checked.status = status;
+    if (status == WAVE_COMMIT_OK) {
+      policy_.OnCommitDone(*t, CommitResult(checked));
+    } else {
+      policy_.OnCommitFailed(*t, CommitResult(checked));
+    }
+    return;
+  }
   if (sent.cpu >= 0 && sent.cpu < cpus_.size() && cpus_[sent.cpu].pending_txn == m.txn_id) {
     cpus_[sent.cpu].pending_txn = 0;
   }

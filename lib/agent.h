@@ -8,6 +8,10 @@
 // Everything read from the link comes from another system image and is checked before use:
 // unknown types, bad lengths, cpus out of range and events for unknown tasks are counted and
 // skipped, never followed.
+//
+// Resync: on RESYNC_BEGIN the agent forgets everything (tasks, cpu state, commits in flight),
+// adopts the host's new epoch (the top 16 bits of every txn id it sends from then on, so the
+// host can drop decisions made on the forgotten state), and rebuilds from the replay.
 #ifndef LIBWAVE_LIB_AGENT_H_
 #define LIBWAVE_LIB_AGENT_H_
 
@@ -55,6 +59,9 @@ class TaskTable {
   absl::flat_hash_map<uint64_t, std::unique_ptr<Task>> tasks_;
 };
 
+// Txn ids carry the resync epoch in their top bits (see wave_abi.h, RESYNC_BEGIN).
+inline constexpr int kEpochShift = 48;
+
 class Agent {
  public:
   Agent(AgentEnd link, Policy& policy, const AgentOptions& options);
@@ -74,7 +81,8 @@ class Agent {
   const AgentStats& stats() const { return stats_; }
   const TaskTable& tasks() const { return tasks_; }
   CpuTable& cpus() { return cpus_; }
-  size_t queued_commits() const { return txn_.pending_.size(); }
+  // Commits and staged decisions queued for the next Flush.
+  size_t queued_commits() const { return txn_.size(); }
   // Commits sent whose result has not come back.
   size_t commits_in_flight() const { return in_flight_.size(); }
 
@@ -82,7 +90,10 @@ class Agent {
   struct InFlight {
     uint64_t task_id;
     int cpu;
+    bool staged;
   };
+  void OnResync(const wave_k2a_cpu& m);
+  absl::Status FlushStaged();
   void Dispatch(const wave_msg& msg);
   void OnTaskMsg(const wave_k2a_task& m);
   void OnCpuMsg(const wave_k2a_cpu& m);
@@ -95,7 +106,7 @@ class Agent {
   AgentOptions options_;
   TaskTable tasks_;
   CpuTable cpus_;
-  uint64_t next_txn_id_ = 1;
+  uint64_t next_txn_id_ = 1;  // epoch 0 until the first resync
   Txn txn_;
   absl::flat_hash_map<uint64_t, InFlight> in_flight_;
   AgentStats stats_;

@@ -93,6 +93,8 @@ class CommitResult {
   // The task's sequence at the host when it validated the commit.
   Seq host_seq() const { return msg_.seq; }
   uint64_t time_ns() const { return msg_.time_ns; }
+  // The result of a prestaged decision (Txn::Stage), not of a commit.
+  bool staged() const { return msg_.flags & WAVE_RESULT_F_STAGED; }
 
  private:
   const wave_k2a_commit_result& msg_;

@@ -45,6 +45,10 @@ class Policy {
   virtual void OnCommitDone(Task& /*task*/, const CommitResult& /*result*/) {}
   virtual void OnCpuIdle(Cpu& /*cpu*/, const CpuIdle& /*ev*/) {}
   virtual void OnCpuTick(Cpu& /*cpu*/, const CpuTick& /*ev*/) {}
+  // The host is resynchronising (a restarted agent, or events lost to a full ring): every task
+  // has just been freed (and taken out of any TaskQueue) and will come back through OnTaskNew
+  // with its current state. Reset any other per-task state the policy keeps.
+  virtual void OnResync() {}
 };
 
 }  // namespace wave

@@ -21,6 +21,13 @@ struct AgentStats {
   // Transactions.
   uint64_t commits_sent = 0;
   uint64_t commit_ring_full = 0;  // flushes that could not publish everything at once
+  // Prestaging.
+  uint64_t staged_sent = 0;
+  uint64_t staged_ok = 0;        // taken by the host and run
+  uint64_t staged_aborted = 0;   // found invalid by the host when it reached them
+  uint64_t stage_ring_full = 0;  // flushes that left a staged decision queued
+  // Resynchronisations (RESYNC_BEGIN received).
+  uint64_t resyncs = 0;
   std::array<uint64_t, WAVE_COMMIT_STATUS_COUNT> results{};  // by wave_commit_status
 
   uint64_t commits_ok() const { return results[WAVE_COMMIT_OK]; }

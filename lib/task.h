@@ -43,6 +43,11 @@ class Task {
   uint64_t runtime_ns() const { return runtime_ns_; }
   // A commit naming this task is in flight (sent, result not back yet).
   bool commit_pending() const { return pending_txn_ != 0; }
+  // A prestaged decision naming this task waits in a cpu's staging ring (or to be flushed).
+  // A staged task may still be committed directly elsewhere ("stolen"): the host then aborts
+  // the staged entry, since the task is no longer runnable with that sequence.
+  bool staged() const { return staged_txn_ != 0; }
+  int staged_cpu() const { return staged_cpu_; }
   // The queue holding the task, or null.
   const TaskQueue* queue() const { return queue_; }
 
@@ -64,6 +69,8 @@ class Task {
   uint64_t runtime_ns_ = 0;
   uint64_t pending_txn_ = 0;
   int pending_cpu_ = -1;
+  uint64_t staged_txn_ = 0;
+  int staged_cpu_ = -1;
   // Intrusive queue links.
   Task* next_ = nullptr;
   Task* prev_ = nullptr;
@@ -110,9 +117,15 @@ struct alignas(64) Cpu {
   Task* current = nullptr;
   // A commit to this cpu is in flight.
   uint64_t pending_txn = 0;
+  // Prestaging: slots of this cpu's staging ring (0: no prestaging) and decisions staged there
+  // whose result has not come back.
+  int stage_depth = 0;
+  int staged = 0;
 
   // A cpu a policy may commit to now: idle at the host and no commit in flight.
   bool available() const { return host_idle && pending_txn == 0; }
+  // How many more decisions Txn::Stage may queue for this cpu.
+  int stage_room() const { return stage_depth > staged ? stage_depth - staged : 0; }
 };
 
 class CpuTable {

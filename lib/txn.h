@@ -1,6 +1,12 @@
 // Transactions: "run task T on cpu c, valid only if T's sequence is still s".
 //
-//   txn.Commit({.task = t, .cpu = c.id, .seq = t->seq()});
+//   txn.Commit({.task = t, .cpu = c.id, .seq = t->seq()});          // now, over the link
+//   txn.Stage({.task = t, .cpu = c.id, .seq = t->seq()});           // next, when c idles
+//   txn.CommitGroup({{.task = a, .cpu = 1, ...}, {.task = b, ...}}); // all or none
+//
+// Staged decisions (prestaging) wait in the cpu's staging ring in host memory; the host takes
+// the next one locally when the cpu would otherwise idle, with no round trip, validating it like
+// any commit. The policy learns of each through the same result callbacks.
 //
 // Commits are batched: the agent publishes the whole batch once, after Schedule() returns. The
 // host validates each one and answers with a COMMIT_RESULT; a failed commit comes back to the
@@ -36,6 +42,9 @@ enum class CommitCheck : uint8_t {
   kCpuNotAllowed,
   kCpuUnavailable,  // not idle, or a commit to it is in flight (and no PREEMPT flag)
   kBadFlags,
+  kTaskStaged,   // Stage: the task already waits in a staging ring
+  kNoStageRoom,  // Stage: the cpu's staging ring is full, or the link has none
+  kBadGroup,     // CommitGroup: empty, too large, or a task or cpu named twice
 };
 const char* CommitCheckName(CommitCheck c);
 
@@ -46,15 +55,25 @@ class Txn {
   // Queues a commit and marks the task and the cpu pending. Checks locally what the agent can
   // know (the host re-validates everything); refuses without side effects otherwise.
   CommitCheck Commit(const CommitOptions& opts);
+  // Queues a decision for when `opts.cpu` next idles (or slices out), in its staging ring.
+  // The cpu need not be available; it needs stage_room(). No PREEMPT flag.
+  CommitCheck Stage(const CommitOptions& opts);
+  // Queues commits that the host applies all together or not at all (gang scheduling). Every
+  // member is checked as Commit would; nothing is queued unless all pass.
+  CommitCheck CommitGroup(const std::vector<CommitOptions>& members);
 
-  size_t size() const { return pending_.size(); }
-  bool empty() const { return pending_.empty(); }
+  size_t size() const { return pending_.size() + staged_.size(); }
+  bool empty() const { return pending_.empty() && staged_.empty(); }
 
  private:
   friend class Agent;
+  CommitCheck Check(const CommitOptions& opts, bool staging) const;
+  wave_msg Encode(const CommitOptions& opts);
   CpuTable& cpus_;
   uint64_t& next_txn_id_;
+  uint32_t next_group_ = 1;
   std::vector<wave_msg> pending_;  // encoded, in commit order; flushed by the agent
+  std::vector<wave_msg> staged_;   // encoded staged decisions, in order; flushed per cpu
 };
 
 }  // namespace wave

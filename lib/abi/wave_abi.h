@@ -56,7 +56,7 @@ enum wave_msg_type {
    * replays its state next: TASK_NEW for every live task (flags RUNNABLE, or ON_CPU with its
    * cpu), then CPU_IDLE or CPU_BUSY for every cpu, then END. Sent when an agent (re)starts and
    * after the event ring overflowed. */
-  WAVE_EV_RESYNC_BEGIN = 49,
+  WAVE_EV_RESYNC_BEGIN = 49, /* task_id: the new epoch (see txn_id below) */
   WAVE_EV_RESYNC_END = 50,
 
   /* Agent -> host. */
@@ -101,7 +101,7 @@ struct wave_k2a_task {
 struct wave_k2a_cpu {
   struct wave_msg_hdr hdr; /* type: WAVE_EV_CPU_* */
   __u64 time_ns;
-  __u64 task_id; /* TICK: the task running; otherwise 0 */
+  __u64 task_id; /* TICK: the task running; RESYNC_BEGIN: the new epoch; otherwise 0 */
   __s32 cpu;
   __u32 flags;
   __u64 reserved[4];
@@ -148,7 +148,9 @@ struct wave_a2k_commit {
   __u64 task_id;
   __u64 seq;
   __u64 slice_ns; /* 0: run until it blocks or yields */
-  __u64 txn_id;   /* agent's id, echoed in the result */
+  __u64 txn_id;   /* agent's id, echoed; top 16 bits: the epoch of the last RESYNC_BEGIN the
+                   * agent saw (0 before any). The host drops, unanswered, decisions of another
+                   * epoch: they were made on state the agent has since forgotten. */
   __s32 cpu;
   __u32 flags;      /* WAVE_COMMIT_F_* */
   __u32 group;      /* all-or-nothing group id; 0 = none */

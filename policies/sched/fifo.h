@@ -1,10 +1,18 @@
 // Centralized FIFO: one global run queue; each available cpu takes the oldest runnable task
 // allowed on it. Tasks run until they block or yield (no slice). Optimises for simplicity and
 // low per-decision cost; a long task delays everything queued behind it (see Shinjuku for the
-// fix). Knobs: none.
+// fix).
+//
+// Prestaging (when the link has staging rings): once every available cpu has a task, the next
+// oldest tasks are staged on the busy cpus, round robin, up to each ring's depth, so a cpu that
+// finishes starts the next task locally, with no round trip. FIFO order is kept: a cpu that the
+// host reports idle takes the oldest task, queued or staged elsewhere ("stealing" a staged task:
+// the host then aborts its staged entry as stale).
+// Knobs: none (the staging depth is the link's).
 #ifndef LIBWAVE_POLICIES_SCHED_FIFO_H_
 #define LIBWAVE_POLICIES_SCHED_FIFO_H_
 
+#include <cstdint>
 #include <string>
 
 #include "lib/policy.h"
@@ -22,15 +30,22 @@ class FifoPolicy : public Policy {
   void OnTaskYield(Task& task, const TaskYield& ev) override;
   void OnTaskDead(Task& task, const TaskDead& ev) override;
   void OnCommitFailed(Task& task, const CommitResult& result) override;
+  void OnCommitDone(Task& task, const CommitResult& result) override;
   void Schedule(CpuTable& cpus, Txn& txn) override;
 
   size_t queued() const { return rq_.size(); }
+  size_t staged() const { return staged_.size(); }
 
  private:
-  // How far down the queue to look for a task allowed on a cpu before giving up on that cpu.
+  // How far down a queue to look for a task allowed on a cpu before giving up on that cpu.
   static constexpr int kMaxScan = 16;
   void Enqueue(Task& task);
-  TaskQueue rq_;
+  void Requeue(Task& task);
+  // The first task in `q` (within kMaxScan) allowed on `cpu`, or null.
+  static Task* FirstAllowed(const TaskQueue& q, int cpu);
+  TaskQueue rq_;           // runnable, waiting; oldest first
+  TaskQueue staged_;       // staged on some cpu, not yet taken; oldest first
+  uint64_t arrivals_ = 0;  // Task::policy_word = arrival order (smaller is older)
 };
 
 }  // namespace wave

@@ -692,7 +692,7 @@ TEST(AgentMalformedTest, BadLength) {
 TEST(AgentMalformedTest, UnknownType) {
   ScriptedPolicy p;
   Harness h(p, 2);
-  const std::vector<uint16_t> types = {WAVE_MSG_NONE,   11,  31,  36,  47,    49,
+  const std::vector<uint16_t> types = {WAVE_MSG_NONE,   11,  31,  36,  47,    51,
                                        WAVE_CMD_COMMIT, 100, 127, 128, 0xffff};
   for (uint16_t type : types) {
     wave_msg m = TaskMsg(type, 1, 1, 0);
