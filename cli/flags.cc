@@ -10,6 +10,7 @@
 
 #include "lib/abi/wave_abi.h"
 #include "policies/registry.h"
+#include "transport/link.h"
 
 namespace wave::cli {
 namespace {
@@ -222,8 +223,8 @@ const std::vector<SimFlag>& SimFlagTable() {
       {"--session", "NAME",
        "run in real time with the agent in another process, 'wave agent --session=NAME', joined "
        "through /dev/shm/wave-NAME (waits up to 10s for it); --policy is then ignored (the "
-       "agent schedules with its own). The "
-       "host fails if the agent is silent for --heartbeat-timeout",
+       "agent schedules with its own). If the agent is silent for --heartbeat-timeout the host "
+       "runs the cpus itself and waits for another agent to join the same session",
        [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
          absl::StatusOr<std::string> v = SessionName(flag, text);
          if (!v.ok()) return v.status();
@@ -232,8 +233,8 @@ const std::vector<SimFlag>& SimFlagTable() {
        },
        [](const SimFlags& f) { return f.config.session; }},
       {"--heartbeat-timeout", "TIME",
-       "with --session: the agent is presumed dead after this long without a heartbeat; "
-       "milliseconds (50) or with a unit: 50ms, 1s",
+       "the agent is presumed dead after this long without a heartbeat, and the host falls back "
+       "to its own round robin; milliseconds (50) or with a unit: 50ms, 1s",
        [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
          absl::StatusOr<uint64_t> v = HeartbeatTimeout(flag, text);
          if (!v.ok()) return v.status();
@@ -241,6 +242,55 @@ const std::vector<SimFlag>& SimFlagTable() {
          return absl::OkStatus();
        },
        [](const SimFlags& f) { return FormatTimeNs(f.config.heartbeat_timeout_ns); }},
+      {"--prestage", "N",
+       "prestaged decisions per cpu, 0 (off) or a power of two in [2, 256]: a cpu that frees "
+       "up runs its next staged decision with no round trip",
+       [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
+         absl::StatusOr<int64_t> v = IntIn(flag, text, 0, kMaxStageDepth);
+         if (!v.ok()) return v.status();
+         if (*v == 1 || (*v & (*v - 1)) != 0) {
+           return Expected(flag, "0 or a power of two in [2, 256]", text);
+         }
+         f.config.prestage_depth = static_cast<uint32_t>(*v);
+         return absl::OkStatus();
+       },
+       [](const SimFlags& f) { return Cat(f.config.prestage_depth); }},
+      {"--agent-fail-at", "TIME",
+       "stop the in-process agent at this time (to watch the host fall back); milliseconds "
+       "(500) or with a unit: 500ms, 1s; 0: never",
+       [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
+         std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerMs);
+         if (!ns || *ns > kMaxDurationNs) {
+           return Expected(flag, "a time in [0, 1h] like 500 (milliseconds), 500ms or 1s", text);
+         }
+         f.config.agent_fail_at_ns = *ns;
+         return absl::OkStatus();
+       },
+       [](const SimFlags& f) { return FormatTimeNs(f.config.agent_fail_at_ns); }},
+      {"--agent-restart-at", "TIME",
+       "start a new agent at this time (after --agent-fail-at); it gets a replay of every task "
+       "and takes over; milliseconds or with a unit; 0: never",
+       [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
+         std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerMs);
+         if (!ns || *ns > kMaxDurationNs) {
+           return Expected(flag, "a time in [0, 1h] like 800 (milliseconds), 800ms or 1s", text);
+         }
+         f.config.agent_restart_at_ns = *ns;
+         return absl::OkStatus();
+       },
+       [](const SimFlags& f) { return FormatTimeNs(f.config.agent_restart_at_ns); }},
+      {"--fallback-slice", "TIME",
+       "time slice of the host's own round robin while the agent is gone; milliseconds (3) or "
+       "with a unit: 3ms, 500us",
+       [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
+         std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerMs);
+         if (!ns || *ns == 0 || *ns > kNsPerS) {
+           return Expected(flag, "a time in (0, 1s] like 3 (milliseconds), 3ms or 500us", text);
+         }
+         f.config.fallback_slice_ns = *ns;
+         return absl::OkStatus();
+       },
+       [](const SimFlags& f) { return FormatTimeNs(f.config.fallback_slice_ns); }},
       {"--format", "FMT", "output: table (for people) or json (one object, stable key order)",
        [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
          if (text == "table") {

@@ -58,7 +58,12 @@ int RunSimCommand(const SimFlags& flags) {
       return Fail(kExitFailed, "sim failed: ", std::string(result.status().message()));
     return Print(flags.format == OutputFormat::kJson ? FormatJson(*result) : FormatTable(*result));
   }
-  absl::StatusOr<SimResult> result = RunSim(flags.config, **policy);
+  // A factory, so that a restarted agent (--agent-restart-at) starts with a fresh policy.
+  const std::string name = flags.policy;
+  absl::StatusOr<SimResult> result = RunSim(flags.config, [name]() -> std::unique_ptr<Policy> {
+    absl::StatusOr<std::unique_ptr<Policy>> p = MakePolicy(name);
+    return p.ok() ? *std::move(p) : nullptr;
+  });
   if (!result.ok()) return Fail(kExitFailed, "sim failed: ", result.status().ToString());
   return Print(flags.format == OutputFormat::kJson ? FormatJson(*result) : FormatTable(*result));
 }

@@ -74,8 +74,8 @@ absl::StatusOr<uint32_t> Agent::Flush() {
   }
   for (uint32_t i = 0; i < got; ++i) {
     ring.Write(i, pending[i]);
-    in_flight_[pending[i].commit.txn_id] = {pending[i].commit.task_id, pending[i].commit.cpu,
-                                            false};
+    in_flight_[pending[i].commit.txn_id] = {pending[i].commit.task_id, pending[i].commit.cpu, false,
+                                            pending[i].commit.seq};
   }
   ring.Submit(got);  // one publish for the whole batch
   pending.erase(pending.begin(), pending.begin() + got);
@@ -96,7 +96,7 @@ absl::Status Agent::FlushStaged() {
                              ? &link_.staged[static_cast<size_t>(cpu)]
                              : nullptr;
     if (ring != nullptr && ring->Push(m)) {
-      in_flight_[m.commit.txn_id] = {m.commit.task_id, cpu, true};
+      in_flight_[m.commit.txn_id] = {m.commit.task_id, cpu, true, m.commit.seq};
       ++stats_.staged_sent;
       continue;
     }
@@ -335,14 +335,15 @@ void Agent::OnResultMsg(const wave_k2a_commit_result& m) {
       cpus_[sent.cpu].host_idle = false;
     }
     Task* t = tasks_.Find(sent.task_id);
-    if (t == nullptr || t->staged_txn_ != m.txn_id) return;
-    t->staged_txn_ = 0;
-    t->staged_cpu_ = -1;
+    // A copy staged at an older sequence is dead: only the cpu's count cared about it.
+    if (t == nullptr || sent.seq != t->staged_seq_ || t->staged_live_ == 0) return;
+    --t->staged_live_;
     wave_k2a_commit_result checked = m;
     checked.status = status;
     if (status == WAVE_COMMIT_OK) {
       policy_.OnCommitDone(*t, CommitResult(checked));
-    } else {
+    } else if (t->staged_live_ == 0) {
+      // Its last live copy failed: the policy decides again.
       policy_.OnCommitFailed(*t, CommitResult(checked));
     }
     return;

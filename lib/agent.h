@@ -91,6 +91,7 @@ class Agent {
     uint64_t task_id;
     int cpu;
     bool staged;
+    Seq seq;  // the sequence the decision was made on
   };
   void OnResync(const wave_k2a_cpu& m);
   absl::Status FlushStaged();

@@ -34,6 +34,10 @@ const char* MsgTypeName(uint16_t type) {
       return "CPU_BUSY";
     case WAVE_EV_COMMIT_RESULT:
       return "COMMIT_RESULT";
+    case WAVE_EV_RESYNC_BEGIN:
+      return "RESYNC_BEGIN";
+    case WAVE_EV_RESYNC_END:
+      return "RESYNC_END";
     case WAVE_CMD_COMMIT:
       return "COMMIT";
     default:
@@ -59,6 +63,8 @@ const char* CommitStatusName(uint32_t status) {
       return "unknown_task";
     case WAVE_COMMIT_MALFORMED:
       return "malformed";
+    case WAVE_COMMIT_GROUP_ABORTED:
+      return "group_aborted";
     default:
       return "invalid";
   }

@@ -3,6 +3,7 @@
 #define LIBWAVE_LIB_STATS_H_
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 #include "lib/abi/wave_abi.h"
@@ -29,6 +30,26 @@ struct AgentStats {
   // Resynchronisations (RESYNC_BEGIN received).
   uint64_t resyncs = 0;
   std::array<uint64_t, WAVE_COMMIT_STATUS_COUNT> results{};  // by wave_commit_status
+
+  // Sums (e.g. the agents of one run, across restarts).
+  AgentStats& operator+=(const AgentStats& o) {
+    polls += o.polls;
+    events += o.events;
+    for (size_t i = 0; i < events_by_type.size(); ++i) events_by_type[i] += o.events_by_type[i];
+    malformed += o.malformed;
+    unknown_task += o.unknown_task;
+    stale_events += o.stale_events;
+    duplicate_new += o.duplicate_new;
+    commits_sent += o.commits_sent;
+    commit_ring_full += o.commit_ring_full;
+    staged_sent += o.staged_sent;
+    staged_ok += o.staged_ok;
+    staged_aborted += o.staged_aborted;
+    stage_ring_full += o.stage_ring_full;
+    resyncs += o.resyncs;
+    for (size_t i = 0; i < results.size(); ++i) results[i] += o.results[i];
+    return *this;
+  }
 
   uint64_t commits_ok() const { return results[WAVE_COMMIT_OK]; }
   uint64_t commits_stale() const { return results[WAVE_COMMIT_STALE]; }

@@ -43,11 +43,14 @@ class Task {
   uint64_t runtime_ns() const { return runtime_ns_; }
   // A commit naming this task is in flight (sent, result not back yet).
   bool commit_pending() const { return pending_txn_ != 0; }
-  // A prestaged decision naming this task waits in a cpu's staging ring (or to be flushed).
-  // A staged task may still be committed directly elsewhere ("stolen"): the host then aborts
-  // the staged entry, since the task is no longer runnable with that sequence.
-  bool staged() const { return staged_txn_ != 0; }
-  int staged_cpu() const { return staged_cpu_; }
+  // Prestaged decisions naming this task wait in cpus' staging rings (or to be flushed). A
+  // staged task may still be committed directly elsewhere ("stolen"), or staged on another cpu
+  // too: the first cpu to take it runs it, and the host aborts the others, since the task is no
+  // longer runnable with that sequence.
+  // Copies staged at an older sequence are dead (the host will abort them) and do not count.
+  bool staged() const { return staged_live_ > 0 && staged_seq_ == seq_; }
+  int staged_count() const { return staged() ? staged_live_ : 0; }
+  int staged_cpu() const { return staged_cpu_; }  // the last cpu it was staged on
   // The queue holding the task, or null.
   const TaskQueue* queue() const { return queue_; }
 
@@ -69,7 +72,8 @@ class Task {
   uint64_t runtime_ns_ = 0;
   uint64_t pending_txn_ = 0;
   int pending_cpu_ = -1;
-  uint64_t staged_txn_ = 0;
+  int staged_live_ = 0;  // copies staged at staged_seq_ whose result has not come back
+  Seq staged_seq_ = 0;
   int staged_cpu_ = -1;
   // Intrusive queue links.
   Task* next_ = nullptr;

@@ -72,11 +72,23 @@ CommitCheck Txn::Commit(const CommitOptions& opts) {
   return CommitCheck::kOk;
 }
 
-CommitCheck Txn::Stage(const CommitOptions& opts) {
-  if (CommitCheck c = Check(opts, /*staging=*/true); c != CommitCheck::kOk) return c;
+CommitCheck Txn::Stage(const CommitOptions& opts, bool also) {
+  if (also && opts.task != nullptr && opts.task->staged() && opts.task->staged_cpu_ != opts.cpu) {
+    // Another copy on another cpu: checked as if not staged yet.
+    const int live = opts.task->staged_live_;
+    opts.task->staged_live_ = 0;  // reads as "not staged" for the check
+    const CommitCheck c = Check(opts, /*staging=*/true);
+    opts.task->staged_live_ = live;
+    if (c != CommitCheck::kOk) return c;
+  } else if (CommitCheck c = Check(opts, /*staging=*/true); c != CommitCheck::kOk) {
+    return c;
+  }
   const wave_msg m = Encode(opts);
   staged_.push_back(m);
-  opts.task->staged_txn_ = m.commit.txn_id;
+  Task& t = *opts.task;
+  if (t.staged_seq_ != opts.seq) t.staged_live_ = 0;  // older copies are dead now
+  ++t.staged_live_;
+  t.staged_seq_ = opts.seq;
   opts.task->staged_cpu_ = opts.cpu;
   ++cpus_[opts.cpu].staged;
   return CommitCheck::kOk;

@@ -56,8 +56,10 @@ class Txn {
   // know (the host re-validates everything); refuses without side effects otherwise.
   CommitCheck Commit(const CommitOptions& opts);
   // Queues a decision for when `opts.cpu` next idles (or slices out), in its staging ring.
-  // The cpu need not be available; it needs stage_room(). No PREEMPT flag.
-  CommitCheck Stage(const CommitOptions& opts);
+  // The cpu need not be available; it needs stage_room(). No PREEMPT flag. `also`: the task may
+  // already be staged on another cpu; whichever cpu takes it first runs it (the host aborts the
+  // other copies: same sequence, no longer runnable).
+  CommitCheck Stage(const CommitOptions& opts, bool also = false);
   // Queues commits that the host applies all together or not at all (gang scheduling). Every
   // member is checked as Commit would; nothing is queued unless all pass.
   CommitCheck CommitGroup(const std::vector<CommitOptions>& members);

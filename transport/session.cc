@@ -27,6 +27,13 @@ bool ValidName(const std::string& name) {
 
 std::string PathFor(const std::string& name) { return "/dev/shm/wave-" + name; }
 
+LinkConfig LinkConfigOf(const SessionParams& p) {
+  return LinkConfig{.event_capacity = p.event_capacity,
+                    .commit_capacity = p.commit_capacity,
+                    .stage_cpus = p.stage_depth == 0 ? 0 : p.num_cpus,
+                    .stage_depth = p.stage_depth};
+}
+
 uint32_t LoadState(const uint32_t* p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }  // acquire
 void StoreState(uint32_t* p, SessionState s) {
   __atomic_store_n(p, static_cast<uint32_t>(s), __ATOMIC_RELEASE);  // release
@@ -74,6 +81,8 @@ struct Session::Control {
   } verdict;
   alignas(kCacheLine) uint64_t host_beat_ns;
   alignas(kCacheLine) uint64_t agent_beat_ns;
+  // Bumped by the host each time it accepts an agent; an agent remembers the one it joined.
+  alignas(kCacheLine) uint32_t generation;
 };
 static_assert(sizeof(Session::Control) <= kControlBytes);
 
@@ -121,8 +130,7 @@ absl::StatusOr<Session> Session::Create(const std::string& name, const SessionPa
     return absl::InvalidArgumentError(
         absl::StrFormat("session name '%s' must be 1-64 of [A-Za-z0-9._-]", name));
   }
-  const LinkConfig lc{.event_capacity = params.event_capacity,
-                      .commit_capacity = params.commit_capacity};
+  const LinkConfig lc = LinkConfigOf(params);
   const std::string path = PathFor(name);
   const size_t bytes = kControlBytes + LinkBytes(lc);
   absl::StatusOr<SharedRegion> region = SharedRegion::CreateFile(path, bytes);
@@ -218,6 +226,8 @@ absl::StatusOr<Session> Session::Join(const std::string& name, const SessionPara
   c->answer.params = mine;
   c->answer.agent_pid = static_cast<uint32_t>(getpid());
   c->answer.agent_node = BindHalf(s.link_mem(), s.link_bytes(), /*host=*/false, &s.bind_note_);
+  // The host bumps the generation when it accepts us.
+  s.joined_generation_ = __atomic_load_n(&c->generation, __ATOMIC_RELAXED) + 1;
   s.Beat();
   StoreState(&c->verdict.state, SessionState::kJoined);
   return s;
@@ -250,8 +260,48 @@ absl::Status Session::WaitForAgent(uint64_t timeout_ns) {
     return absl::FailedPreconditionError(why);
   }
   Beat();
+  __atomic_store_n(&c->generation, c->generation + 1, __ATOMIC_RELAXED);
   StoreState(&c->verdict.state, SessionState::kAccepted);
   return absl::OkStatus();
+}
+
+absl::Status Session::Reopen() {
+  if (!is_host_) return absl::FailedPreconditionError("only the host reopens a session");
+  Control* c = control();
+  if (absl::Status s = LinkFormat(link_mem(), link_bytes(), LinkConfigOf(params_)); !s.ok()) {
+    return s;
+  }
+  c->answer = Control::Answer{};
+  std::memset(c->verdict.reason, 0, sizeof(c->verdict.reason));
+  __atomic_store_n(&c->agent_beat_ns, 0, __ATOMIC_RELAXED);
+  c->hello.host_node = BindHalf(link_mem(), link_bytes(), /*host=*/true, &bind_note_);
+  Beat();
+  StoreState(&c->verdict.state, SessionState::kHello);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Session::TryAccept() {
+  Control* c = control();
+  const uint32_t st = LoadState(&c->verdict.state);
+  if (st == static_cast<uint32_t>(SessionState::kRejected)) {
+    // The agent found a mismatch and said so: report it once, then wait for another.
+    char reason[kSessionReasonBytes + 1] = {};
+    std::memcpy(reason, c->verdict.reason, kSessionReasonBytes);
+    if (absl::Status s = Reopen(); !s.ok()) return s;
+    return absl::FailedPreconditionError(reason);
+  }
+  if (st != static_cast<uint32_t>(SessionState::kJoined)) {
+    Beat();
+    return false;
+  }
+  absl::Status s = WaitForAgent(0);
+  if (s.ok()) return true;
+  if (absl::Status r = Reopen(); !r.ok()) return r;
+  return s;
+}
+
+uint32_t Session::generation() const {
+  return __atomic_load_n(&control()->generation, __ATOMIC_RELAXED);
 }
 
 absl::Status Session::WaitForAccept(uint64_t timeout_ns) {
@@ -283,8 +333,21 @@ void Session::Beat() {
 
 absl::Status Session::CheckPeer(uint64_t timeout_ns) const {
   const Control* c = control();
-  if (LoadState(&c->verdict.state) == static_cast<uint32_t>(SessionState::kClosed)) {
+  const uint32_t st = LoadState(&c->verdict.state);
+  if (st == static_cast<uint32_t>(SessionState::kClosed)) {
     return absl::CancelledError("the host closed the session");
+  }
+  if (!is_host_) {
+    // Still ours: the generation we joined for, and not reopened or handed to someone else.
+    const bool reopened = st == static_cast<uint32_t>(SessionState::kHello) ||
+                          st == static_cast<uint32_t>(SessionState::kRejected);
+    const bool other = st == static_cast<uint32_t>(SessionState::kJoined) &&
+                       c->answer.agent_pid != static_cast<uint32_t>(getpid());
+    if (reopened || other ||
+        __atomic_load_n(&c->generation, __ATOMIC_RELAXED) > joined_generation_) {
+      return absl::AbortedError(
+          "the host declared this agent dead and reopened the session for another");
+    }
   }
   const uint64_t beat =
       __atomic_load_n(is_host_ ? &c->agent_beat_ns : &c->host_beat_ns, __ATOMIC_RELAXED);

@@ -49,6 +49,8 @@ struct SessionParams {
   // One-way emulated latency of both directions. Agent: kTakeHosts = whatever the host says.
   uint32_t link_latency_ns = 1'000;
   uint32_t link_clock = static_cast<uint32_t>(LinkClockKindInUse());
+  // Host: prestaging depth per cpu (0: none); the agent finds it in the link and need not match.
+  uint32_t stage_depth = 0;
 };
 inline constexpr uint32_t kTakeHosts = 0xffffffffu;
 
@@ -88,6 +90,16 @@ class Session {
   // Host: marks the session closed so the agent exits cleanly.
   void Close();
 
+  // Host, after the agent died (or broke the link): formats a fresh link and waits for a new
+  // agent to join. The old agent, if it was only stalled, finds itself rejected (CheckPeer).
+  absl::Status Reopen();
+  // Host: non-blocking. True once a newly joined agent has been checked and accepted (attach a
+  // fresh HostEnd then); false while none has joined. A mismatching agent is told why and the
+  // session waits for another; the error is returned once so the host can report it.
+  absl::StatusOr<bool> TryAccept();
+  // How many agents this session has accepted (1 after the first).
+  uint32_t generation() const;
+
   const SessionParams& params() const { return params_; }  // the host's, as agreed
   bool is_host() const { return is_host_; }
   // The agreed link model: LinkClock() and the host's link latency.
@@ -112,7 +124,8 @@ class Session {
   SessionParams params_;
   std::string path_;
   bool is_host_ = false;
-  std::string bind_note_;  // why this side's half could not be bound, if it could not
+  std::string bind_note_;           // why this side's half could not be bound, if it could not
+  uint32_t joined_generation_ = 0;  // agent: the generation it was accepted in
   MonotonicClock clock_;
 };
 

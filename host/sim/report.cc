@@ -179,6 +179,23 @@ std::string FormatTable(const SimResult& r) {
   t.Row("cpus", "idle with work", Percent(r.idle_with_work_fraction), "%");
   t.Row("link", "events sent", r.events_sent);
   t.Row("link", "event ring full", r.event_ring_full);
+  t.Row("link", "resyncs", r.resyncs);
+  if (c.prestage_depth > 0) {
+    t.Row("prestage", "depth", uint64_t{c.prestage_depth});
+    t.Row("prestage", "staged hits", r.staged_hits);
+    t.Row("prestage", "staged aborts", r.staged_aborts);
+    t.Row("prestage", "misses", r.staged_misses);
+  }
+  t.Row("failure", "fallbacks", r.fallbacks);
+  if (r.fallbacks > 0) {
+    if (c.agent_fail_at_ns != 0) {
+      t.Row("failure", "detected after", Fixed(static_cast<double>(r.fallback_detect_ns) / 1e6, 3),
+            "ms");
+    }
+    t.Row("failure", "in fallback", Fixed(static_cast<double>(r.fallback_ns) / 1e6, 3), "ms");
+    t.Row("failure", "agent restarts", r.agent_restarts);
+    if (!r.last_agent_error.empty()) t.Row("failure", "last error", r.last_agent_error);
+  }
   t.Row("checks", "lost tasks", r.lost_tasks);
   t.Row("checks", "incomplete requests", r.incomplete_requests);
   t.Row("checks", "invariant violations", r.invariant_violations);
@@ -225,6 +242,24 @@ std::string FormatJson(const SimResult& r) {
   // The link.
   j.Int("events_sent", r.events_sent);
   j.Int("event_ring_full", r.event_ring_full);
+  j.Int("resyncs", r.resyncs);
+  j.Int("commits_old_epoch", r.commits_old_epoch);
+  // Prestaging.
+  j.Open("prestage");
+  j.Int("depth", uint64_t{c.prestage_depth});
+  j.Int("hits", r.staged_hits);
+  j.Int("aborts", r.staged_aborts);
+  j.Int("misses", r.staged_misses);
+  j.Close();
+  // Failure handling.
+  j.Open("failure");
+  j.Int("fallbacks", r.fallbacks);
+  j.Int("detect_ns", r.fallback_detect_ns);
+  j.Int("fallback_ns", r.fallback_ns);
+  j.Int("agent_restarts", r.agent_restarts);
+  j.Int("agent_errors", r.agent_errors);
+  j.Str("last_error", r.last_agent_error);
+  j.Close();
   // Correctness.
   j.Int("lost_tasks", r.lost_tasks);
   j.Int("incomplete_requests", r.incomplete_requests);
@@ -241,6 +276,10 @@ std::string FormatJson(const SimResult& r) {
   j.Int("duplicate_new", a.duplicate_new);
   j.Int("commits_sent", a.commits_sent);
   j.Int("commit_ring_full", a.commit_ring_full);
+  j.Int("staged_sent", a.staged_sent);
+  j.Int("staged_ok", a.staged_ok);
+  j.Int("staged_aborted", a.staged_aborted);
+  j.Int("resyncs", a.resyncs);
   j.Open("events_by_type");  // only the types seen, in type order
   for (size_t type = 0; type < a.events_by_type.size(); ++type) {
     if (a.events_by_type[type] == 0) continue;

@@ -56,6 +56,31 @@ absl::Status ValidateSimConfig(const SimConfig& c) {
     return absl::InvalidArgumentError("scan fraction must be in [0, 1]");
   }
   if (c.affinity_churn_per_s < 0) return absl::InvalidArgumentError("churn must be >= 0");
+  if (c.prestage_depth != 0 && (c.prestage_depth < 2 || c.prestage_depth > kMaxStageDepth ||
+                                (c.prestage_depth & (c.prestage_depth - 1)) != 0)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "prestage depth must be 0 (off) or a power of two in [2, %u]", kMaxStageDepth));
+  }
+  // A resync replays every task and cpu in one batch: the event ring must hold it.
+  const uint64_t replay = static_cast<uint64_t>(c.workload.threads) + c.cpus + 2;
+  if (c.ring_capacity < replay) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("ring capacity %u cannot hold a resync replay of %u threads + %u cpus + 2",
+                        c.ring_capacity, c.workload.threads, c.cpus));
+  }
+  if (c.heartbeat_period_ns == 0 || c.heartbeat_timeout_ns == 0) {
+    return absl::InvalidArgumentError("heartbeat period and timeout must be positive");
+  }
+  if (c.fallback_slice_ns == 0)
+    return absl::InvalidArgumentError("fallback slice must be positive");
+  if (c.agent_restart_at_ns != 0 &&
+      (c.agent_fail_at_ns == 0 || c.agent_restart_at_ns <= c.agent_fail_at_ns)) {
+    return absl::InvalidArgumentError("an agent restart must come after an agent failure");
+  }
+  if (!c.session.empty() && (c.agent_fail_at_ns != 0 || c.agent_restart_at_ns != 0)) {
+    return absl::InvalidArgumentError(
+        "agent failure knobs are for the in-process agent; kill the agent process instead");
+  }
   return absl::OkStatus();
 }
 
@@ -87,6 +112,9 @@ enum class EvKind : uint8_t {
   kAgentFlush,  // the agent finished a step and publishes its commits
   kHostPoll,    // the host looks at its commit ring
   kChurn,
+  kAgentBeat,     // the (in-process) agent stores its heartbeat
+  kHostCheck,     // the host checks the agent's heartbeat
+  kAgentRestart,  // test knob: a new agent starts
 };
 
 struct SimEvent {
@@ -128,11 +156,18 @@ struct Request {
   bool done = false;
 };
 
+enum class Mode : uint8_t { kAgent, kFallback };
+
 class Simulator {
  public:
-  // `policy` is null when the agent is external (config.session names its session).
-  Simulator(const SimConfig& config, Policy* policy)
-      : cfg_(config), policy_(policy), external_(policy == nullptr), rng_(config.seed) {}
+  // `policy` is null when the agent is external (config.session names its session);
+  // `make_policy` (may be null) makes the policy of a restarted agent.
+  Simulator(const SimConfig& config, Policy* policy, PolicyFactory make_policy = nullptr)
+      : cfg_(config),
+        policy_(policy),
+        make_policy_(std::move(make_policy)),
+        external_(policy == nullptr),
+        rng_(config.seed) {}
 
   absl::StatusOr<SimResult> Run();
 
@@ -149,8 +184,11 @@ class Simulator {
   // Host -> agent.
   void Emit(const wave_msg& m);
   void EmitTask(uint16_t type, const HTask& task, int cpu, uint32_t flags = 0);
-  void EmitCpu(uint16_t type, int cpu);
-  void PushBacklog();
+  void EmitCpu(uint16_t type, int cpu, uint64_t task_id = 0, uint32_t flags = 0);
+  void WakeAgent();
+  // After an overflow (or for a new agent): RESYNC_BEGIN, every task, every idle cpu,
+  // RESYNC_END, in one batch once the ring has room for it.
+  void TryResync();
 
   // Host mechanics.
   void OnArrival(uint64_t t);
@@ -158,12 +196,33 @@ class Simulator {
   void OnTaskDone(int cpu, uint64_t gen, uint64_t t);
   void OnSliceEnd(int cpu, uint64_t gen, uint64_t t);
   void LeaveCpu(int cpu, uint64_t t);
+  // The task on `cpu` stops running and stays runnable (slice end or preemption).
+  void Preempt(int cpu, uint64_t t);
+  // `cpu` has nothing to run: a staged decision, the fallback queue, or CPU_IDLE.
+  void CpuFreed(int cpu, uint64_t t);
+  // Takes `cpu`'s staged decisions in order until one is valid (runs it: true) or none is left.
+  bool TakeStaged(int cpu, uint64_t t);
   absl::Status OnHostPoll(uint64_t t);
   void OnChurn(uint64_t t);
+  HostTaskView TaskView(int idx) const;
+  // Only a commit of the current epoch is the live agent's.
+  bool CurrentEpoch(const wave_a2k_commit& c) const { return (c.txn_id >> kEpochShift) == epoch_; }
+
+  // Failure handling.
+  void EnterFallback(uint64_t t, const std::string& why);
+  void FallbackDispatch(uint64_t t);
+  void LeaveFallback(uint64_t t);
+  // Arrivals are over and every request is done (periodic heartbeats stop then).
+  bool Done(uint64_t t) const {
+    return t > cfg_.duration_ns && !arrival_pending_ && res_.completed == res_.arrived;
+  }
+  absl::Status RestartAgent(uint64_t t);
+  absl::Status RealTimeAgentCheck(uint64_t t);
 
   // Agent.
   absl::Status OnAgentWake(uint64_t t);
   absl::Status OnAgentFlush(uint64_t t);
+  absl::Status AttachInProcess();
 
   // External agent: the session handshake, and the real-time loop.
   absl::Status SetUpLink();
@@ -175,6 +234,8 @@ class Simulator {
 
   const SimConfig cfg_;
   Policy* policy_;
+  PolicyFactory make_policy_;
+  std::unique_ptr<Policy> owned_policy_;  // a restarted agent's
   const bool external_;
   Rng rng_;
   ManualClock clock_;
@@ -196,7 +257,21 @@ class Simulator {
   std::deque<int64_t> app_queue_;  // requests waiting for a worker
   std::vector<Request> requests_;
   std::vector<uint64_t> latencies_ns_;
-  std::deque<wave_msg> backlog_;  // events waiting for ring space
+
+  // Transactions and resync.
+  CommitAssembler assembler_;
+  std::vector<CommitUnit> units_;
+  uint64_t epoch_ = 0;
+  bool need_resync_ = false;
+  uint32_t resync_reason_ = 0;
+  // Failure handling.
+  Mode mode_ = Mode::kAgent;
+  bool agent_failed_ = false;  // in-process agent stopped (test knob)
+  uint64_t last_beat_ = 0;     // the in-process agent's last heartbeat
+  uint64_t fallback_since_ = 0;
+  std::deque<int> host_rq_;  // the host's own run queue, in fallback
+  bool reopened_ = false;    // external: the session waits for a new agent
+  AgentStats past_agents_;   // stats of agents replaced by a restart
 
   uint64_t last_wake_scheduled_ = UINT64_MAX;
   uint64_t agent_busy_until_ = 0;
@@ -233,13 +308,7 @@ void Simulator::Account(uint64_t t) {
   }
 }
 
-void Simulator::Emit(const wave_msg& m) {
-  ++res_.events_sent;
-  if (!backlog_.empty() || !host_->events.Push(m)) {
-    if (backlog_.empty()) ++res_.event_ring_full;
-    backlog_.push_back(m);
-    return;
-  }
+void Simulator::WakeAgent() {
   if (external_) return;  // the agent polls on its own
   const uint64_t wake = now_ + Latency();
   if (wake != last_wake_scheduled_) {
@@ -248,16 +317,78 @@ void Simulator::Emit(const wave_msg& m) {
   }
 }
 
-void Simulator::PushBacklog() {
-  bool pushed = false;
-  while (!backlog_.empty() && host_->events.Push(backlog_.front())) {
-    backlog_.pop_front();
-    pushed = true;
+void Simulator::Emit(const wave_msg& m) {
+  if (mode_ == Mode::kFallback) return;  // no agent to tell; a new one gets a replay
+  if (need_resync_) {  // the agent's view is already lost; the replay will carry this too
+    ++res_.event_ring_full;
+    return;
   }
-  if (pushed && !external_) {
-    At(now_ + Latency(), EvKind::kAgentWake);
-    last_wake_scheduled_ = now_ + Latency();
+  if (!host_->events.Push(m)) {
+    if (!host_->events.status().ok()) {
+      EnterFallback(now_, "event ring: " + std::string(host_->events.status().message()));
+      return;
+    }
+    ++res_.event_ring_full;  // never block the host: drop, and resynchronise the agent
+    need_resync_ = true;
+    resync_reason_ = WAVE_RESYNC_OVERFLOW;
+    return;
   }
+  ++res_.events_sent;
+  WakeAgent();
+}
+
+void Simulator::TryResync() {
+  if (!need_resync_ || mode_ == Mode::kFallback) return;
+  RingProducer& ring = host_->events;
+  int idle = 0;
+  for (int c = 0; c < cfg_.cpus; ++c) idle += cpus_[c].managed && cpus_[c].task == -1;
+  const uint32_t n = static_cast<uint32_t>(tasks_.size() + idle + 2);
+  if (!ring.ReserveBulk(n)) return;  // not yet: try again at the next step
+  ++epoch_;
+  ++res_.resyncs;
+  uint32_t i = 0;
+  wave_msg m;
+  wave_msg_init(&m, WAVE_EV_RESYNC_BEGIN);
+  m.cpu.time_ns = now_;
+  m.cpu.cpu = -1;
+  m.cpu.task_id = epoch_;
+  m.cpu.flags = resync_reason_;
+  ring.Write(i++, m);
+  for (const HTask& task : tasks_) {
+    wave_msg_init(&m, WAVE_EV_TASK_NEW);
+    m.task.task_id = task.id;
+    m.task.seq = task.seq;
+    m.task.time_ns = now_;
+    m.task.runtime_ns = task.runtime_ns;
+    m.task.cpu_mask = managed_mask_;
+    m.task.cpu = task.state == HState::kOnCpu ? task.cpu : -1;
+    m.task.flags = task.state == HState::kRunnable ? WAVE_TASK_F_RUNNABLE
+                   : task.state == HState::kOnCpu  ? WAVE_TASK_F_ON_CPU
+                                                   : 0;
+    ring.Write(i++, m);
+  }
+  for (int c = 0; c < cfg_.cpus; ++c) {
+    if (!cpus_[c].managed || cpus_[c].task != -1) continue;
+    wave_msg_init(&m, WAVE_EV_CPU_IDLE);
+    m.cpu.time_ns = now_;
+    m.cpu.cpu = c;
+    ring.Write(i++, m);
+  }
+  wave_msg_init(&m, WAVE_EV_RESYNC_END);
+  m.cpu.time_ns = now_;
+  m.cpu.cpu = -1;
+  ring.Write(i++, m);
+  ring.Submit(i);
+  res_.events_sent += i;
+  need_resync_ = false;
+  resync_reason_ = 0;
+  // Decisions staged on the forgotten state: drop what is there (later ones fail the epoch).
+  for (RingConsumer& staged : host_->staged) {
+    absl::StatusOr<uint32_t> k = staged.Peek(staged.capacity());
+    if (k.ok()) staged.Advance(*k);
+    staged.ReturnCredits();
+  }
+  WakeAgent();
 }
 
 void Simulator::EmitTask(uint16_t type, const HTask& task, int cpu, uint32_t flags) {
@@ -273,11 +404,13 @@ void Simulator::EmitTask(uint16_t type, const HTask& task, int cpu, uint32_t fla
   Emit(m);
 }
 
-void Simulator::EmitCpu(uint16_t type, int cpu) {
+void Simulator::EmitCpu(uint16_t type, int cpu, uint64_t task_id, uint32_t flags) {
   wave_msg m;
   wave_msg_init(&m, type);
   m.cpu.time_ns = now_;
   m.cpu.cpu = cpu;
+  m.cpu.task_id = task_id;
+  m.cpu.flags = flags;
   Emit(m);
 }
 
@@ -302,6 +435,11 @@ void Simulator::OnArrival(uint64_t t) {
   task.state = HState::kRunnable;
   ++task.seq;
   ++runnable_waiting_;
+  if (mode_ == Mode::kFallback) {
+    host_rq_.push_back(w);
+    FallbackDispatch(t);
+    return;
+  }
   EmitTask(WAVE_EV_TASK_WAKEUP, task, -1);
 }
 
@@ -339,6 +477,89 @@ void Simulator::LeaveCpu(int cpu, uint64_t t) {
   ++idle_managed_;
 }
 
+void Simulator::Preempt(int cpu, uint64_t t) {
+  HCpu& c = cpus_[cpu];
+  const int idx = c.task;
+  HTask& task = tasks_[idx];
+  Request& req = requests_[task.req];
+  const uint64_t ran = t > c.run_start ? t - c.run_start : 0;
+  req.remaining = req.remaining > ran ? req.remaining - ran : 0;
+  LeaveCpu(cpu, t);
+  task.state = HState::kRunnable;
+  ++runnable_waiting_;
+  ++task.seq;
+  if (mode_ == Mode::kFallback) {
+    host_rq_.push_back(idx);
+    return;
+  }
+  EmitTask(WAVE_EV_TASK_PREEMPTED, task, cpu);
+}
+
+void Simulator::CpuFreed(int cpu, uint64_t t) {
+  if (mode_ == Mode::kFallback) {
+    FallbackDispatch(t);
+    return;
+  }
+  if (TakeStaged(cpu, t)) return;
+  if (cfg_.prestage_depth > 0 && runnable_waiting_ > 0) ++res_.staged_misses;
+  EmitCpu(WAVE_EV_CPU_IDLE, cpu);
+}
+
+HostTaskView Simulator::TaskView(int idx) const {
+  const HTask& task = tasks_[idx];
+  return HostTaskView{.seq = task.seq,
+                      .cpu_mask = managed_mask_,
+                      .runnable = task.state == HState::kRunnable,
+                      .on_cpu = task.state == HState::kOnCpu};
+}
+
+bool Simulator::TakeStaged(int cpu, uint64_t t) {
+  if (mode_ == Mode::kFallback || static_cast<size_t>(cpu) >= host_->staged.size()) return false;
+  RingConsumer& ring = host_->staged[cpu];
+  bool ran = false;
+  while (!ran) {
+    absl::StatusOr<uint32_t> n = ring.Peek(1);
+    if (!n.ok()) {
+      EnterFallback(t, absl::StrFormat("staging ring of cpu %d: %s", cpu, n.status().message()));
+      return false;
+    }
+    if (*n == 0) break;
+    wave_msg m;
+    ring.Read(0, &m);  // the copy is validated, never the shared slot
+    ring.Advance(1);
+    const wave_a2k_commit& c = m.commit;
+    if (!CurrentEpoch(c)) {
+      ++res_.commits_old_epoch;
+      continue;
+    }
+    const bool known = c.task_id >= 1 && c.task_id <= tasks_.size();
+    const int idx = known ? static_cast<int>(c.task_id - 1) : -1;
+    const HostTaskView tv = known ? TaskView(idx) : HostTaskView{};
+    const HostCpuView cv{.managed = cpus_[cpu].managed, .busy = cpus_[cpu].task != -1};
+    wave_commit_status st = ValidateCommit(c, known ? &tv : nullptr, cfg_.cpus, &cv);
+    // A staged decision belongs to its ring's cpu, carries no group and never preempts.
+    if (st == WAVE_COMMIT_OK &&
+        (c.cpu != cpu || c.group != 0 || (c.flags & WAVE_COMMIT_F_PREEMPT) != 0)) {
+      st = WAVE_COMMIT_MALFORMED;
+    }
+    if (external_) {
+      ++res_.agent.staged_sent;
+      ++res_.agent.results[st];
+      ++(st == WAVE_COMMIT_OK ? res_.agent.staged_ok : res_.agent.staged_aborted);
+    }
+    if (st == WAVE_COMMIT_OK) {
+      StartRunning(cpu, idx, t, c.slice_ns);
+      ++res_.staged_hits;
+      ran = true;
+    } else {
+      ++res_.staged_aborts;
+    }
+    Emit(MakeCommitResult(c, st, known ? tasks_[idx].seq : 0, t, WAVE_RESULT_F_STAGED));
+  }
+  ring.ReturnCredits();
+  return ran;
+}
+
 void Simulator::OnTaskDone(int cpu, uint64_t gen, uint64_t t) {
   HCpu& c = cpus_[cpu];
   if (gen != c.gen || c.task == -1) return;
@@ -363,74 +584,88 @@ void Simulator::OnTaskDone(int cpu, uint64_t gen, uint64_t t) {
   LeaveCpu(cpu, t);
   task.state = HState::kBlocked;
   ++task.seq;
-  EmitTask(WAVE_EV_TASK_BLOCKED, task, cpu);
-  EmitCpu(WAVE_EV_CPU_IDLE, cpu);
   idle_workers_.push_back(idx);
+  EmitTask(WAVE_EV_TASK_BLOCKED, task, cpu);
+  CpuFreed(cpu, t);
 }
 
 void Simulator::OnSliceEnd(int cpu, uint64_t gen, uint64_t t) {
   HCpu& c = cpus_[cpu];
   if (gen != c.gen || c.task == -1) return;
-  HTask& task = tasks_[c.task];
-  Request& req = requests_[task.req];
-  const uint64_t ran = t > c.run_start ? t - c.run_start : 0;
-  req.remaining = req.remaining > ran ? req.remaining - ran : 0;
-  LeaveCpu(cpu, t);
-  task.state = HState::kRunnable;
-  ++runnable_waiting_;
-  ++task.seq;
-  EmitTask(WAVE_EV_TASK_PREEMPTED, task, cpu);
-  EmitCpu(WAVE_EV_CPU_IDLE, cpu);
+  Preempt(cpu, t);
+  CpuFreed(cpu, t);
 }
 
 absl::Status Simulator::OnHostPoll(uint64_t t) {
   clock_.Set(t);
+  if (mode_ == Mode::kFallback) return absl::OkStatus();  // nobody to listen to
   RingConsumer& ring = host_->commits;
+  units_.clear();
   for (;;) {
     absl::StatusOr<uint32_t> n = ring.Peek(ring.capacity());
-    if (!n.ok()) return n.status();
+    if (!n.ok()) {
+      EnterFallback(t, "commit ring: " + std::string(n.status().message()));
+      return absl::OkStatus();
+    }
     if (*n == 0) break;
     wave_msg m;
     for (uint32_t i = 0; i < *n; ++i) {
       ring.Read(i, &m);  // the copy is validated, never the shared slot
-      const wave_a2k_commit& c = m.commit;
-      HostTaskView tv;
-      const HostTaskView* tvp = nullptr;
-      // Worker ids are 1..threads; anything else is unknown to this host.
-      const bool known = c.task_id >= 1 && c.task_id <= tasks_.size();
-      const int idx = known ? static_cast<int>(c.task_id - 1) : -1;
-      if (known) {
-        const HTask& task = tasks_[idx];
-        tv.seq = task.seq;
-        tv.cpu_mask = managed_mask_;
-        tv.runnable = task.state == HState::kRunnable;
-        tv.on_cpu = task.state == HState::kOnCpu;
-        tvp = &tv;
+      if (!CurrentEpoch(m.commit)) {
+        ++res_.commits_old_epoch;
+        continue;
       }
-      HostCpuView cv;
-      const HostCpuView* cvp = nullptr;
-      if (c.cpu >= 0 && c.cpu < cfg_.cpus) {
-        cv.managed = cpus_[c.cpu].managed;
-        cv.busy = cpus_[c.cpu].task != -1;
-        cvp = &cv;
-      }
-      wave_commit_status st = ValidateCommit(c, tvp, cfg_.cpus, cvp);
-      // Preemption is not part of this mechanism yet: a PREEMPT commit to a busy cpu is busy.
-      if (st == WAVE_COMMIT_OK && cv.busy) st = WAVE_COMMIT_CPU_BUSY;
-      if (external_) {  // the host's view of the agent's commits
-        ++res_.agent.commits_sent;
-        ++res_.agent.results[st < WAVE_COMMIT_STATUS_COUNT ? st : WAVE_COMMIT_MALFORMED];
-      }
-      if (st == WAVE_COMMIT_OK) {
-        StartRunning(c.cpu, idx, t, c.slice_ns);
-        Emit(MakeCommitResult(c, st, tasks_[idx].seq, t));
-      } else {
-        Emit(MakeCommitResult(c, st, known ? tasks_[idx].seq : 0, t));
-      }
+      assembler_.Add(m.commit, &units_);
     }
     ring.Advance(*n);
   }
+  assembler_.EndOfBatch(&units_);  // a group must arrive whole, in one batch
   ring.ReturnCredits();
+
+  std::vector<HostTaskView> tv;
+  std::vector<HostCpuView> cv;
+  std::vector<const HostTaskView*> tp;
+  std::vector<const HostCpuView*> cp;
+  std::vector<wave_commit_status> st;
+  for (const CommitUnit& unit : units_) {
+    const size_t n = unit.members.size();
+    tv.assign(n, HostTaskView{});
+    cv.assign(n, HostCpuView{});
+    tp.assign(n, nullptr);
+    cp.assign(n, nullptr);
+    st.assign(n, WAVE_COMMIT_MALFORMED);
+    for (size_t i = 0; i < n; ++i) {
+      const wave_a2k_commit& c = unit.members[i];
+      // Worker ids are 1..threads; anything else is unknown to this host.
+      if (c.task_id >= 1 && c.task_id <= tasks_.size()) {
+        tv[i] = TaskView(static_cast<int>(c.task_id - 1));
+        tp[i] = &tv[i];
+      }
+      if (c.cpu >= 0 && c.cpu < cfg_.cpus) {
+        cv[i] = HostCpuView{.managed = cpus_[c.cpu].managed, .busy = cpus_[c.cpu].task != -1};
+        cp[i] = &cv[i];
+      }
+    }
+    const bool ok = ValidateUnit(unit, tp.data(), cfg_.cpus, cp.data(), st.data());
+    for (size_t i = 0; i < n; ++i) {
+      const wave_a2k_commit& c = unit.members[i];
+      const bool known = tp[i] != nullptr;
+      const int idx = known ? static_cast<int>(c.task_id - 1) : -1;
+      if (external_) {  // the host's view of the agent's commits
+        ++res_.agent.commits_sent;
+        ++res_.agent.results[st[i]];
+      }
+      if (ok) {
+        if (cpus_[c.cpu].task != -1) Preempt(c.cpu, t);  // a PREEMPT commit to a busy cpu
+        StartRunning(c.cpu, idx, t, c.slice_ns);
+      }
+      Emit(MakeCommitResult(c, st[i], known ? tasks_[idx].seq : 0, t));
+    }
+  }
+  // Idle cpus take what was staged for them meanwhile.
+  for (int c = 0; c < cfg_.cpus && !host_->staged.empty(); ++c) {
+    if (cpus_[c].managed && cpus_[c].task == -1) TakeStaged(c, t);
+  }
   return absl::OkStatus();
 }
 
@@ -446,7 +681,75 @@ void Simulator::OnChurn(uint64_t t) {
   EmitTask(WAVE_EV_TASK_AFFINITY, task, -1);
 }
 
+// ---- failure handling ----
+
+void Simulator::EnterFallback(uint64_t t, const std::string& why) {
+  if (mode_ == Mode::kFallback) return;
+  mode_ = Mode::kFallback;
+  fallback_since_ = t;
+  ++res_.fallbacks;
+  if (!why.empty()) {
+    ++res_.agent_errors;
+    res_.last_agent_error = why;
+  }
+  if (cfg_.agent_fail_at_ns != 0 && t >= cfg_.agent_fail_at_ns) {
+    res_.fallback_detect_ns = std::max(res_.fallback_detect_ns, t - cfg_.agent_fail_at_ns);
+  }
+  // Every runnable task is now the host's to run, oldest id first (deterministic).
+  host_rq_.clear();
+  for (size_t i = 0; i < tasks_.size(); ++i) {
+    if (tasks_[i].state == HState::kRunnable) host_rq_.push_back(static_cast<int>(i));
+  }
+  need_resync_ = false;
+  assembler_ = CommitAssembler{};
+  FallbackDispatch(t);
+}
+
+void Simulator::FallbackDispatch(uint64_t t) {
+  for (int c = 0; c < cfg_.cpus; ++c) {
+    if (!cpus_[c].managed || cpus_[c].task != -1) continue;
+    // Only runnable tasks are queued, and they leave the queue only here; check anyway.
+    while (!host_rq_.empty() && tasks_[host_rq_.front()].state != HState::kRunnable) {
+      host_rq_.pop_front();
+    }
+    if (host_rq_.empty()) return;
+    const int idx = host_rq_.front();
+    host_rq_.pop_front();
+    StartRunning(c, idx, t, cfg_.fallback_slice_ns);
+  }
+}
+
+// A new agent has attached to a fresh link: it gets a replay, then the cpus back.
+void Simulator::LeaveFallback(uint64_t t) {
+  res_.fallback_ns += t - fallback_since_;
+  mode_ = Mode::kAgent;
+  host_rq_.clear();
+  ++res_.agent_restarts;
+  need_resync_ = true;
+  resync_reason_ = WAVE_RESYNC_AGENT_START;
+  TryResync();
+}
+
+absl::Status Simulator::RestartAgent(uint64_t t) {
+  if (make_policy_ == nullptr) {
+    return absl::FailedPreconditionError("an agent restart needs a policy factory");
+  }
+  past_agents_ += agent_->stats();
+  agent_.reset();
+  owned_policy_ = make_policy_();
+  policy_ = owned_policy_.get();
+  if (absl::Status s = AttachInProcess(); !s.ok()) return s;
+  agent_failed_ = false;
+  last_beat_ = t;
+  At(t + cfg_.heartbeat_period_ns, EvKind::kAgentBeat);
+  if (mode_ == Mode::kFallback) LeaveFallback(t);
+  return absl::OkStatus();
+}
+
+// ---- the in-process agent ----
+
 absl::Status Simulator::OnAgentWake(uint64_t t) {
+  if (agent_failed_) return absl::OkStatus();
   if (flush_pending_ || t < agent_busy_until_) return absl::OkStatus();  // the flush re-polls
   clock_.Set(t);
   absl::StatusOr<PollResult> r = agent_->Poll();
@@ -468,12 +771,14 @@ absl::Status Simulator::OnAgentWake(uint64_t t) {
 
 absl::Status Simulator::OnAgentFlush(uint64_t t) {
   flush_pending_ = false;
+  if (agent_failed_) return absl::OkStatus();
   clock_.Set(t);
   absl::StatusOr<uint32_t> n = agent_->Flush();
   if (!n.ok()) return n.status();
   agent_->ReturnCredits();
-  if (*n > 0) At(t + Latency(), EvKind::kHostPoll);
-  PushBacklog();
+  // Commits, and staged decisions for idle cpus, reach the host a link latency later.
+  if (*n > 0 || cfg_.prestage_depth > 0) At(t + Latency(), EvKind::kHostPoll);
+  TryResync();
   // Look again right away: events may have become visible while the agent was busy.
   At(t, EvKind::kAgentWake);
   return absl::OkStatus();
@@ -507,6 +812,11 @@ absl::StatusOr<SimResult> Simulator::Run() {
   if (cfg_.affinity_churn_per_s > 0) {
     At(static_cast<uint64_t>(rng_.Exponential(1e9 / cfg_.affinity_churn_per_s)), EvKind::kChurn);
   }
+  if (!external_) {  // the in-process agent's heartbeat, and the host watching it
+    At(cfg_.heartbeat_period_ns, EvKind::kAgentBeat);
+    At(cfg_.heartbeat_period_ns, EvKind::kHostCheck);
+    if (cfg_.agent_restart_at_ns != 0) At(cfg_.agent_restart_at_ns, EvKind::kAgentRestart);
+  }
 
   absl::Status s = external_ ? RunRealTime() : RunVirtual();
   if (session_.has_value()) session_->Close();  // the agent exits cleanly, or notices
@@ -521,6 +831,7 @@ absl::Status Simulator::SetUpLink() {
     params.commit_capacity = cfg_.ring_capacity;
     params.num_cpus = static_cast<uint32_t>(cfg_.cpus);
     params.link_latency_ns = static_cast<uint32_t>(Latency());
+    params.stage_depth = cfg_.prestage_depth;
     absl::StatusOr<Session> session = Session::Create(cfg_.session, params);
     if (!session.ok()) return session.status();
     // Closed (below) only once accepted: a rejected or absent agent has nothing to be told.
@@ -532,10 +843,21 @@ absl::Status Simulator::SetUpLink() {
     host_.emplace(*std::move(host));
     return absl::OkStatus();
   }
-  LinkConfig lc{.event_capacity = cfg_.ring_capacity, .commit_capacity = cfg_.ring_capacity};
-  absl::StatusOr<SharedRegion> region = SharedRegion::CreateAnonymous(LinkBytes(lc));
-  if (!region.ok()) return region.status();
-  region_ = *std::move(region);
+  return AttachInProcess();
+}
+
+// The in-process link: formatted fresh (also for a restarted agent), both ends attached.
+absl::Status Simulator::AttachInProcess() {
+  const LinkConfig lc{
+      .event_capacity = cfg_.ring_capacity,
+      .commit_capacity = cfg_.ring_capacity,
+      .stage_cpus = cfg_.prestage_depth == 0 ? 0u : static_cast<uint32_t>(cfg_.cpus),
+      .stage_depth = cfg_.prestage_depth};
+  if (region_.data() == nullptr) {
+    absl::StatusOr<SharedRegion> region = SharedRegion::CreateAnonymous(LinkBytes(lc));
+    if (!region.ok()) return region.status();
+    region_ = *std::move(region);
+  }
   if (absl::Status s = LinkFormat(region_.data(), region_.size(), lc); !s.ok()) return s;
   const LinkModel link{.clock = &clock_, .latency_ns = Latency()};
   absl::StatusOr<HostEnd> host = AttachHost(region_.data(), region_.size(), link, link);
@@ -544,6 +866,7 @@ absl::Status Simulator::SetUpLink() {
   if (!agent_end.ok()) return agent_end.status();
   host_.emplace(*std::move(host));
   agent_.emplace(*std::move(agent_end), *policy_, AgentOptions{.num_cpus = cfg_.cpus});
+  assembler_ = CommitAssembler{};
   return absl::OkStatus();
 }
 
@@ -564,20 +887,71 @@ absl::Status Simulator::RunRealTime() {
     Account(rt);
     now_ = rt;
     if (absl::Status s = OnHostPoll(rt); !s.ok()) return s;
-    PushBacklog();
+    TryResync();
     session_->Beat();
     if (rt >= next_check) {
       next_check = rt + kCheckPeriodNs;
-      if (absl::Status s = session_->CheckPeer(cfg_.heartbeat_timeout_ns); !s.ok()) return s;
+      if (absl::Status s = RealTimeAgentCheck(rt); !s.ok()) return s;
     }
-    if (rt > cfg_.duration_ns && !arrival_pending_ && res_.completed == res_.arrived) break;
+    if (Done(rt)) break;
     if (rt > end) break;
   }
+  if (mode_ == Mode::kFallback) res_.fallback_ns += now_ - fallback_since_;
+  return absl::OkStatus();
+}
+
+// The external agent: presumed dead once silent for the timeout (or once it broke a ring):
+// the host takes over and reopens the session; a new agent that joins takes over again.
+absl::Status Simulator::RealTimeAgentCheck(uint64_t t) {
+  if (mode_ == Mode::kAgent) {
+    absl::Status peer = session_->CheckPeer(cfg_.heartbeat_timeout_ns);
+    if (peer.ok()) return absl::OkStatus();
+    EnterFallback(t, "");
+    res_.last_agent_error = std::string(peer.message());
+  }
+  if (!reopened_) {
+    if (absl::Status s = session_->Reopen(); !s.ok()) return s;
+    reopened_ = true;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<bool> joined = session_->TryAccept();
+  if (!joined.ok()) {  // a mismatching agent was told why; keep waiting for another
+    res_.last_agent_error = std::string(joined.status().message());
+    return absl::OkStatus();
+  }
+  if (!*joined) return absl::OkStatus();
+  const LinkModel link = session_->link_model();
+  absl::StatusOr<HostEnd> host = session_->AttachHost(link, link);
+  if (!host.ok()) return host.status();
+  host_.emplace(*std::move(host));
+  assembler_ = CommitAssembler{};
+  reopened_ = false;
+  LeaveFallback(t);
   return absl::OkStatus();
 }
 
 // One queued event: account for the time up to it, then apply it.
 absl::Status Simulator::Step(const SimEvent& ev) {
+  // Heartbeats are bookkeeping, not work: they move neither the accounting nor the end time.
+  if (ev.kind == EvKind::kAgentBeat) {
+    if (agent_failed_) return absl::OkStatus();
+    if (cfg_.agent_fail_at_ns != 0 && ev.t >= cfg_.agent_fail_at_ns && res_.agent_restarts == 0) {
+      agent_failed_ = true;  // the test knob: from now on this agent does nothing at all
+      return absl::OkStatus();
+    }
+    last_beat_ = ev.t;
+    if (!Done(ev.t)) At(ev.t + cfg_.heartbeat_period_ns, EvKind::kAgentBeat);
+    return absl::OkStatus();
+  }
+  if (ev.kind == EvKind::kHostCheck) {
+    if (mode_ == Mode::kAgent && ev.t > last_beat_ &&
+        ev.t - last_beat_ > cfg_.heartbeat_timeout_ns) {
+      now_ = std::max(now_, ev.t);
+      EnterFallback(ev.t, "");
+    }
+    if (!Done(ev.t)) At(ev.t + cfg_.heartbeat_period_ns, EvKind::kHostCheck);
+    return absl::OkStatus();
+  }
   Account(ev.t);
   now_ = ev.t;
   switch (ev.kind) {
@@ -599,6 +973,11 @@ absl::Status Simulator::Step(const SimEvent& ev) {
       return OnAgentFlush(ev.t);
     case EvKind::kHostPoll:
       return OnHostPoll(ev.t);
+    case EvKind::kAgentRestart:
+      return RestartAgent(ev.t);
+    case EvKind::kAgentBeat:
+    case EvKind::kHostCheck:
+      return absl::OkStatus();  // handled above
   }
   return absl::OkStatus();
 }
@@ -610,6 +989,7 @@ absl::Status Simulator::RunVirtual() {
     queue_.pop();
     if (absl::Status s = Step(ev); !s.ok()) return s;
   }
+  if (mode_ == Mode::kFallback) res_.fallback_ns += now_ - fallback_since_;
   return absl::OkStatus();
 }
 
@@ -644,7 +1024,10 @@ SimResult Simulator::Finish() {
     for (uint64_t x : v) sum += x;
     r.latency_mean_us = static_cast<double>(sum / v.size() / 1e3);
   }
-  if (agent_.has_value()) r.agent = agent_->stats();
+  if (agent_.has_value()) {
+    r.agent = past_agents_;
+    r.agent += agent_->stats();
+  }
   const AgentStats& a = r.agent;
   r.commits_ok = a.commits_ok();
   r.commits_stale = a.commits_stale();
@@ -663,7 +1046,20 @@ absl::StatusOr<SimResult> RunSim(const SimConfig& config, Policy& policy) {
   if (!config.session.empty()) {
     return absl::InvalidArgumentError("RunSim runs the agent in-process: use RunSimExternal");
   }
+  if (config.agent_restart_at_ns != 0) {
+    return absl::InvalidArgumentError("an agent restart needs a fresh policy: use a factory");
+  }
   Simulator sim(config, &policy);
+  return sim.Run();
+}
+
+absl::StatusOr<SimResult> RunSim(const SimConfig& config, const PolicyFactory& make_policy) {
+  if (!config.session.empty()) {
+    return absl::InvalidArgumentError("RunSim runs the agent in-process: use RunSimExternal");
+  }
+  std::unique_ptr<Policy> first = make_policy();
+  if (first == nullptr) return absl::InvalidArgumentError("the policy factory made no policy");
+  Simulator sim(config, first.get(), make_policy);
   return sim.Run();
 }
 

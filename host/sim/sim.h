@@ -12,10 +12,25 @@
 //
 // The agent's own work costs virtual time: agent_poll_cost_ns per loop that finds work, plus a
 // cost per event and per commit. Same config and seed: byte-identical results.
+//
+// The host as a real one must be:
+//  - Transactions: every commit is validated (host/mech); PREEMPT displaces the running task;
+//    a slice ends in TASK_PREEMPTED; group commits apply all or none.
+//  - Prestaging (prestage_depth > 0): at a cpu's scheduling point (its task blocked or its slice
+//    ended) the host takes that cpu's next staged decision from its staging ring, validates it
+//    and runs it with no round trip; a stale one is aborted and the next one tried. Idle cpus
+//    are checked too, whenever the host looks at its commit ring.
+//  - Failure: the agent beats every heartbeat_period_ns; when its beat is older than
+//    heartbeat_timeout_ns the host falls back to its own policy (round robin over a global queue,
+//    fallback_slice_ns slices) and no task waits for the dead agent. A restarted agent gets a
+//    replay of every live task (RESYNC) and takes over again. A full event ring never blocks:
+//    events are dropped, counted, and the agent is resynchronised once there is room.
 #ifndef LIBWAVE_HOST_SIM_SIM_H_
 #define LIBWAVE_HOST_SIM_SIM_H_
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -62,6 +77,12 @@ struct SimConfig {
   uint64_t drain_limit_ns = 10'000'000'000;  // then at most this long to finish what arrived
   uint64_t seed = 1;
   uint32_t ring_capacity = 4096;  // slots per direction
+  uint32_t prestage_depth = 0;    // staged decisions per cpu; 0: no prestaging
+  // Failure handling. Times are from the start of the run; 0 = never.
+  uint64_t heartbeat_period_ns = 1'000'000;  // the agent beats, the host checks, this often
+  uint64_t agent_fail_at_ns = 0;             // test knob: the agent stops (virtual time only)
+  uint64_t agent_restart_at_ns = 0;          // test knob: a new agent starts (virtual time)
+  uint64_t fallback_slice_ns = 3'000'000;    // the host's own round robin, while in fallback
   // Test knob: AFFINITY events (same mask) on runnable tasks at this rate, which races with the
   // agent's commits and makes some of them stale.
   double affinity_churn_per_s = 0;
@@ -96,7 +117,20 @@ struct SimResult {
   // Broken invariants: a task on two cpus, a request served twice, a cpu running two tasks.
   uint64_t invariant_violations = 0;
   uint64_t events_sent = 0;
-  uint64_t event_ring_full = 0;        // events that waited in the host's backlog for ring space
+  uint64_t event_ring_full = 0;  // events dropped because the event ring was full
+  uint64_t resyncs = 0;          // replays sent (agent restarts and overflows)
+  // Prestaging, at the cpus' scheduling points.
+  uint64_t staged_hits = 0;    // a staged decision ran, no round trip
+  uint64_t staged_aborts = 0;  // a staged decision was stale (or otherwise invalid) and skipped
+  uint64_t staged_misses = 0;  // the cpu went idle with work waiting and nothing valid staged
+  // Failure handling.
+  uint64_t fallbacks = 0;           // times the host took over from a silent agent
+  uint64_t fallback_detect_ns = 0;  // longest time from agent_fail_at to the takeover
+  uint64_t fallback_ns = 0;         // total time the host's own policy ran the cpus
+  uint64_t agent_restarts = 0;      // agents that took over again after a fallback
+  uint64_t commits_old_epoch = 0;   // decisions made before a resync, dropped unanswered
+  uint64_t agent_errors = 0;        // broken rings from the agent's side (each a fallback)
+  std::string last_agent_error;
   double agent_busy_fraction = 0;      // of the elapsed virtual time
   double cpu_utilization = 0;          // busy time of workload cpus (switching included)
   double idle_with_work_fraction = 0;  // cpu time idle while a runnable task waited
@@ -106,16 +140,20 @@ struct SimResult {
 
 absl::Status ValidateSimConfig(const SimConfig& config);
 
-// Runs one simulation with `policy` as the agent's policy.
+// Runs one simulation with `policy` as the agent's policy. A config that restarts the agent
+// needs a fresh policy for it: use the factory overload.
 absl::StatusOr<SimResult> RunSim(const SimConfig& config, Policy& policy);
+using PolicyFactory = std::function<std::unique_ptr<Policy>()>;
+absl::StatusOr<SimResult> RunSim(const SimConfig& config, const PolicyFactory& make_policy);
 
 // Runs the same model in real time with the agent in another process, joined through the
 // session `config.session` (transport/session.h). Events are processed when the monotonic
 // clock (relative to the start) passes their time; the commit ring is polled continuously. The
 // agent's costs are its own (no virtual agent time); the result's `agent` stats are the host's
-// view (commits sent and their results). Fails with "... presumed dead" when the agent's
-// heartbeat is older than heartbeat_timeout_ns, and with "session mismatch: ..." when the
-// handshake fails.
+// view (commits sent and their results). When the agent's heartbeat is older than
+// heartbeat_timeout_ns (or it breaks a ring) the host falls back to its own policy, reopens the
+// session, and hands control to the next agent that joins. Fails with "session mismatch: ..."
+// when the first handshake fails.
 absl::StatusOr<SimResult> RunSimExternal(const SimConfig& config);
 
 }  // namespace wave

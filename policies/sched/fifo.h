@@ -7,20 +7,24 @@
 // oldest tasks are staged on the busy cpus, round robin, up to each ring's depth, so a cpu that
 // finishes starts the next task locally, with no round trip. FIFO order is kept: a cpu that the
 // host reports idle takes the oldest task, queued or staged elsewhere ("stealing" a staged task:
-// the host then aborts its staged entry as stale).
-// Knobs: none (the staging depth is the link's).
+// the host then aborts its staged entry as stale). A task staged behind a long-running one (a
+// 5 ms scan) would wait for it, so once it has waited restage_after_ns it is also staged on
+// another cpu with room: the first cpu to free up runs it, the host aborts the other copy.
+// Knobs: restage_after_ns (default 20 us; the staging depth is the link's).
 #ifndef LIBWAVE_POLICIES_SCHED_FIFO_H_
 #define LIBWAVE_POLICIES_SCHED_FIFO_H_
 
 #include <cstdint>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "lib/policy.h"
 
 namespace wave {
 
 class FifoPolicy : public Policy {
  public:
+  explicit FifoPolicy(uint64_t restage_after_ns = 20'000) : restage_after_ns_(restage_after_ns) {}
   std::string name() const override { return "fifo"; }
 
   void OnTaskNew(Task& task, const TaskNew& ev) override;
@@ -31,6 +35,8 @@ class FifoPolicy : public Policy {
   void OnTaskDead(Task& task, const TaskDead& ev) override;
   void OnCommitFailed(Task& task, const CommitResult& result) override;
   void OnCommitDone(Task& task, const CommitResult& result) override;
+  void OnCpuIdle(Cpu& cpu, const CpuIdle& ev) override;
+  void OnResync() override;
   void Schedule(CpuTable& cpus, Txn& txn) override;
 
   size_t queued() const { return rq_.size(); }
@@ -43,9 +49,14 @@ class FifoPolicy : public Policy {
   void Requeue(Task& task);
   // The first task in `q` (within kMaxScan) allowed on `cpu`, or null.
   static Task* FirstAllowed(const TaskQueue& q, int cpu);
+  void Unstage(Task& task);
+  void Restage(CpuTable& cpus, Txn& txn);
+  const uint64_t restage_after_ns_;
   TaskQueue rq_;           // runnable, waiting; oldest first
   TaskQueue staged_;       // staged on some cpu, not yet taken; oldest first
   uint64_t arrivals_ = 0;  // Task::policy_word = arrival order (smaller is older)
+  uint64_t now_ns_ = 0;    // the host's time, as of the latest event
+  absl::flat_hash_map<const Task*, uint64_t> staged_at_;  // when last staged
 };
 
 }  // namespace wave

@@ -180,11 +180,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadHeaderCase{"HalvesOverlap",
                       [](LinkHeader* h) { h->agent_offset = h->host_offset; },
                       {"link halves overlap"}},
-        // In range, but the half is too short for the ring it holds: the ring check catches
-        // it rather than letting the events ring run into the credit line or past the half.
+        // In range, but the half is too short for the ring it holds: caught before any ring
+        // could run into the credit lines or past the half.
         BadHeaderCase{"AgentHalfShorterThanItsRing",
                       [](LinkHeader* h) { h->agent_bytes = kLinkPage; },
-                      {"needs", "region has " + std::to_string(kLinkPage - 64)}}),
+                      {"link halves too small for their rings"}}),
     [](const ::testing::TestParamInfo<BadHeaderCase>& info) { return info.param.name; });
 
 TEST(LinkTest, AttachRejectsACorruptRingHeaderInside) {
@@ -232,11 +232,11 @@ TEST(LinkTest, EachRingLivesInItsConsumersHalf) {
   const auto commits = ::wave::testing::ViewRing(base + l->host_offset, kConfig.commit_capacity);
   EXPECT_EQ(events.header->capacity, kConfig.event_capacity);
   EXPECT_EQ(commits.header->capacity, kConfig.commit_capacity);
-  // Each half ends with the credit line of the ring the other way.
-  auto* events_credit =
-      reinterpret_cast<RingCreditLine*>(base + l->host_offset + l->host_bytes - kCacheLine);
-  auto* commits_credit =
-      reinterpret_cast<RingCreditLine*>(base + l->agent_offset + l->agent_bytes - kCacheLine);
+  // After each half's ring: the credit line of the ring going the other way.
+  auto* events_credit = reinterpret_cast<RingCreditLine*>(base + l->host_offset +
+                                                          RingBytes(kConfig.commit_capacity));
+  auto* commits_credit = reinterpret_cast<RingCreditLine*>(base + l->agent_offset +
+                                                           RingBytes(kConfig.event_capacity));
 
   absl::StatusOr<HostEnd> host = AttachHost(mem.data(), mem.size());
   absl::StatusOr<AgentEnd> agent = AttachAgent(mem.data(), mem.size());
