@@ -111,6 +111,9 @@ class Session {
   absl::StatusOr<HostEnd> AttachHost(LinkModel to_agent = {}, LinkModel to_host = {});
   absl::StatusOr<AgentEnd> AttachAgent(LinkModel to_agent = {}, LinkModel to_host = {});
   const std::string& path() const { return path_; }
+  // The link's memory (for tools and tests that inspect or, in tests, corrupt it).
+  void* link_data() const { return link_mem(); }
+  size_t link_size() const { return link_bytes(); }
 
   // The control block at the start of the region (session.cc).
   struct Control;
