@@ -130,8 +130,14 @@ absl::StatusOr<uint64_t> HeartbeatTimeout(std::string_view flag, std::string_vie
 
 const std::vector<SimFlag>& SimFlagTable() {
   static const std::vector<SimFlag>* const kFlags = new std::vector<SimFlag>{
-      {"--policy", "NAME", Cat("scheduling policy: ", Join(PolicyNames(), "|")),
+      {"--policy", "NAME",
+       Cat("scheduling policy: ", Join(PolicyNames(), "|"),
+           ", or kernel: no agent, the host's own round robin (--fallback-slice) on every cpu"),
        [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
+         if (text == "kernel") {
+           f.policy = "kernel";
+           return absl::OkStatus();
+         }
          absl::StatusOr<std::string> v = PolicyName(flag, text);
          if (!v.ok()) return v.status();
          f.policy = *v;

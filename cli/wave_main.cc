@@ -49,6 +49,11 @@ int RunSimCommand(const SimFlags& flags) {
   if (absl::Status s = ValidateSimConfig(flags.config); !s.ok()) {
     return Fail(kExitUsage, "sim: ", std::string(s.message()));
   }
+  if (flags.policy == "kernel") {
+    absl::StatusOr<SimResult> result = RunSimKernel(flags.config);
+    if (!result.ok()) return Fail(kExitUsage, "sim: ", std::string(result.status().message()));
+    return Print(flags.format == OutputFormat::kJson ? FormatJson(*result) : FormatTable(*result));
+  }
   absl::StatusOr<std::unique_ptr<Policy>> policy = MakePolicy(flags.policy);
   if (!policy.ok()) return Fail(kExitUsage, "--policy: ", std::string(policy.status().message()));
   if (!flags.config.session.empty()) {

@@ -162,12 +162,16 @@ class Simulator {
  public:
   // `policy` is null when the agent is external (config.session names its session);
   // `make_policy` (may be null) makes the policy of a restarted agent.
-  Simulator(const SimConfig& config, Policy* policy, PolicyFactory make_policy = nullptr)
+  Simulator(const SimConfig& config, Policy* policy, PolicyFactory make_policy = nullptr,
+            bool kernel = false)
       : cfg_(config),
         policy_(policy),
         make_policy_(std::move(make_policy)),
-        external_(policy == nullptr),
-        rng_(config.seed) {}
+        external_(policy == nullptr && !kernel),
+        kernel_(kernel),
+        rng_(config.seed) {
+    if (kernel_) mode_ = Mode::kFallback;  // the host's own policy, from the start
+  }
 
   absl::StatusOr<SimResult> Run();
 
@@ -237,6 +241,7 @@ class Simulator {
   PolicyFactory make_policy_;
   std::unique_ptr<Policy> owned_policy_;  // a restarted agent's
   const bool external_;
+  const bool kernel_;  // no agent at all: the host's policy runs everything
   Rng rng_;
   ManualClock clock_;
   MonotonicClock monotonic_;
@@ -786,10 +791,13 @@ absl::Status Simulator::OnAgentFlush(uint64_t t) {
 
 absl::StatusOr<SimResult> Simulator::Run() {
   if (absl::Status s = ValidateSimConfig(cfg_); !s.ok()) return s;
-  if (absl::Status s = SetUpLink(); !s.ok()) return s;
+  if (!kernel_) {
+    if (absl::Status s = SetUpLink(); !s.ok()) return s;
+  }
 
   cpus_.assign(cfg_.cpus, HCpu{});
-  const int first = cfg_.placement == Placement::kHost ? 1 : 0;  // cpu 0 runs the agent
+  // cpu 0 runs the agent when it is on the host.
+  const int first = cfg_.placement == Placement::kHost && !kernel_ ? 1 : 0;
   for (int c = first; c < cfg_.cpus; ++c) {
     cpus_[c].managed = true;
     managed_mask_ |= 1ull << c;
@@ -812,7 +820,7 @@ absl::StatusOr<SimResult> Simulator::Run() {
   if (cfg_.affinity_churn_per_s > 0) {
     At(static_cast<uint64_t>(rng_.Exponential(1e9 / cfg_.affinity_churn_per_s)), EvKind::kChurn);
   }
-  if (!external_) {  // the in-process agent's heartbeat, and the host watching it
+  if (!external_ && !kernel_) {  // the in-process agent's heartbeat, and the host watching it
     At(cfg_.heartbeat_period_ns, EvKind::kAgentBeat);
     At(cfg_.heartbeat_period_ns, EvKind::kHostCheck);
     if (cfg_.agent_restart_at_ns != 0) At(cfg_.agent_restart_at_ns, EvKind::kAgentRestart);
@@ -989,14 +997,14 @@ absl::Status Simulator::RunVirtual() {
     queue_.pop();
     if (absl::Status s = Step(ev); !s.ok()) return s;
   }
-  if (mode_ == Mode::kFallback) res_.fallback_ns += now_ - fallback_since_;
+  if (mode_ == Mode::kFallback && !kernel_) res_.fallback_ns += now_ - fallback_since_;
   return absl::OkStatus();
 }
 
 SimResult Simulator::Finish() {
   SimResult& r = res_;
   r.config = cfg_;
-  r.policy = policy_ != nullptr ? policy_->name() : "external";
+  r.policy = kernel_ ? "kernel" : policy_ != nullptr ? policy_->name() : "external";
   r.end_ns = now_;
   for (int c = 0; c < cfg_.cpus; ++c) {
     if (cpus_[c].task != -1) cpu_busy_ns_ += now_ - cpus_[c].busy_since;
@@ -1060,6 +1068,17 @@ absl::StatusOr<SimResult> RunSim(const SimConfig& config, const PolicyFactory& m
   std::unique_ptr<Policy> first = make_policy();
   if (first == nullptr) return absl::InvalidArgumentError("the policy factory made no policy");
   Simulator sim(config, first.get(), make_policy);
+  return sim.Run();
+}
+
+absl::StatusOr<SimResult> RunSimKernel(const SimConfig& config) {
+  if (!config.session.empty())
+    return absl::InvalidArgumentError("the kernel baseline has no agent");
+  if (config.agent_fail_at_ns != 0 || config.agent_restart_at_ns != 0 ||
+      config.prestage_depth != 0) {
+    return absl::InvalidArgumentError("the kernel baseline has no agent to fail or prestage");
+  }
+  Simulator sim(config, nullptr, nullptr, /*kernel=*/true);
   return sim.Run();
 }
 

@@ -146,6 +146,12 @@ absl::StatusOr<SimResult> RunSim(const SimConfig& config, Policy& policy);
 using PolicyFactory = std::function<std::unique_ptr<Policy>()>;
 absl::StatusOr<SimResult> RunSim(const SimConfig& config, const PolicyFactory& make_policy);
 
+// The baseline with no agent at all: the host's own policy (the round robin it falls back to,
+// fallback_slice_ns slices over one global queue, like a kernel's default class) runs every
+// workload cpu from the start. `placement` is ignored (no cpu is taken by an agent). The
+// result's policy is "kernel".
+absl::StatusOr<SimResult> RunSimKernel(const SimConfig& config);
+
 // Runs the same model in real time with the agent in another process, joined through the
 // session `config.session` (transport/session.h). Events are processed when the monotonic
 // clock (relative to the start) passes their time; the commit ring is polled continuously. The

@@ -1,0 +1,41 @@
+// Shared by the experiments: command-line options, running one configuration of `wave sim`
+// (an agent policy on the host or on the IPU, or the kernel baseline), and the saturation point.
+#ifndef LIBWAVE_BENCH_EXPERIMENTS_COMMON_H_
+#define LIBWAVE_BENCH_EXPERIMENTS_COMMON_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "host/sim/sim.h"
+
+namespace wave::experiments {
+
+struct Options {
+  std::string out = "docs/experiments";  // CSV and SVG go here
+  double seconds = 1.0;                  // virtual time per point
+  bool quick = false;                    // fewer points (for tests)
+};
+// --out=DIR --seconds=S --quick; anything else is an error naming the flag.
+absl::StatusOr<Options> ParseOptions(int argc, char** argv);
+
+// One line of an experiment: a policy and where its agent runs.
+struct Setup {
+  std::string label;   // e.g. "shinjuku, ipu, prestage"
+  std::string policy;  // a registered policy, or "kernel" (no agent)
+  Placement placement = Placement::kIpu;
+  uint32_t prestage_depth = 0;
+};
+
+// Runs `base` with the setup applied. A policy that is not registered (yet) is NotFound.
+absl::StatusOr<SimResult> RunSetup(const Setup& setup, SimConfig base);
+bool PolicyAvailable(const std::string& policy);
+
+// Host cpus spent on policy work: a dedicated, spinning agent core when the agent is on the
+// host; none when it is on the IPU (or for the kernel baseline, whose in-kernel scheduling cost
+// the simulator does not charge separately).
+double HostCpusForPolicy(const Setup& setup);
+
+}  // namespace wave::experiments
+
+#endif  // LIBWAVE_BENCH_EXPERIMENTS_COMMON_H_
