@@ -84,7 +84,9 @@ std::string WorkloadHelp() {
   return Cat("the server's requests: rocksdb (", FormatTimeNs(w.get_ns), " GETs, ",
              w.scan_fraction * 100, "% ", FormatTimeNs(w.scan_ns), " range scans), uniform (",
              FormatTimeNs(w.min_ns), "-", FormatTimeNs(w.max_ns), "), exponential (",
-             FormatTimeNs(w.mean_ns), " mean)");
+             FormatTimeNs(w.mean_ns), " mean), rpc (", FormatTimeNs(w.mean_ns),
+             " mean, one flow per thread, the host's network stack ", FormatTimeNs(w.net_stack_ns),
+             ")");
 }
 
 // One flag of a command (F: SimFlags or AgentFlags): how to set it and how to show its default.
@@ -146,8 +148,8 @@ const std::vector<SimFlag>& SimFlagTable() {
        [](const SimFlags& f) { return f.policy; }},
       {"--workload", "KIND", WorkloadHelp(),
        [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
-         for (WorkloadKind k :
-              {WorkloadKind::kRocksDb, WorkloadKind::kUniform, WorkloadKind::kExponential}) {
+         for (WorkloadKind k : {WorkloadKind::kRocksDb, WorkloadKind::kUniform,
+                                WorkloadKind::kExponential, WorkloadKind::kRpc}) {
            if (text == WorkloadName(k)) {
              f.config.workload.kind = k;
              return absl::OkStatus();

@@ -39,12 +39,26 @@ Agent::Agent(AgentEnd link, Policy& policy, const AgentOptions& options)
   }
 }
 
+void Agent::DeliverLocal(const wave_msg& msg) {
+  ++local_pending_;
+  Dispatch(msg);
+}
+
 absl::StatusOr<PollResult> Agent::Poll() {
   ++stats_.polls;
   absl::StatusOr<uint32_t> n = link_.events.Peek(options_.max_burst);
   if (!n.ok()) return n.status();
   PollResult r;
-  if (*n == 0) return r;
+  if (*n == 0 && local_pending_ == 0) return r;
+  r.events = local_pending_;
+  stats_.events += local_pending_;
+  local_pending_ = 0;
+  if (*n == 0) {
+    const size_t before = txn_.size();
+    policy_.Schedule(cpus_, txn_);
+    r.commits = static_cast<uint32_t>(txn_.size() - before);
+    return r;
+  }
   wave_msg m;
   for (uint32_t i = 0; i < *n; ++i) {
     link_.events.Read(i, &m);  // one copy out of shared memory; only the copy is trusted
@@ -52,7 +66,7 @@ absl::StatusOr<PollResult> Agent::Poll() {
   }
   link_.events.Advance(*n);
   stats_.events += *n;
-  r.events = *n;
+  r.events += *n;
   const size_t before = txn_.size();
   policy_.Schedule(cpus_, txn_);
   r.commits = static_cast<uint32_t>(txn_.size() - before);
@@ -147,6 +161,9 @@ void Agent::Dispatch(const wave_msg& msg) {
       return;
     case WAVE_EV_RESYNC_BEGIN:
       OnResync(msg.cpu);
+      return;
+    case WAVE_EV_NET_RPC:
+      policy_.OnNetRpc(tasks_.Find(msg.net_rpc.task_id), NetRpc(msg.net_rpc));
       return;
     case WAVE_EV_RESYNC_END:
       return;

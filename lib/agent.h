@@ -75,6 +75,10 @@ class Agent {
   // Poll + Flush.
   absl::StatusOr<PollResult> RunOnce();
 
+  // An event from the agent's own side of the link (the IPU's NIC), handled as if read from the
+  // event ring; the policy schedules at the next Poll.
+  void DeliverLocal(const wave_msg& msg);
+
   // Hands credits for consumed events back now (call before sleeping).
   void ReturnCredits() { link_.events.ReturnCredits(); }
 
@@ -107,7 +111,8 @@ class Agent {
   AgentOptions options_;
   TaskTable tasks_;
   CpuTable cpus_;
-  uint64_t next_txn_id_ = 1;  // epoch 0 until the first resync
+  uint64_t next_txn_id_ = 1;    // epoch 0 until the first resync
+  uint32_t local_pending_ = 0;  // DeliverLocal events not yet followed by a Schedule
   Txn txn_;
   absl::flat_hash_map<uint64_t, InFlight> in_flight_;
   AgentStats stats_;

@@ -24,6 +24,8 @@ const char* MsgTypeName(uint16_t type) {
       return "TASK_PRIORITY";
     case WAVE_EV_TASK_ON_CPU:
       return "TASK_ON_CPU";
+    case WAVE_EV_NET_RPC:
+      return "NET_RPC";
     case WAVE_EV_CPU_IDLE:
       return "CPU_IDLE";
     case WAVE_EV_CPU_TICK:

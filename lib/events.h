@@ -82,6 +82,20 @@ struct CpuTick : CpuEvent {
   uint64_t task_id() const { return msg_.task_id; }
 };
 
+// An RPC seen by the NIC before the host's network stack wakes its handler.
+class NetRpc {
+ public:
+  explicit NetRpc(const wave_k2a_net_rpc& msg) : msg_(msg) {}
+  uint64_t rpc_id() const { return msg_.rpc_id; }
+  uint64_t flow_id() const { return msg_.flow_id; }
+  uint64_t task_id() const { return msg_.task_id; }  // the expected handler thread
+  uint64_t time_ns() const { return msg_.time_ns; }
+  uint32_t bytes() const { return msg_.bytes; }
+
+ private:
+  const wave_k2a_net_rpc& msg_;
+};
+
 class CommitResult {
  public:
   explicit CommitResult(const wave_k2a_commit_result& msg) : msg_(msg) {}

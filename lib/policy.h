@@ -45,6 +45,10 @@ class Policy {
   virtual void OnCommitDone(Task& /*task*/, const CommitResult& /*result*/) {}
   virtual void OnCpuIdle(Cpu& /*cpu*/, const CpuIdle& /*ev*/) {}
   virtual void OnCpuTick(Cpu& /*cpu*/, const CpuTick& /*ev*/) {}
+  // An RPC arrived at the NIC for a thread that will wake to handle it (network-aware
+  // policies prepare the thread's cpu before the host's wakeup arrives).
+  // `handler` is the task the NIC names, or null when the agent does not know it.
+  virtual void OnNetRpc(Task* /*handler*/, const NetRpc& /*ev*/) {}
   // The host is resynchronising (a restarted agent, or events lost to a full ring): every task
   // has just been freed (and taken out of any TaskQueue) and will come back through OnTaskNew
   // with its current state. Reset any other per-task state the policy keeps.

@@ -83,6 +83,25 @@ CommitCheck Txn::Stage(const CommitOptions& opts, bool also) {
   } else if (CommitCheck c = Check(opts, /*staging=*/true); c != CommitCheck::kOk) {
     return c;
   }
+  QueueStaged(opts);
+  return CommitCheck::kOk;
+}
+
+CommitCheck Txn::StageForWakeup(const CommitOptions& opts) {
+  Task* t = opts.task;
+  if (t == nullptr) return CommitCheck::kNoTask;
+  if (t->state() != TaskState::kBlocked) return CommitCheck::kTaskNotRunnable;
+  if (t->commit_pending()) return CommitCheck::kTaskPending;
+  if (t->staged_live_ > 0 && t->staged_seq_ == opts.seq) return CommitCheck::kTaskStaged;
+  if (opts.cpu < 0 || opts.cpu >= cpus_.size()) return CommitCheck::kCpuOutOfRange;
+  if (!t->Allowed(opts.cpu)) return CommitCheck::kCpuNotAllowed;
+  if (opts.flags != 0) return CommitCheck::kBadFlags;
+  if (cpus_[opts.cpu].stage_room() == 0) return CommitCheck::kNoStageRoom;
+  QueueStaged(opts);
+  return CommitCheck::kOk;
+}
+
+void Txn::QueueStaged(const CommitOptions& opts) {
   const wave_msg m = Encode(opts);
   staged_.push_back(m);
   Task& t = *opts.task;
@@ -91,7 +110,6 @@ CommitCheck Txn::Stage(const CommitOptions& opts, bool also) {
   t.staged_seq_ = opts.seq;
   opts.task->staged_cpu_ = opts.cpu;
   ++cpus_[opts.cpu].staged;
-  return CommitCheck::kOk;
 }
 
 CommitCheck Txn::CommitGroup(const std::vector<CommitOptions>& members) {

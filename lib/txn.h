@@ -60,6 +60,11 @@ class Txn {
   // already be staged on another cpu; whichever cpu takes it first runs it (the host aborts the
   // other copies: same sequence, no longer runnable).
   CommitCheck Stage(const CommitOptions& opts, bool also = false);
+  // Stages a blocked task for the wakeup the policy expects (e.g. an RPC seen at the NIC):
+  // `opts.seq` is the sequence the task will have once woken (seq() + 1). When the host wakes
+  // it and finds the decision at the head of an idle cpu's staging ring, the task runs there at
+  // once; if it never wakes with that sequence the host aborts the decision as stale.
+  CommitCheck StageForWakeup(const CommitOptions& opts);
   // Queues commits that the host applies all together or not at all (gang scheduling). Every
   // member is checked as Commit would; nothing is queued unless all pass.
   CommitCheck CommitGroup(const std::vector<CommitOptions>& members);
@@ -70,6 +75,7 @@ class Txn {
  private:
   friend class Agent;
   CommitCheck Check(const CommitOptions& opts, bool staging) const;
+  void QueueStaged(const CommitOptions& opts);
   wave_msg Encode(const CommitOptions& opts);
   CpuTable& cpus_;
   uint64_t& next_txn_id_;

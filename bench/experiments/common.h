@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "bench/experiments/report.h"
 #include "host/sim/sim.h"
 
 namespace wave::experiments {
@@ -35,6 +36,26 @@ bool PolicyAvailable(const std::string& policy);
 // host; none when it is on the IPU (or for the kernel baseline, whose in-kernel scheduling cost
 // the simulator does not charge separately).
 double HostCpusForPolicy(const Setup& setup);
+
+// Runs every available setup at every load on `base` (setups whose policy is not built are
+// skipped with a note on stderr), with a progress bar titled `title`. Results by setup label,
+// in load order; the setups that ran, in order.
+struct Sweep {
+  std::vector<Setup> setups;
+  std::vector<double> loads;
+  std::vector<std::vector<SimResult>> results;  // [setup][load]
+};
+absl::StatusOr<Sweep> RunSweep(const std::string& title, const std::vector<Setup>& setups,
+                               const std::vector<double>& loads, const SimConfig& base);
+
+// The rows every experiment writes to its CSV: one per (setup, load).
+Table PointsTable(const Sweep& sweep);
+// A latency percentile (50 or 99; us) against load (k req/s), one line per setup.
+Chart LatencyChart(const Sweep& sweep, const std::string& title, int percentile, bool log_y,
+                   double reference_us);
+// Writes name.csv (points), name_summary.csv and name.svg into `dir`.
+absl::Status WriteOutputs(const std::string& dir, const std::string& name, const Table& points,
+                          const Table& summary, const Chart& chart);
 
 }  // namespace wave::experiments
 

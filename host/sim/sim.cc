@@ -27,6 +27,8 @@ const char* WorkloadName(WorkloadKind w) {
       return "uniform";
     case WorkloadKind::kExponential:
       return "exponential";
+    case WorkloadKind::kRpc:
+      return "rpc";
   }
   return "?";
 }
@@ -115,6 +117,7 @@ enum class EvKind : uint8_t {
   kAgentBeat,     // the (in-process) agent stores its heartbeat
   kHostCheck,     // the host checks the agent's heartbeat
   kAgentRestart,  // test knob: a new agent starts
+  kNetDeliver,    // rpc: the host's network stack hands request b to thread a
 };
 
 struct SimEvent {
@@ -196,6 +199,10 @@ class Simulator {
 
   // Host mechanics.
   void OnArrival(uint64_t t);
+  // Thread w wakes up to serve request r.
+  void Wake(int w, int64_t r, uint64_t t);
+  void OnRpcArrival(int64_t r, uint64_t t);
+  void OnNetDeliver(int w, int64_t r, uint64_t t);
   void StartRunning(int cpu, int task_idx, uint64_t t, uint64_t slice_ns);
   void OnTaskDone(int cpu, uint64_t gen, uint64_t t);
   void OnSliceEnd(int cpu, uint64_t gen, uint64_t t);
@@ -257,9 +264,11 @@ class Simulator {
 
   std::vector<HTask> tasks_;
   std::vector<HCpu> cpus_;
-  uint64_t managed_mask_ = 0;      // every task may run on every workload cpu
-  std::vector<int> idle_workers_;  // stack of blocked worker indices
-  std::deque<int64_t> app_queue_;  // requests waiting for a worker
+  uint64_t managed_mask_ = 0;                   // every task may run on every workload cpu
+  std::vector<int> idle_workers_;               // stack of blocked worker indices
+  std::deque<int64_t> app_queue_;               // requests waiting for a worker
+  std::vector<std::deque<int64_t>> rpc_queue_;  // rpc: requests waiting for their flow's thread
+  std::vector<int64_t> pending_rpc_;            // rpc: the request waking each thread, or -1
   std::vector<Request> requests_;
   std::vector<uint64_t> latencies_ns_;
 
@@ -301,6 +310,7 @@ uint64_t Simulator::ServiceTime() {
     case WorkloadKind::kUniform:
       return w.min_ns + static_cast<uint64_t>(rng_.Uniform() * (w.max_ns - w.min_ns + 1));
     case WorkloadKind::kExponential:
+    case WorkloadKind::kRpc:
       return std::max<uint64_t>(1, static_cast<uint64_t>(rng_.Exponential(w.mean_ns)));
   }
   return w.get_ns;
@@ -429,12 +439,20 @@ void Simulator::OnArrival(uint64_t t) {
   const int64_t r = static_cast<int64_t>(requests_.size());
   requests_.push_back({t, ServiceTime(), false});
   ++res_.arrived;
+  if (cfg_.workload.kind == WorkloadKind::kRpc) {
+    OnRpcArrival(r, t);
+    return;
+  }
   if (idle_workers_.empty()) {
     app_queue_.push_back(r);
     return;
   }
   const int w = idle_workers_.back();
   idle_workers_.pop_back();
+  Wake(w, r, t);
+}
+
+void Simulator::Wake(int w, int64_t r, uint64_t t) {
   HTask& task = tasks_[w];
   task.req = r;
   task.state = HState::kRunnable;
@@ -445,7 +463,49 @@ void Simulator::OnArrival(uint64_t t) {
     FallbackDispatch(t);
     return;
   }
+  // A decision staged for this wakeup (e.g. on a NET_RPC) at the head of an idle cpu's staging
+  // ring runs now, with no round trip. Only heads are looked at: a cheap check per wakeup.
+  for (size_t c = 0; c < host_->staged.size(); ++c) {
+    if (!cpus_[c].managed || cpus_[c].task != -1) continue;
+    RingConsumer& ring = host_->staged[c];
+    absl::StatusOr<uint32_t> n = ring.Peek(1);
+    if (!n.ok() || *n == 0) continue;
+    wave_msg head;
+    ring.Read(0, &head);
+    if (head.commit.task_id != task.id) continue;
+    if (TakeStaged(static_cast<int>(c), t) && task.state == HState::kOnCpu) return;
+  }
   EmitTask(WAVE_EV_TASK_WAKEUP, task, -1);
+}
+
+// rpc: request r arrives at the NIC for its flow's thread.
+void Simulator::OnRpcArrival(int64_t r, uint64_t t) {
+  const int w = static_cast<int>(rng_.Next() % tasks_.size());
+  HTask& task = tasks_[w];
+  if (task.state != HState::kBlocked || pending_rpc_[w] >= 0) {
+    rpc_queue_[w].push_back(r);  // the handler is busy (or about to wake): it takes this next
+    return;
+  }
+  pending_rpc_[w] = r;
+  At(t + cfg_.workload.net_stack_ns, EvKind::kNetDeliver, w, static_cast<uint64_t>(r));
+  // The NIC is on the IPU: an agent there hears of the RPC now, not after the host's stack.
+  if (cfg_.placement == Placement::kIpu && agent_.has_value() && mode_ == Mode::kAgent &&
+      !agent_failed_) {
+    wave_msg m;
+    wave_msg_init(&m, WAVE_EV_NET_RPC);
+    m.net_rpc.rpc_id = static_cast<uint64_t>(r);
+    m.net_rpc.flow_id = static_cast<uint64_t>(w);
+    m.net_rpc.task_id = task.id;
+    m.net_rpc.time_ns = t;
+    m.net_rpc.bytes = 512;
+    agent_->DeliverLocal(m);
+    At(t, EvKind::kAgentWake);
+  }
+}
+
+void Simulator::OnNetDeliver(int w, int64_t r, uint64_t t) {
+  pending_rpc_[w] = -1;
+  Wake(w, r, t);
 }
 
 void Simulator::StartRunning(int cpu, int task_idx, uint64_t t, uint64_t slice_ns) {
@@ -531,14 +591,20 @@ bool Simulator::TakeStaged(int cpu, uint64_t t) {
     if (*n == 0) break;
     wave_msg m;
     ring.Read(0, &m);  // the copy is validated, never the shared slot
-    ring.Advance(1);
     const wave_a2k_commit& c = m.commit;
+    const bool known = c.task_id >= 1 && c.task_id <= tasks_.size();
+    const int idx = known ? static_cast<int>(c.task_id - 1) : -1;
+    // A decision for a wakeup still to come (a sleeping task, one sequence ahead) is not stale
+    // yet: leave it at the head, where the wakeup will look for it.
+    if (known && CurrentEpoch(c) && tasks_[idx].state == HState::kBlocked &&
+        c.seq == tasks_[idx].seq + 1) {
+      break;
+    }
+    ring.Advance(1);
     if (!CurrentEpoch(c)) {
       ++res_.commits_old_epoch;
       continue;
     }
-    const bool known = c.task_id >= 1 && c.task_id <= tasks_.size();
-    const int idx = known ? static_cast<int>(c.task_id - 1) : -1;
     const HostTaskView tv = known ? TaskView(idx) : HostTaskView{};
     const HostCpuView cv{.managed = cpus_[cpu].managed, .busy = cpus_[cpu].task != -1};
     wave_commit_status st = ValidateCommit(c, known ? &tv : nullptr, cfg_.cpus, &cv);
@@ -577,9 +643,11 @@ void Simulator::OnTaskDone(int cpu, uint64_t gen, uint64_t t) {
   ++res_.completed;
   if (t <= cfg_.duration_ns) ++res_.completed_in_window;
   latencies_ns_.push_back(t - req.arrival);
-  if (!app_queue_.empty()) {  // the worker loops to the next request without blocking
-    task.req = app_queue_.front();
-    app_queue_.pop_front();
+  std::deque<int64_t>& next =
+      cfg_.workload.kind == WorkloadKind::kRpc ? rpc_queue_[idx] : app_queue_;
+  if (!next.empty()) {  // the worker loops to the next request without blocking
+    task.req = next.front();
+    next.pop_front();
     task.runtime_ns += t - c.run_start;
     c.run_start = t;
     At(t + requests_[task.req].remaining, EvKind::kTaskDone, cpu, c.gen);
@@ -589,7 +657,7 @@ void Simulator::OnTaskDone(int cpu, uint64_t gen, uint64_t t) {
   LeaveCpu(cpu, t);
   task.state = HState::kBlocked;
   ++task.seq;
-  idle_workers_.push_back(idx);
+  if (cfg_.workload.kind != WorkloadKind::kRpc) idle_workers_.push_back(idx);
   EmitTask(WAVE_EV_TASK_BLOCKED, task, cpu);
   CpuFreed(cpu, t);
 }
@@ -812,6 +880,8 @@ absl::StatusOr<SimResult> Simulator::Run() {
   }
   // Stack order: the lowest id is handed the first request.
   for (int i = cfg_.workload.threads - 1; i >= 0; --i) idle_workers_.push_back(i);
+  rpc_queue_.assign(tasks_.size(), {});
+  pending_rpc_.assign(tasks_.size(), -1);
   for (int c = first; c < cfg_.cpus; ++c) {
     EmitCpu(WAVE_EV_CPU_IDLE, c);
     ++idle_managed_;
@@ -983,6 +1053,9 @@ absl::Status Simulator::Step(const SimEvent& ev) {
       return OnHostPoll(ev.t);
     case EvKind::kAgentRestart:
       return RestartAgent(ev.t);
+    case EvKind::kNetDeliver:
+      OnNetDeliver(ev.a, static_cast<int64_t>(ev.b), ev.t);
+      return absl::OkStatus();
     case EvKind::kAgentBeat:
     case EvKind::kHostCheck:
       return absl::OkStatus();  // handled above

@@ -40,7 +40,7 @@
 namespace wave {
 
 enum class Placement { kHost, kIpu };
-enum class WorkloadKind { kRocksDb, kUniform, kExponential };
+enum class WorkloadKind { kRocksDb, kUniform, kExponential, kRpc };
 
 const char* PlacementName(Placement p);
 const char* WorkloadName(WorkloadKind w);
@@ -59,8 +59,13 @@ struct WorkloadConfig {
   // uniform: service time uniform in [min_ns, max_ns].
   uint64_t min_ns = 5'000;
   uint64_t max_ns = 15'000;
-  // exponential: service time exponential with this mean.
+  // exponential (and rpc): service time exponential with this mean.
   uint64_t mean_ns = 10'000;
+  // rpc (a Stubby-like RPC server): each request belongs to a flow, one flow per thread, and is
+  // handled by that flow's thread (queued behind it when it is busy). The NIC sees the request
+  // at its arrival; the host's network stack wakes the handler net_stack_ns later. With the
+  // agent on the IPU the NIC tells it at once (a NET_RPC event, no link crossing).
+  uint64_t net_stack_ns = 5'000;
 };
 
 struct SimConfig {

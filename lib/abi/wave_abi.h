@@ -42,6 +42,10 @@ enum wave_msg_type {
   WAVE_EV_TASK_PRIORITY = 9,  /* nice value changed */
   WAVE_EV_TASK_ON_CPU = 10,   /* a commit was enacted: the task now runs on cpu */
 
+  /* Network, NIC -> agent (wave_k2a_net_rpc). On an IPU the NIC is next to the agent: an RPC's
+   * arrival is known there before the host's network stack wakes its handler. */
+  WAVE_EV_NET_RPC = 16,
+
   /* CPU events, host -> agent. */
   WAVE_EV_CPU_IDLE = 32, /* the cpu has nothing to run */
   WAVE_EV_CPU_TICK = 33, /* periodic tick while a managed task runs */
@@ -105,6 +109,18 @@ struct wave_k2a_cpu {
   __s32 cpu;
   __u32 flags;
   __u64 reserved[4];
+};
+
+/* An RPC arrived for `task_id`, the thread that will handle it (the flow's handler). */
+struct wave_k2a_net_rpc {
+  struct wave_msg_hdr hdr; /* type: WAVE_EV_NET_RPC */
+  __u64 rpc_id;
+  __u64 flow_id;
+  __u64 task_id; /* the expected handler thread */
+  __u64 time_ns; /* when the NIC saw it */
+  __u32 bytes;   /* payload size */
+  __u32 reserved0;
+  __u64 reserved[2];
 };
 
 /* Why a commit failed; WAVE_COMMIT_OK when it did not. Values are ABI. */
@@ -173,6 +189,7 @@ union wave_msg {
   struct wave_k2a_task task;
   struct wave_k2a_cpu cpu;
   struct wave_k2a_commit_result result;
+  struct wave_k2a_net_rpc net_rpc;
   struct wave_a2k_commit commit;
   __u8 raw[WAVE_MSG_SIZE];
 };
@@ -207,6 +224,14 @@ WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_cpu, task_id) == 16, "cpu.task_
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_cpu, cpu) == 24, "cpu.cpu");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_cpu, flags) == 28, "cpu.flags");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_cpu, reserved) == 32, "cpu.reserved");
+
+WAVE_STATIC_ASSERT(sizeof(struct wave_k2a_net_rpc) == WAVE_MSG_SIZE, "net_rpc size");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_net_rpc, rpc_id) == 8, "net_rpc.rpc_id");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_net_rpc, flow_id) == 16, "net_rpc.flow_id");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_net_rpc, task_id) == 24, "net_rpc.task_id");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_net_rpc, time_ns) == 32, "net_rpc.time_ns");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_net_rpc, bytes) == 40, "net_rpc.bytes");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_net_rpc, reserved) == 48, "net_rpc.reserved");
 
 WAVE_STATIC_ASSERT(sizeof(struct wave_k2a_commit_result) == WAVE_MSG_SIZE, "result size");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_commit_result, txn_id) == 8, "result.txn_id");

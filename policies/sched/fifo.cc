@@ -9,6 +9,15 @@ void FifoPolicy::Unstage(Task& task) {
   staged_at_.erase(&task);
 }
 
+void FifoPolicy::TrackStaged(Task& task) {
+  rq_.Remove(&task);
+  if (!staged_.Contains(&task)) {
+    task.policy_word = ++arrivals_;
+    staged_.PushBack(&task);
+  }
+  staged_at_[&task] = now_ns_;
+}
+
 void FifoPolicy::Enqueue(Task& task) {
   if (!task.runnable() || task.commit_pending() || task.staged() || rq_.Contains(&task)) return;
   Unstage(task);

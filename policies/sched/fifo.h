@@ -14,6 +14,7 @@
 #ifndef LIBWAVE_POLICIES_SCHED_FIFO_H_
 #define LIBWAVE_POLICIES_SCHED_FIFO_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -41,6 +42,13 @@ class FifoPolicy : public Policy {
 
   size_t queued() const { return rq_.size(); }
   size_t staged() const { return staged_.size(); }
+
+ protected:
+  // For policies built on this one: a task staged outside Schedule (e.g. for an expected
+  // wakeup) joins the staged queue, so it is stolen or restaged like the others.
+  void TrackStaged(Task& task);
+  uint64_t now_ns() const { return now_ns_; }
+  void Observe(uint64_t time_ns) { now_ns_ = std::max(now_ns_, time_ns); }
 
  private:
   // How far down a queue to look for a task allowed on a cpu before giving up on that cpu.
