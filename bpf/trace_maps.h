@@ -45,9 +45,10 @@ struct wave_trace_counters {
   __u64 emitted;         /* records submitted to the ring buffer */
   __u64 dropped;         /* records lost: the ring buffer was full */
   __u64 task_table_full; /* managed tasks not tracked: the `tasks` map was full */
-  __u64 wakeups_running; /* wakeups of a task that had not blocked yet: no event (see trace.bpf.c) */
-  __u64 migrations;      /* sched_migrate_task of managed tasks */
-  __u64 children;        /* child processes of managed ones that became managed */
+  __u64
+      wakeups_running; /* wakeups of a task that had not blocked yet: no event (see trace.bpf.c) */
+  __u64 migrations;    /* sched_migrate_task of managed tasks */
+  __u64 children;      /* child processes of managed ones that became managed */
   __u64 pad[2];
 };
 WAVE_STATIC_ASSERT(sizeof(struct wave_trace_counters) == 64, "counters size");
