@@ -351,6 +351,19 @@ const std::vector<RunFlag>& RunFlagTable() {
        [](const RunFlags& f) -> std::string {
          return f.cpus == 0 ? "every cpu wave may use" : FormatCpuList(f.cpus);
        }},
+      {"--batch", "TIME",
+       "the host forwards events and enacts commits at most once per TIME (its own wakeups are "
+       "context switches of managed threads, hence events: batching bounds that feedback); 0: "
+       "at once; microseconds (500) or with a unit: 1ms, 0",
+       [](std::string_view flag, std::string_view text, RunFlags& f) -> absl::Status {
+         std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerUs);
+         if (!ns || *ns > kNsPerS) {
+           return Expected(flag, "a time in [0, 1s] like 500 (microseconds), 1ms or 0", text);
+         }
+         f.batch_ns = *ns;
+         return absl::OkStatus();
+       },
+       [](const RunFlags& f) { return FormatTimeNs(f.batch_ns); }},
   };
   return *kFlags;
 }

@@ -49,7 +49,8 @@ struct AgentFlags {
 // `wave run`: COMMAND's threads scheduled by a policy on this machine's kernel (host/trace).
 struct RunFlags {
   std::string policy = "fifo";
-  uint64_t cpus = 0;  // bit i = cpu i; 0: every cpu wave may run on
+  uint64_t cpus = 0;              // bit i = cpu i; 0: every cpu wave may run on
+  uint64_t batch_ns = 1'000'000;  // the host's wakeups are at least this far apart (0: none)
   std::vector<std::string> command;
 };
 

@@ -129,6 +129,7 @@ int RunRunCommand(const RunFlags& flags) {
   RunConfig config;
   config.command = flags.command;
   config.cpus = flags.cpus;
+  config.batch_ns = flags.batch_ns;
   config.policy_name = flags.policy;
   absl::StatusOr<RunResult> r = RunTraced(config, **policy);
   if (!r.ok()) {

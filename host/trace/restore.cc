@@ -48,7 +48,7 @@ absl::StatusOr<std::unique_ptr<RestoreJournal>> RestoreJournal::Create(uint32_t 
 
 RestoreJournal::~RestoreJournal() { StopGuardian(); }
 
-absl::Status RestoreJournal::StartGuardian() {
+absl::Status RestoreJournal::StartGuardian(const std::string& remove_on_exit) {
   if (guardian_pid_ > 0) return absl::OkStatus();
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
@@ -72,6 +72,7 @@ absl::Status RestoreJournal::StartGuardian() {
       if (n == 0 || (n < 0 && errno != EINTR)) break;
     }
     RestoreAll();
+    if (!remove_on_exit.empty()) unlink(remove_on_exit.c_str());
     _exit(0);
   }
   close(fds[0]);

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -38,8 +39,10 @@ class RestoreJournal {
   // Does not restore: call RestoreAll() first (the guardian, if any, restores what is left).
   ~RestoreJournal();
 
-  // Forks the guardian. Call before the process starts threads. Idempotent.
-  absl::Status StartGuardian();
+  // Forks the guardian. Call before the process starts threads. Idempotent. The guardian also
+  // removes the file `remove_on_exit` (if not empty) once it has restored: the parent's
+  // published stats, which a killed parent leaves behind.
+  absl::Status StartGuardian(const std::string& remove_on_exit = "");
   pid_t guardian_pid() const { return guardian_pid_; }
   // Closes the pipe and waits for the guardian to exit (after RestoreAll, it has nothing to do).
   void StopGuardian();

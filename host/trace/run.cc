@@ -155,7 +155,11 @@ absl::StatusOr<RunResult> RunTraced(const RunConfig& config, Policy& policy) {
   // The guardian first, while this process has no other thread.
   absl::StatusOr<std::unique_ptr<RestoreJournal>> journal = RestoreJournal::Create();
   if (!journal.ok()) return journal.status();
-  if (absl::Status s = (*journal)->StartGuardian(); !s.ok()) return s;
+  if (absl::Status s =
+          (*journal)->StartGuardian(config.publish_stats ? StatsPublisher::PathFor(getpid()) : "");
+      !s.ok()) {
+    return s;
+  }
 
   // SIGINT and SIGTERM arrive through a signalfd, in the host loop; blocked before any thread
   // starts, so that every thread has them blocked.
@@ -247,7 +251,18 @@ absl::StatusOr<RunResult> RunTraced(const RunConfig& config, Policy& policy) {
   MonotonicClock clock;
   uint64_t next_publish = 0;
   bool child_done = false;
+  uint64_t last_round = 0;
   while (loop_error.ok() && !child_done) {
+    if (config.batch_ns > 0) {
+      const uint64_t since = clock.NowNs() - last_round;
+      if (since < config.batch_ns) {
+        const uint64_t rest = config.batch_ns - since;
+        const timespec ts{static_cast<time_t>(rest / 1'000'000'000),
+                          static_cast<long>(rest % 1'000'000'000)};
+        nanosleep(&ts, nullptr);
+      }
+      last_round = clock.NowNs();
+    }
     absl::StatusOr<uint32_t> pumped = (*host)->Pump();
     if (!pumped.ok()) {
       loop_error = pumped.status();

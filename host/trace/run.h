@@ -32,8 +32,13 @@ struct RunConfig {
   uint64_t cpus = 0;                 // cpus the policy may use (bit i = cpu i); 0: every cpu
   uint32_t ring_bytes = 4u << 20;    // the kernel's ring buffer
   uint32_t link_capacity = 4096;     // slots of each link ring
-  std::string policy_name;           // for the stats file
-  bool publish_stats = true;         // /dev/shm/wave-run.<pid>, read by `wave stats`
+  // The host wakes at most once per batch_ns to forward events and enact commits (0: whenever
+  // the kernel has something). The agent and host threads share the cpus with the workload, and
+  // each of their wakeups is itself a context switch of a managed thread, hence more events:
+  // batching bounds that feedback.
+  uint64_t batch_ns = 1'000'000;
+  std::string policy_name;    // for the stats file
+  bool publish_stats = true;  // /dev/shm/wave-run.<pid>, read by `wave stats`
   // Called in the host thread once the child is managed and running.
   std::function<void(pid_t child)> on_start;
 };

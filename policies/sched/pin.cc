@@ -59,7 +59,8 @@ void PinPolicy::Schedule(CpuTable& cpus, Txn& txn) {
     Cpu& cpu = cpus[Home(*t)];
     if (cpu.pending_txn == 0) {
       const uint32_t flags = cpu.available() ? 0 : WAVE_COMMIT_F_PREEMPT;
-      if (txn.Commit({.task = t, .cpu = cpu.id, .seq = t->seq(), .flags = flags}) ==
+      if (txn.Commit(
+              {.task = t, .cpu = cpu.id, .seq = t->seq(), .slice_ns = kSliceNs, .flags = flags}) ==
           CommitCheck::kOk) {
         rq_.Remove(t);
       }

@@ -2,7 +2,9 @@
 // allowed cpu, k = id mod their number), and each time it is runnable and not yet placed the
 // policy commits it there, preempting if the cpu is busy. On the trace mechanism a placement is
 // an affinity, so a placed task stays home until its allowed cpus change. Deterministic: the same
-// ids and masks give the same homes, which is what tests check. Knobs: none.
+// ids and masks give the same homes, which is what tests check. Each commit asks for a slice of
+// kSliceNs (on Linux, the thread's EEVDF slice request): pinned threads are meant to run long.
+// Knobs: none.
 #ifndef LIBWAVE_POLICIES_SCHED_PIN_H_
 #define LIBWAVE_POLICIES_SCHED_PIN_H_
 
@@ -14,6 +16,8 @@ namespace wave {
 
 class PinPolicy : public Policy {
  public:
+  static constexpr uint64_t kSliceNs = 3'000'000;
+
   std::string name() const override { return "pin"; }
 
   // The home of a task with this id and mask, or -1 for an empty mask.
