@@ -48,7 +48,7 @@ struct {
 } events SEC(".maps");
 
 /* Thread groups whose tasks are managed. Written by user space (and by wakeup_new, for children
- * of managed processes); an entry goes away when its group dies. */
+ * of managed processes); an entry goes away at the last switch of its group's last thread. */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, WAVE_TRACE_MAX_TGIDS);
@@ -117,14 +117,16 @@ static __always_inline void emit_cpu(__u16 type, __s32 cpu) {
 }
 
 /* The state of managed task `p`, created (and its TASK_NEW emitted, runnable) if it is new.
- * Null when `p` is not managed, is exiting before it was ever seen, or the table is full. */
+ * Null when `p` is not managed, is exiting before it was ever seen, or the table is full.
+ * The thread group is checked first: an unmanaged task costs one hash lookup. */
 static __always_inline struct wave_trace_task* task_get(struct task_struct* p, __u32 creator) {
+  __u32 tgid = p->tgid;
+  if (!tgid_managed(tgid)) return NULL;
   __u32 tid = p->pid;
   struct wave_trace_task* t = bpf_map_lookup_elem(&tasks, &tid);
   if (t) return t;
-  __u32 tgid = p->tgid;
-  if (tid == 0 || !tgid_managed(tgid)) return NULL;
-  if (p->flags & PF_EXITING) return NULL; /* its last switch, or too late */
+  if (tid == 0) return NULL;
+  if (p->flags & PF_EXITING) return NULL; /* too late to join */
   struct wave_trace_task init = {
       .seq = 0,
       .cpu_mask = allowed_mask(p),
@@ -190,14 +192,17 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(wave_switch, bool preempt, struct task_struct* prev, struct task_struct* next,
              unsigned int prev_state) {
   __s32 cpu = bpf_get_smp_processor_id();
-  bool prev_managed = false;
-  __u32 prev_tid = prev->pid;
-  struct wave_trace_task* t = bpf_map_lookup_elem(&tasks, &prev_tid);
+  struct wave_trace_task* t = task_get(prev, 0);
   if (t && t->state == WAVE_TRACE_DEAD) {
-    bpf_map_delete_elem(&tasks, &prev_tid); /* its last switch: TASK_DEAD was sent at exit */
-    prev_managed = true;
-  } else if ((t = task_get(prev, 0))) {
-    prev_managed = true;
+    /* Its last switch: TASK_DEAD went out at exit. The last thread of the group takes the
+     * group's id along: it may be reused by an unrelated process. */
+    __u32 prev_tid = prev->pid;
+    bpf_map_delete_elem(&tasks, &prev_tid);
+    if (prev->signal->live.counter == 0) {
+      __u32 tgid = prev->tgid;
+      bpf_map_delete_elem(&managed_tgids, &tgid);
+    }
+  } else if (t) {
     check_affinity(prev, t);
     /* Blocked only if it left voluntarily in a sleeping state; a task preempted while it was
      * about to sleep, or whose sleep a signal cut short, is still runnable. */
@@ -216,12 +221,13 @@ int BPF_PROG(wave_switch, bool preempt, struct task_struct* prev, struct task_st
   }
   __u32 now = n ? (__u32)next->pid : 0;
   cpu_current[cpu & (WAVE_MAX_CPUS - 1)] = now;
-  if (prev_managed && !n && cpu_managed(cpu)) emit_cpu(WAVE_EV_CPU_IDLE, cpu);
+  if (t && !n && cpu_managed(cpu)) emit_cpu(WAVE_EV_CPU_IDLE, cpu);
   return 0;
 }
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(wave_exit, struct task_struct* p, bool group_dead) {
+  /* The entry (and with the last thread, the group) goes at the task's last switch. */
   __u32 tid = p->pid;
   __u32 tgid = p->tgid;
   struct wave_trace_task* t = bpf_map_lookup_elem(&tasks, &tid);
@@ -238,8 +244,6 @@ int BPF_PROG(wave_exit, struct task_struct* p, bool group_dead) {
     t->state = WAVE_TRACE_DEAD;
     emit_task(WAVE_EV_TASK_DEAD, p, t, bpf_get_smp_processor_id(), 0);
   }
-  /* The group's id may be reused by an unrelated process: forget it with its last thread. */
-  if (group_dead) bpf_map_delete_elem(&managed_tgids, &tgid);
   return 0;
 }
 

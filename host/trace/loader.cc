@@ -111,6 +111,17 @@ absl::StatusOr<std::unique_ptr<TraceProgram>> TraceProgram::Load(
 
 TraceProgram::~TraceProgram() { trace_bpf::destroy(skel_); }
 
+absl::Status TraceProgram::Detach() {
+  trace_bpf::detach(skel_);
+  return absl::OkStatus();
+}
+
+absl::Status TraceProgram::Attach() {
+  if (int err = trace_bpf::attach(skel_); err != 0)
+    return LoadError("attaching the BPF programs", err);
+  return absl::OkStatus();
+}
+
 absl::Status TraceProgram::Manage(pid_t tgid) {
   const uint32_t key = static_cast<uint32_t>(tgid);
   const uint32_t yes = 1;

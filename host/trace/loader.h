@@ -52,6 +52,11 @@ class TraceProgram {
   TraceProgram& operator=(const TraceProgram&) = delete;
   ~TraceProgram();  // detaches and unloads
 
+  // Detaches the programs (the kernel stops running them; maps and counters stay) and attaches
+  // them again: for benchmarks that compare with and without, in one process.
+  absl::Status Detach();
+  absl::Status Attach();
+
   // Manages the thread group `tgid` (and processes it creates from now on).
   absl::Status Manage(pid_t tgid);
   // The kernel side's current view of a managed task, or nullopt if it tracks none by that tid.
