@@ -161,6 +161,11 @@ const sched_attr* RestoreJournal::OriginalAttr(pid_t tid) const {
   return e == nullptr ? nullptr : &e->original_attr;
 }
 
+const cpu_set_t* RestoreJournal::OriginalMask(pid_t tid) const {
+  const Entry* e = Slot(tid);
+  return e == nullptr ? nullptr : &e->original_mask;
+}
+
 bool RestoreJournal::AttrChanged(pid_t tid) const {
   const Entry* e = Slot(tid);
   return e != nullptr && (e->changed & kChangedAttr) != 0;

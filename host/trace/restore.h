@@ -61,6 +61,7 @@ class RestoreJournal {
   // The settings wave last applied (or inherited), if tracked.
   const cpu_set_t* AppliedMask(pid_t tid) const;
   const sched_attr* OriginalAttr(pid_t tid) const;
+  const cpu_set_t* OriginalMask(pid_t tid) const;
   bool AttrChanged(pid_t tid) const;
   // The thread died: its slot is free again.
   void Forget(pid_t tid);

@@ -99,7 +99,7 @@ int TraceHost::OnRecord(void* ctx, void* data, size_t size) {
   return 0;
 }
 
-bool TraceHost::Observe(const wave_msg& m) {
+bool TraceHost::Observe(wave_msg& m) {
   if (m.hdr.len != WAVE_MSG_SIZE || m.hdr.type > WAVE_MSG_TYPE_MAX) {
     ++stats_.malformed_records;
     return false;
@@ -108,12 +108,15 @@ bool TraceHost::Observe(const wave_msg& m) {
   const auto tid = static_cast<pid_t>(id);
   switch (m.hdr.type) {
     case WAVE_EV_TASK_NEW:
-      app_mask_[id] = m.task.cpu_mask;
       if (journal_.size() > 0) {
-        // A thread created by one wave has pinned starts with its creator's pinned settings.
+        // A thread created by one that wave pinned starts pinned too: the cpus it may use, as
+        // far as the application is concerned, are its creator's original ones.
         std::optional<wave_trace_task> t = prog_.LookupTask(id);
-        if (t && t->creator != 0) journal_.Inherit(tid, static_cast<pid_t>(t->creator));
+        if (t && t->creator != 0 && journal_.Inherit(tid, static_cast<pid_t>(t->creator))) {
+          m.task.cpu_mask = FirstWord(*journal_.OriginalMask(tid)) & prog_.managed_cpus();
+        }
       }
+      app_mask_[id] = m.task.cpu_mask;
       return true;
     case WAVE_EV_TASK_AFFINITY: {
       const cpu_set_t* applied = journal_.AppliedMask(tid);

@@ -62,8 +62,9 @@ class TraceHost {
   TraceHost(TraceProgram& prog, HostEnd link, RestoreJournal& journal, int num_cpus)
       : prog_(prog), link_(std::move(link)), journal_(journal), num_cpus_(num_cpus) {}
   static int OnRecord(void* ctx, void* data, size_t size);
-  // What the host does with one kernel record before it goes to the agent. False: not forwarded.
-  bool Observe(const wave_msg& m);
+  // What the host does with one kernel record before it goes to the agent (it may correct it).
+  // False: not forwarded.
+  bool Observe(wave_msg& m);
   wave_commit_status Enact(const wave_a2k_commit& c, const wave_trace_task& t);
 
   TraceProgram& prog_;

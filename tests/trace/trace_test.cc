@@ -23,6 +23,7 @@
 #include "host/trace/loader.h"
 #include "host/trace/proc.h"
 #include "host/trace/run.h"
+#include "host/trace/stats.h"
 #include "lib/policy.h"
 #include "policies/sched/pin.h"
 
@@ -213,7 +214,8 @@ void ExpectPinned(uint64_t cpus) {
   std::ofstream(stop) << "stop\n";
   runner.join();
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_TRUE(all_home) << "threads not all on their home cpus (/proc/<tid>/stat field 39)";
+  EXPECT_TRUE(all_home) << "threads not all on their home cpus (/proc/<tid>/stat field 39)\n"
+                        << FormatTraceStats(result->stats);
   for (const auto& [tid, cpu] : where) {
     EXPECT_EQ(cpu, PinPolicy::HomeCpu(tid, managed, num_cpus)) << "tid " << tid;
   }
