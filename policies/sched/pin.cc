@@ -3,8 +3,7 @@
 namespace wave {
 namespace {
 
-int Home(const Task& t) { return static_cast<int>(t.policy_word >> 8) - 1; }
-bool Placed(const Task& t) { return t.policy_word & 1; }
+int Home(const Task& t) { return static_cast<int>(t.policy_word) - 1; }
 
 }  // namespace
 
@@ -20,7 +19,7 @@ int PinPolicy::HomeCpu(uint64_t id, uint64_t cpu_mask, int num_cpus) {
 }
 
 void PinPolicy::Enqueue(Task& task) {
-  if (task.runnable() && !Placed(task) && !task.commit_pending() && !rq_.Contains(&task)) {
+  if (task.runnable() && !task.commit_pending() && !rq_.Contains(&task)) {
     rq_.PushBack(&task);
   }
 }
@@ -36,11 +35,9 @@ void PinPolicy::OnTaskYield(Task& task, const TaskYield&) { Enqueue(task); }
 void PinPolicy::OnTaskDead(Task& task, const TaskDead&) { rq_.Remove(&task); }
 
 void PinPolicy::OnTaskAffinity(Task& task, const TaskAffinity&) {
-  task.policy_word = 0;  // a new mask: a new home, placed again
+  task.policy_word = 0;  // a new mask: a new home
   Enqueue(task);
 }
-
-void PinPolicy::OnCommitDone(Task& task, const CommitResult&) { task.policy_word |= kPlaced; }
 
 void PinPolicy::OnCommitFailed(Task& task, const CommitResult&) { Enqueue(task); }
 
@@ -54,7 +51,7 @@ void PinPolicy::Schedule(CpuTable& cpus, Txn& txn) {
         t = next;
         continue;
       }
-      t->policy_word = static_cast<uint64_t>(home + 1) << 8;
+      t->policy_word = static_cast<uint64_t>(home) + 1;
     }
     Cpu& cpu = cpus[Home(*t)];
     if (cpu.pending_txn == 0) {

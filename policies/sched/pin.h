@@ -1,8 +1,9 @@
 // Pinning: every task has a home cpu, chosen once from the cpus it may use by its id (the k-th
-// allowed cpu, k = id mod their number), and each time it is runnable and not yet placed the
-// policy commits it there, preempting if the cpu is busy. On the trace mechanism a placement is
-// an affinity, so a placed task stays home until its allowed cpus change. Deterministic: the same
-// ids and masks give the same homes, which is what tests check. Each commit asks for a slice of
+// allowed cpu, k = id mod their number), and each time it becomes runnable the policy commits it
+// there, preempting if the cpu is busy (a mechanism that cannot preempt answers CPU_BUSY and the
+// task waits for its cpu). On the trace mechanism a commit is an affinity, so the task stays home
+// and later commits only confirm it. Deterministic: the same ids and masks give the same homes,
+// which is what tests check. Each commit asks for a slice of
 // kSliceNs (on Linux, the thread's EEVDF slice request): pinned threads are meant to run long.
 // Knobs: none.
 #ifndef LIBWAVE_POLICIES_SCHED_PIN_H_
@@ -30,17 +31,15 @@ class PinPolicy : public Policy {
   void OnTaskYield(Task& task, const TaskYield& ev) override;
   void OnTaskDead(Task& task, const TaskDead& ev) override;
   void OnTaskAffinity(Task& task, const TaskAffinity& ev) override;
-  void OnCommitDone(Task& task, const CommitResult& result) override;
   void OnCommitFailed(Task& task, const CommitResult& result) override;
   void Schedule(CpuTable& cpus, Txn& txn) override;
 
   size_t queued() const { return rq_.size(); }
 
  private:
-  // Task::policy_word: bit 0 placed; bits 8.. home cpu + 1 (0: not chosen yet).
-  static constexpr uint64_t kPlaced = 1;
+  // Task::policy_word: home cpu + 1 (0: not chosen yet).
   void Enqueue(Task& task);
-  TaskQueue rq_;  // runnable tasks not yet placed at home
+  TaskQueue rq_;  // runnable tasks waiting for a commit to their home
 };
 
 }  // namespace wave
