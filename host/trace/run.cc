@@ -92,6 +92,7 @@ int ExitCode(int wait_status) {
 absl::StatusOr<pid_t> ForkPaused(const std::vector<std::string>& command, const sigset_t& mask,
                                  Fd& go, Fd& err) {
   std::vector<char*> argv;
+  argv.reserve(command.size() + 1);
   for (const std::string& a : command) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   int go_fds[2];

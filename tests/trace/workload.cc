@@ -33,7 +33,7 @@
 
 namespace {
 
-constexpr size_t kStackBytes = 256 * 1024;
+constexpr size_t kStackBytes = size_t{256} * 1024;
 
 pid_t Gettid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
 
