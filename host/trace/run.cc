@@ -192,7 +192,7 @@ absl::StatusOr<RunResult> RunTraced(const RunConfig& config, Policy& policy) {
   if (!agent_end.ok()) return agent_end.status();
 
   absl::StatusOr<std::unique_ptr<TraceHost>> host =
-      TraceHost::Create(**prog, *std::move(host_end), **journal, num_cpus);
+      TraceHost::Create(**prog, *std::move(host_end), config.link_capacity, **journal, num_cpus);
   if (!host.ok()) return host.status();
   if (absl::Status s = (*host)->AnnounceCpus(); !s.ok()) return s;
 

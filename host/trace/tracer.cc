@@ -36,13 +36,16 @@ bool FairPolicy(uint32_t policy) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TraceHost>> TraceHost::Create(TraceProgram& prog, HostEnd link,
+                                                             uint32_t link_capacity,
                                                              RestoreJournal& journal,
                                                              int num_cpus) {
   if (num_cpus < 1 || num_cpus > static_cast<int>(WAVE_MAX_CPUS)) {
     return absl::InvalidArgumentError(
         absl::StrFormat("%d cpus: the ABI's masks hold 1..%u", num_cpus, WAVE_MAX_CPUS));
   }
-  std::unique_ptr<TraceHost> h(new TraceHost(prog, std::move(link), journal, num_cpus));
+  if (link_capacity == 0) return absl::InvalidArgumentError("link of 0 slots");
+  std::unique_ptr<TraceHost> h(
+      new TraceHost(prog, std::move(link), link_capacity, journal, num_cpus));
   h->rb_ = ring_buffer__new(prog.events_fd(), &TraceHost::OnRecord, h.get(), nullptr);
   if (h->rb_ == nullptr) {
     return absl::InternalError(
@@ -62,8 +65,7 @@ absl::Status TraceHost::AnnounceCpus() {
   uint32_t n = 0;
   for (int cpu = 0; cpu < num_cpus_; ++cpu) n += (prog_.managed_cpus() >> cpu) & 1;
   if (out.Reserve(n) < n) {
-    return out.status().ok() ? absl::ResourceExhaustedError("link too small for the cpus")
-                             : out.status();
+    return absl::ResourceExhaustedError("the link's event ring has no room for the cpus");
   }
   MonotonicClock clock;
   uint32_t i = 0;
@@ -139,8 +141,9 @@ bool TraceHost::Observe(wave_msg& m) {
 absl::StatusOr<uint32_t> TraceHost::Pump() {
   RingProducer& out = link_.events;
   backlogged_ = false;
-  reserved_ = out.Reserve(out.capacity());
-  if (!out.status().ok()) return out.status();
+  // A ring broken by the other side reserves nothing: the kernel's buffer then fills and its
+  // drops show it (the agent, which reads the ring, reports the corruption itself).
+  reserved_ = out.Reserve(link_capacity_);
   written_ = 0;
   const int n = ring_buffer__consume(rb_);
   if (n < 0 && n != -ENOSPC) {
@@ -197,11 +200,10 @@ absl::StatusOr<uint32_t> TraceHost::Actuate() {
   MonotonicClock clock;
   uint32_t answered = 0;
   for (;;) {
-    absl::StatusOr<uint32_t> n = in.Peek(in.capacity());
+    absl::StatusOr<uint32_t> n = in.Peek(link_capacity_);
     if (!n.ok()) return n.status();
     if (*n == 0) break;
     const uint32_t room = out.Reserve(*n);  // every commit gets its result, or waits
-    if (!out.status().ok()) return out.status();
     if (room == 0) break;
     const uint32_t k = std::min(*n, room);
     for (uint32_t i = 0; i < k; ++i) {

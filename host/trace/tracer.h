@@ -9,7 +9,9 @@
 //    slice request), and answers every commit with a COMMIT_RESULT.
 // On a kernel without a custom scheduling class this is advisory: the kernel's fair class still
 // picks when the task runs; a commit decides only where it may run, and for how long it asks to.
-// Every change is recorded first in the RestoreJournal, so it can be undone.
+// Every change is recorded first in the RestoreJournal, so it can be undone. Of the rings it uses
+// only the burst verbs (Reserve/Write/Submit, Peek/Read/Advance/ReturnCredits), nothing of their
+// layout.
 #ifndef LIBWAVE_HOST_TRACE_TRACER_H_
 #define LIBWAVE_HOST_TRACE_TRACER_H_
 
@@ -29,9 +31,10 @@ namespace wave {
 
 class TraceHost {
  public:
-  // `num_cpus`: the cpus the agent models (ids 0..num_cpus-1). REQUIRES: prog and journal
-  // outlive the host.
+  // `link_capacity`: slots of each of the link's rings (as formatted). `num_cpus`: the cpus the
+  // agent models (ids 0..num_cpus-1). REQUIRES: prog and journal outlive the host.
   static absl::StatusOr<std::unique_ptr<TraceHost>> Create(TraceProgram& prog, HostEnd link,
+                                                           uint32_t link_capacity,
                                                            RestoreJournal& journal, int num_cpus);
   TraceHost(const TraceHost&) = delete;
   TraceHost& operator=(const TraceHost&) = delete;
@@ -40,12 +43,12 @@ class TraceHost {
   // Tells the agent which cpus it may use: CPU_AVAILABLE for each managed cpu.
   absl::Status AnnounceCpus();
   // Forwards what the kernel has produced, as much as the link takes. Returns how many messages
-  // were published. An error means the link is broken.
+  // were published. An error means the kernel's ring buffer could not be read.
   absl::StatusOr<uint32_t> Pump();
   // True when the last Pump stopped because the link was full (the kernel buffer has more).
   bool backlogged() const { return backlogged_; }
   // Validates and enacts every commit waiting (as long as their results fit in the link).
-  // Returns how many commits were answered.
+  // Returns how many commits were answered; an error means the commit ring is corrupt.
   absl::StatusOr<uint32_t> Actuate();
   // From now on, no cpu is managed: commits are answered CPU_NOT_ALLOWED and nothing is
   // enacted (wave is shutting down and has restored the threads).
@@ -59,8 +62,13 @@ class TraceHost {
   TraceStats& mutable_stats() { return stats_; }
 
  private:
-  TraceHost(TraceProgram& prog, HostEnd link, RestoreJournal& journal, int num_cpus)
-      : prog_(prog), link_(std::move(link)), journal_(journal), num_cpus_(num_cpus) {}
+  TraceHost(TraceProgram& prog, HostEnd link, uint32_t link_capacity, RestoreJournal& journal,
+            int num_cpus)
+      : prog_(prog),
+        link_(std::move(link)),
+        link_capacity_(link_capacity),
+        journal_(journal),
+        num_cpus_(num_cpus) {}
   static int OnRecord(void* ctx, void* data, size_t size);
   // What the host does with one kernel record before it goes to the agent (it may correct it).
   // False: not forwarded.
@@ -69,6 +77,7 @@ class TraceHost {
 
   TraceProgram& prog_;
   HostEnd link_;
+  const uint32_t link_capacity_;
   RestoreJournal& journal_;
   const int num_cpus_;
   ring_buffer* rb_ = nullptr;
