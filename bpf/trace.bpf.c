@@ -146,6 +146,13 @@ static __always_inline struct wave_trace_task* task_get(struct task_struct* p, _
   return t;
 }
 
+/* A blocked task the fair class keeps queued until its lag is spent (EEVDF's delayed dequeue).
+ * Kernels without the field never keep one. */
+static __always_inline bool task_sleeping_on_rq(struct task_struct* p) {
+  if (!bpf_core_field_exists(p->se.sched_delayed)) return false;
+  return p->se.sched_delayed;
+}
+
 /* Emits TASK_AFFINITY first if the task's allowed cpus changed since they were last reported. */
 static __always_inline void check_affinity(struct task_struct* p, struct wave_trace_task* t) {
   __u64 mask = allowed_mask(p);
@@ -210,6 +217,13 @@ int BPF_PROG(wave_switch, bool preempt, struct task_struct* prev, struct task_st
     t->state = blocked ? WAVE_TRACE_BLOCKED : WAVE_TRACE_RUNNABLE;
     t->cpu = cpu;
     emit_task(blocked ? WAVE_EV_TASK_BLOCKED : WAVE_EV_TASK_PREEMPTED, prev, t, cpu, 0);
+    /* Its wakeup came before this switch (while the kernel had let go of the run queue's lock
+     * and the task was still queued, so the wakeup found it "running" and was not reported):
+     * it blocked, as the kernel counts it, and is already runnable again. Report both. */
+    if (blocked && prev->on_rq && !task_sleeping_on_rq(prev)) {
+      t->state = WAVE_TRACE_RUNNABLE;
+      emit_task(WAVE_EV_TASK_WAKEUP, prev, t, -1, 0);
+    }
   }
 
   struct wave_trace_task* n = task_get(next, 0);

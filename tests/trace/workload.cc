@@ -3,8 +3,11 @@
 //
 //   workload sleep N M OUT        N threads x M blocking sleeps of 200 us; at the end OUT gets
 //                                 "worker TID NVCSW" per thread (NVCSW: the thread's voluntary
-//                                 context switches, the kernel's own count of its blocks) and
-//                                 "main TID"
+//                                 context switches, the kernel's own count of its blocks, as the
+//                                 thread saw it before it returned), "main TID" and
+//                                 "workers_nvcsw TOTAL": the workers' voluntary switches over
+//                                 their whole lives, exit paths included (the process's count,
+//                                 once they are all gone, less the main thread's)
 //   workload spin N STOP OUT      N threads spin until the file STOP exists (at most 120 s);
 //                                 OUT gets "worker TID" per thread as soon as they all started
 //   workload tree N STOP OUT MODE forks a process running `spin N STOP OUT`, waits until each of
@@ -53,17 +56,28 @@ void WriteFile(const std::string& path, const std::string& text) {
 
 // Threads on stacks allocated and touched up front: a thread that page-faults its stack while
 // another maps memory may block on the mm lock, which would be a sleep the test did not ask for.
+struct Threads {
+  std::vector<pthread_t> ids;
+  std::vector<void*> stacks;
+  void JoinAll() {
+    for (pthread_t t : ids) pthread_join(t, nullptr);
+    for (void* s : stacks) std::free(s);
+  }
+};
+
 template <typename Fn>
-std::vector<pthread_t> StartThreads(int n, Fn* fn, void* arg) {
-  std::vector<pthread_t> threads(n);
+Threads StartThreads(int n, Fn* fn, void* arg) {
+  Threads threads;
+  threads.ids.resize(n);
   for (int i = 0; i < n; ++i) {
     void* stack = nullptr;
     if (posix_memalign(&stack, 4096, kStackBytes) != 0) std::abort();
+    threads.stacks.push_back(stack);
     std::memset(stack, 0, kStackBytes);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstack(&attr, stack, kStackBytes);
-    if (pthread_create(&threads[i], &attr, fn, arg) != 0) std::abort();
+    if (pthread_create(&threads.ids[i], &attr, fn, arg) != 0) std::abort();
     pthread_attr_destroy(&attr);
   }
   return threads;
@@ -93,12 +107,19 @@ void* Sleeper(void* arg) {
 int Sleep(int n, int m, const std::string& out) {
   static SleepWork w;
   w.cycles = m;
-  std::vector<pthread_t> threads = StartThreads(n, &Sleeper, &w);
+  Threads threads = StartThreads(n, &Sleeper, &w);
   w.go.store(true, std::memory_order_release);
-  for (pthread_t t : threads) pthread_join(t, nullptr);
+  threads.JoinAll();
+  // A joined thread may not be released yet; once it is, its counts are the process's.
+  for (int i = 0; i < 10'000 && wave::ThreadsOf(getpid()).size() > 1; ++i) usleep(1000);
+  rusage all;
+  rusage me;
+  getrusage(RUSAGE_SELF, &all);
+  getrusage(RUSAGE_THREAD, &me);
   std::ostringstream s;
   for (int i = 0; i < n; ++i) s << "worker " << w.tids[i] << " " << w.nvcsw[i] << "\n";
   s << "main " << Gettid() << "\n";
+  s << "workers_nvcsw " << all.ru_nvcsw - me.ru_nvcsw << "\n";
   WriteFile(out, s.str());
   return 0;
 }
@@ -123,12 +144,12 @@ void* Spinner(void* arg) {
 int Spin(int n, const char* stop, const std::string& out) {
   static SpinWork w;
   w.stop = stop;
-  std::vector<pthread_t> threads = StartThreads(n, &Spinner, &w);
+  Threads threads = StartThreads(n, &Spinner, &w);
   while (w.started.load() < n) sched_yield();
   std::ostringstream s;
   for (int i = 0; i < n; ++i) s << "worker " << w.tids[i] << "\n";
   WriteFile(out, s.str());
-  for (pthread_t t : threads) pthread_join(t, nullptr);
+  threads.JoinAll();
   return 0;
 }
 
