@@ -2,12 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <iterator>
 #include <system_error>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "lib/abi/wave_abi.h"
 #include "policies/registry.h"
 #include "transport/link.h"
@@ -384,6 +386,76 @@ const std::vector<AgentFlag>& AgentFlagTable() {
   return *kFlags;
 }
 
+using RunFlag = FlagSpec<RunFlags>;
+using StatsFlag = FlagSpec<StatsFlags>;
+
+const std::vector<RunFlag>& RunFlagTable() {
+  static const std::vector<RunFlag>* const kFlags = new std::vector<RunFlag>{
+      {"--policy", "NAME", Cat("scheduling policy: ", Join(PolicyNames(), "|")),
+       [](std::string_view flag, std::string_view text, RunFlags& f) -> absl::Status {
+         absl::StatusOr<std::string> v = PolicyName(flag, text);
+         if (!v.ok()) return v.status();
+         f.policy = *v;
+         return absl::OkStatus();
+       },
+       [](const RunFlags& f) { return f.policy; }},
+      {"--cpus", "LIST",
+       "cpus the policy may place threads on, e.g. 1 or 0,2-3; the others never appear idle to "
+       "it",
+       [](std::string_view flag, std::string_view text, RunFlags& f) -> absl::Status {
+         std::optional<uint64_t> v = ParseCpuList(text);
+         if (!v) return Expected(flag, "a cpu list like 1 or 0,2-3 (cpus 0..63)", text);
+         f.cpus = *v;
+         return absl::OkStatus();
+       },
+       [](const RunFlags& f) -> std::string {
+         return f.cpus == 0 ? "every cpu wave may use" : FormatCpuList(f.cpus);
+       }},
+      {"--batch", "TIME",
+       "the host forwards events and enacts commits at most once per TIME (its own wakeups are "
+       "context switches of managed threads, hence events: batching bounds that feedback); 0: "
+       "at once; microseconds (500) or with a unit: 1ms, 0",
+       [](std::string_view flag, std::string_view text, RunFlags& f) -> absl::Status {
+         std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerUs);
+         if (!ns || *ns > kNsPerS) {
+           return Expected(flag, "a time in [0, 1s] like 500 (microseconds), 1ms or 0", text);
+         }
+         f.batch_ns = *ns;
+         return absl::OkStatus();
+       },
+       [](const RunFlags& f) { return FormatTimeNs(f.batch_ns); }},
+  };
+  return *kFlags;
+}
+
+const std::vector<StatsFlag>& StatsFlagTable() {
+  static const std::vector<StatsFlag>* const kFlags = new std::vector<StatsFlag>{
+      {"--pid", "PID", "the wave run process to show; 0: every one running",
+       [](std::string_view flag, std::string_view text, StatsFlags& f) -> absl::Status {
+         absl::StatusOr<int64_t> v = IntIn(flag, text, 0, 4194304);
+         if (!v.ok()) return v.status();
+         f.pid = *v;
+         return absl::OkStatus();
+       },
+       [](const StatsFlags& f) { return Cat(f.pid); }},
+      {"--format", "FMT", "output: table (for people) or json (one object per line and run)",
+       [](std::string_view flag, std::string_view text, StatsFlags& f) -> absl::Status {
+         if (text == "table") {
+           f.format = OutputFormat::kTable;
+         } else if (text == "json") {
+           f.format = OutputFormat::kJson;
+         } else {
+           return Expected(flag, "one of table|json", text);
+         }
+         return absl::OkStatus();
+       },
+       [](const StatsFlags& f) -> std::string {
+         return f.format == OutputFormat::kJson ? "json" : "table";
+       }},
+  };
+  return *kFlags;
+}
+
 template <typename F>
 const FlagSpec<F>* FindFlag(const std::vector<FlagSpec<F>>& table, std::string_view name) {
   for (const FlagSpec<F>& flag : table) {
@@ -481,6 +553,42 @@ absl::StatusOr<Command> ParseAgent(const std::vector<std::string>& args) {
   return cmd;
 }
 
+// `wave run [flags] -- COMMAND [ARGS]...`: the flags end at the first "--"; what follows is the
+// command, passed on untouched.
+absl::StatusOr<Command> ParseRun(const std::vector<std::string>& args) {
+  auto sep = std::find(args.begin(), args.end(), std::string("--"));
+  const std::vector<std::string> flag_args(args.begin(), sep);
+  absl::StatusOr<std::optional<RunFlags>> f =
+      ParseFlags<RunFlags>("run", RunFlagTable(), flag_args, RunFlags{});
+  if (!f.ok()) {
+    // A stray word before "--" is most likely a command without its "--".
+    if (sep == args.end() && absl::StrContains(f.status().message(), "unexpected argument")) {
+      return absl::InvalidArgumentError(
+          "run: the command goes after '--', e.g. 'wave run --policy=fifo -- make -j2'");
+    }
+    return f.status();
+  }
+  if (!f->has_value()) return CommandOf(CommandKind::kRunHelp);
+  if (sep == args.end() || sep + 1 == args.end()) {
+    return absl::InvalidArgumentError(
+        "run: missing command after '--', e.g. 'wave run --policy=fifo -- make -j2'");
+  }
+  Command cmd = CommandOf(CommandKind::kRun);
+  cmd.run = **f;
+  cmd.run.command.assign(sep + 1, args.end());
+  return cmd;
+}
+
+absl::StatusOr<Command> ParseStats(const std::vector<std::string>& args) {
+  absl::StatusOr<std::optional<StatsFlags>> f =
+      ParseFlags<StatsFlags>("stats", StatsFlagTable(), args, StatsFlags{});
+  if (!f.ok()) return f.status();
+  if (!f->has_value()) return CommandOf(CommandKind::kStatsHelp);
+  Command cmd = CommandOf(CommandKind::kStats);
+  cmd.stats = **f;
+  return cmd;
+}
+
 // "  --name=VALUE  help... (default: X)" with the help wrapped at 100 columns under its own
 // column; the default is never split.
 void AppendFlagHelp(std::string& out, std::string_view left, std::string_view help,
@@ -541,18 +649,31 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
   if (first == "agent") {
     return ParseAgent(std::vector<std::string>(args.begin() + 1, args.end()));
   }
+  if (first == "run") {
+    return ParseRun(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  if (first == "stats") {
+    return ParseStats(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
   if (first == "help" || IsHelp(first)) {
     if (args.size() == 1 || (args.size() == 2 && args[1] == "help")) {
       return CommandOf(CommandKind::kHelp);
     }
-    if (args[1] != "sim" && args[1] != "agent") {
-      return absl::InvalidArgumentError(
-          Cat(first, ": unknown command ", Quoted(args[1]), " (commands: sim, agent, help)"));
+    static const std::pair<std::string_view, CommandKind> kHelps[] = {
+        {"sim", CommandKind::kSimHelp},
+        {"agent", CommandKind::kAgentHelp},
+        {"run", CommandKind::kRunHelp},
+        {"stats", CommandKind::kStatsHelp}};
+    const auto* help = std::find_if(std::begin(kHelps), std::end(kHelps),
+                                    [&](const auto& h) { return h.first == args[1]; });
+    if (help == std::end(kHelps)) {
+      return absl::InvalidArgumentError(Cat(first, ": unknown command ", Quoted(args[1]),
+                                            " (commands: sim, agent, run, stats, help)"));
     }
     if (args.size() > 2) {
       return absl::InvalidArgumentError(Cat(first, ": unexpected argument ", Quoted(args[2])));
     }
-    return CommandOf(args[1] == "sim" ? CommandKind::kSimHelp : CommandKind::kAgentHelp);
+    return CommandOf(help->second);
   }
   if (!first.empty() && first[0] == '-') {
     return absl::InvalidArgumentError(
@@ -560,7 +681,7 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
             " (flags go after the command, e.g. 'wave sim --cpus=4'; see 'wave --help')"));
   }
   return absl::InvalidArgumentError(
-      Cat("unknown command ", Quoted(first), " (commands: sim, agent, help)"));
+      Cat("unknown command ", Quoted(first), " (commands: sim, agent, run, stats, help)"));
 }
 
 std::string SimHelp() {
@@ -616,6 +737,8 @@ std::string TopLevelHelp() {
       "commands:\n"
       "  sim         run one simulation (wave sim --help)\n"
       "  agent       run the agent of 'wave sim --session' as its own process (wave agent --help)\n"
+      "  run         run a command with its threads scheduled by a policy, on this kernel (BPF)\n"
+      "  stats       show the live counters of a running 'wave run'\n"
       "  help [CMD]  print this help, or the help of CMD\n"
       "\n"
       "flags:\n"
@@ -625,6 +748,85 @@ std::string TopLevelHelp() {
       FlagsHelp(SimFlagTable(), DefaultSimFlags()),
       "\n"
       "exit status: 0 ok, 1 the simulation failed, 2 bad command line or configuration\n");
+}
+
+std::string RunHelp() {
+  return Cat(
+      "usage: wave run [flags] -- COMMAND [ARGS]...\n"
+      "\n"
+      "Runs COMMAND with its threads (and those of the processes it starts) managed by a libwave\n"
+      "policy on this machine's kernel: BPF programs on the scheduler's tracepoints report real\n"
+      "task events to the agent, which runs the policy in a thread of this process; its commits\n"
+      "are validated against the tasks' current sequence numbers and enacted with\n"
+      "sched_setaffinity (the cpu) and sched_setattr (the slice). Without a custom scheduling\n"
+      "class this is advisory: the kernel still decides when a thread runs, the policy decides\n"
+      "where. At exit it prints statistics on stderr (events by type, commits ok/stale, drops);\n"
+      "'wave stats' shows them while it runs.\n"
+      "\n"
+      "Every thread wave changed gets its original affinity and policy back when wave ends: at\n"
+      "the command's exit, on SIGINT/SIGTERM (restored at once; the signal is passed on to the\n"
+      "command unless it came from the terminal; a second signal stops waiting for it), when the\n"
+      "command is killed, and, through a guardian process, when wave itself is killed.\n"
+      "\n"
+      "Needs root, or CAP_BPF and CAP_PERFMON, and a kernel with BTF.\n"
+      "\n"
+      "flags (--flag=value or --flag value; a flag given twice keeps its last value):\n",
+      FlagsHelp(RunFlagTable(), RunFlags{}),
+      "\n"
+      "examples:\n"
+      "  wave run -- make -j2\n"
+      "  wave run --policy=pin --cpus=1 -- ./server --threads=4\n"
+      "\n"
+      "exit status: the command's (128 + N if signal N ended it); 1 wave failed (e.g. missing\n"
+      "privileges: the message names them), 2 bad command line, 127 COMMAND cannot be run\n");
+}
+
+std::string StatsHelp() {
+  return Cat(
+      "usage: wave stats [flags]\n"
+      "\n"
+      "Shows the live counters of running 'wave run' processes (each publishes them in\n"
+      "/dev/shm/wave-run.PID, updated every 50 ms): events by type, commits by result, what\n"
+      "was enacted, and the kernel side's emitted/dropped counts.\n"
+      "\n"
+      "flags (--flag=value or --flag value; a flag given twice keeps its last value):\n",
+      FlagsHelp(StatsFlagTable(), StatsFlags{}),
+      "\n"
+      "exit status: 0 ok, 1 no such run (or none running), 2 bad command line\n");
+}
+
+std::optional<uint64_t> ParseCpuList(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  uint64_t mask = 0;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view item = text.substr(start, end - start);
+    const size_t dash = item.find('-');
+    std::optional<uint64_t> lo = ParseUint64(item.substr(0, dash));
+    std::optional<uint64_t> hi =
+        dash == std::string_view::npos ? lo : ParseUint64(item.substr(dash + 1));
+    if (!lo || !hi || *lo > *hi || *hi >= WAVE_MAX_CPUS) return std::nullopt;
+    for (uint64_t c = *lo; c <= *hi; ++c) mask |= 1ull << c;
+    start = end + 1;
+  }
+  return mask;
+}
+
+std::string FormatCpuList(uint64_t mask) {
+  std::vector<std::string> parts;
+  for (int c = 0; c < 64;) {
+    if (((mask >> c) & 1) == 0) {
+      ++c;
+      continue;
+    }
+    int last = c;
+    while (last + 1 < 64 && ((mask >> (last + 1)) & 1)) ++last;
+    parts.push_back(last == c ? Cat(c) : Cat(c, "-", last));
+    c = last + 1;
+  }
+  return Join(parts, ",");
 }
 
 std::optional<int64_t> ParseInt64(std::string_view text) {

@@ -4,6 +4,8 @@
 //   wave help [sim]
 //   wave sim [--flag=value | --flag value]... [-h|--help]
 //   wave agent --session=NAME [--flag=value | --flag value]... [-h|--help]
+//   wave run [--flag=value | --flag value]... [-h|--help] -- COMMAND [ARGS]...
+//   wave stats [--pid=PID] [--format=FMT] [-h|--help]
 //
 // Strict means: every flag is known, every value parses completely and is in range, there are no
 // stray arguments. A flag given twice takes its last value. Errors come back as InvalidArgument
@@ -45,18 +47,38 @@ struct AgentFlags {
   int cpus = 0;  // 0: take the host's
 };
 
+// `wave run`: COMMAND's threads scheduled by a policy on this machine's kernel (host/trace).
+struct RunFlags {
+  std::string policy = "fifo";
+  uint64_t cpus = 0;              // bit i = cpu i; 0: every cpu wave may run on
+  uint64_t batch_ns = 1'000'000;  // the host's wakeups are at least this far apart (0: none)
+  std::vector<std::string> command;
+};
+
+// `wave stats`: the live counters of running `wave run`s.
+struct StatsFlags {
+  int64_t pid = 0;  // 0: every one running
+  OutputFormat format = OutputFormat::kTable;
+};
+
 enum class CommandKind {
   kHelp,     // wave --help, wave help
   kSimHelp,  // wave sim --help, wave help sim
   kSim,
   kAgentHelp,  // wave agent --help, wave help agent
   kAgent,
+  kRunHelp,  // wave run --help, wave help run
+  kRun,
+  kStatsHelp,  // wave stats --help, wave help stats
+  kStats,
 };
 
 struct Command {
   CommandKind kind = CommandKind::kHelp;
   SimFlags sim;      // for kSim
   AgentFlags agent;  // for kAgent
+  RunFlags run;      // for kRun
+  StatsFlags stats;  // for kStats
 };
 
 // Parses the arguments after the program name. A -h or --help anywhere after "sim" asks for
@@ -66,6 +88,8 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args);
 std::string TopLevelHelp();
 std::string SimHelp();    // every flag of `wave sim` with its default
 std::string AgentHelp();  // every flag of `wave agent` with its default
+std::string RunHelp();    // every flag of `wave run` with its default
+std::string StatsHelp();  // every flag of `wave stats` with its default
 
 // Value parsers, exposed for tests. Each accepts the whole text or nothing.
 // A decimal integer: optional '-', digits; no '+', spaces, exponent or trailing characters.
@@ -77,6 +101,11 @@ std::optional<double> ParseFiniteDouble(std::string_view text);
 // with a unit suffix ns, us, ms or s ("250ns", "0.5ms", "2s"). Nullopt when malformed, negative
 // or above 2^63 ns.
 std::optional<uint64_t> ParseTimeNs(std::string_view text, uint64_t default_unit_ns);
+// A cpu list: comma-separated cpus and ranges of cpus 0..63 ("0", "0,2", "1-3,5"), as a mask.
+// Nullopt when malformed, empty, out of range or a range runs backwards.
+std::optional<uint64_t> ParseCpuList(std::string_view text);
+// The shortest list for a mask: "0-1,3"; "" for 0.
+std::string FormatCpuList(uint64_t mask);
 // ns in the largest unit that keeps it readable: "2s", "500ms", "1.5us", "0ns".
 std::string FormatTimeNs(uint64_t ns);
 

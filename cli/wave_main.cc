@@ -3,6 +3,9 @@
 // process, `wave agent --session=NAME`. Exit status: 0 ok, 1 the simulation (or the agent)
 // failed, 2 bad command line or configuration, or (agent) a session mismatch (one line on stderr
 // starting with "wave:").
+#include <sys/wait.h>
+#include <time.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -16,6 +19,8 @@
 #include "cli/flags.h"
 #include "host/sim/report.h"
 #include "host/sim/sim.h"
+#include "host/trace/run.h"
+#include "host/trace/stats.h"
 #include "lib/agent.h"
 #include "policies/registry.h"
 #include "transport/clock.h"
@@ -124,6 +129,97 @@ int RunAgentCommand(const AgentFlags& flags) {
   }
 }
 
+constexpr int kExitCannotRun = 127;
+
+// `wave run`: the command's threads under the policy, statistics on stderr at the end.
+int RunRunCommand(const RunFlags& flags) {
+  absl::StatusOr<std::unique_ptr<Policy>> policy = MakePolicy(flags.policy);
+  if (!policy.ok()) return Fail(kExitUsage, "--policy: ", std::string(policy.status().message()));
+  const uint64_t allowed = AllowedCpus();
+  if (flags.cpus & ~allowed) {
+    return Fail(kExitUsage, "--cpus: ",
+                absl::StrFormat("cpu %s not available here (wave may use %s)",
+                                FormatCpuList(flags.cpus & ~allowed), FormatCpuList(allowed)));
+  }
+  RunConfig config;
+  config.command = flags.command;
+  config.cpus = flags.cpus;
+  config.batch_ns = flags.batch_ns;
+  config.policy_name = flags.policy;
+  absl::StatusOr<RunResult> r = RunTraced(config, **policy);
+  if (!r.ok()) {
+    const int code =
+        r.status().code() == absl::StatusCode::kNotFound ? kExitCannotRun : kExitFailed;
+    return Fail(code, "run: ", std::string(r.status().message()));
+  }
+  std::string how;
+  if (!r->child_exited) {
+    how = absl::StrFormat("left running after a second signal (pid %d)", r->child);
+  } else if (WIFSIGNALED(r->wait_status)) {
+    how = absl::StrFormat("killed by signal %d", WTERMSIG(r->wait_status));
+  } else {
+    how = absl::StrFormat("exited with status %d", r->exit_code);
+  }
+  std::string report =
+      absl::StrFormat("wave run: %s %s; policy %s on cpus %s%s\n", flags.command[0], how,
+                      flags.policy, FormatCpuList(flags.cpus != 0 ? flags.cpus : allowed),
+                      r->signal != 0 ? absl::StrFormat(" (wave got signal %d)", r->signal) : "");
+  report += FormatTraceStats(r->stats);
+  const AgentStats& a = r->agent;
+  report += absl::StrFormat(
+      "agent: events %u, commits sent %u, malformed %u, unknown task %u, stale events %u\n",
+      a.events, a.commits_sent, a.malformed, a.unknown_task, a.stale_events);
+  std::fputs(report.c_str(), stderr);
+  return r->exit_code;
+}
+
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += absl::StrFormat("\\u%04x", static_cast<unsigned>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// `wave stats`: the stats file of one or every running `wave run`.
+int RunStatsCommand(const StatsFlags& flags) {
+  std::vector<pid_t> pids;
+  if (flags.pid != 0) {
+    pids.push_back(static_cast<pid_t>(flags.pid));
+  } else {
+    pids = ListRuns();
+  }
+  if (pids.empty()) return Fail(kExitFailed, "stats: ", "no 'wave run' is running");
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  const uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + ts.tv_nsec;
+  std::string out;
+  for (pid_t pid : pids) {
+    absl::StatusOr<TraceStatsFile> f = ReadStatsFile(pid);
+    if (!f.ok()) return Fail(kExitFailed, "stats: ", std::string(f.status().message()));
+    const double up_s = now > f->start_ns ? static_cast<double>(now - f->start_ns) / 1e9 : 0;
+    if (flags.format == OutputFormat::kJson) {
+      out += absl::StrFormat(
+          "{\"pid\": %d, \"child\": %d, \"policy\": %s, \"command\": %s, \"uptime_s\": %.3f, "
+          "\"stats\": %s}\n",
+          f->pid, f->child_pid, JsonString(f->policy), JsonString(f->command), up_s,
+          FormatTraceStatsJson(f->stats));
+    } else {
+      out += absl::StrFormat("wave run %d: '%s', child %d, policy %s, up %.1fs\n", f->pid,
+                             f->command, f->child_pid, f->policy, up_s);
+      out += FormatTraceStats(f->stats);
+    }
+  }
+  return Print(out);
+}
+
 int Main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   absl::StatusOr<Command> cmd = ParseCommandLine(args);
@@ -139,6 +235,14 @@ int Main(int argc, char** argv) {
       return Print(AgentHelp());
     case CommandKind::kAgent:
       return RunAgentCommand(cmd->agent);
+    case CommandKind::kRunHelp:
+      return Print(RunHelp());
+    case CommandKind::kRun:
+      return RunRunCommand(cmd->run);
+    case CommandKind::kStatsHelp:
+      return Print(StatsHelp());
+    case CommandKind::kStats:
+      return RunStatsCommand(cmd->stats);
   }
   return Fail(kExitFailed, "", "internal error: unhandled command");
 }

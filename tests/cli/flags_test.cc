@@ -311,3 +311,56 @@ TEST(FlagsTest, Agent) {
 }
 
 }  // namespace wave::cli
+
+namespace wave::cli {
+namespace {
+
+TEST(RunFlagsTest, CommandGoesAfterTheSeparator) {
+  absl::StatusOr<Command> c =
+      ParseCommandLine({"run", "--policy=pin", "--cpus=1", "--", "make", "-j2", "--", "x"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->kind, CommandKind::kRun);
+  EXPECT_EQ(c->run.policy, "pin");
+  EXPECT_EQ(c->run.cpus, 0b10u);
+  EXPECT_EQ(c->run.command, (std::vector<std::string>{"make", "-j2", "--", "x"}));
+  EXPECT_EQ(ParseCommandLine({"run", "--", "true"})->run.policy, "fifo");
+  EXPECT_EQ(ParseCommandLine({"run", "--batch=0", "--", "true"})->run.batch_ns, 0u);
+  EXPECT_EQ(ParseCommandLine({"run", "--batch", "2ms", "--", "true"})->run.batch_ns, 2'000'000u);
+}
+
+TEST(RunFlagsTest, BadRunCommandLines) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"run"},
+                                             {"run", "--"},
+                                             {"run", "make"},
+                                             {"run", "--cpus=", "--", "x"},
+                                             {"run", "--cpus=64", "--", "x"},
+                                             {"run", "--cpus=1-0", "--", "x"},
+                                             {"run", "--batch=2s", "--", "x"},
+                                             {"run", "--policy=nope", "--", "x"},
+                                             {"stats", "--pid=-1"},
+                                             {"stats", "x"}}) {
+    absl::StatusOr<Command> c = ParseCommandLine(args);
+    EXPECT_FALSE(c.ok()) << args.size();
+    if (!c.ok()) {
+      EXPECT_EQ(c.status().message().find('\n'), std::string::npos);
+    }
+  }
+  EXPECT_EQ(ParseCommandLine({"run", "--bogus", "-h"})->kind, CommandKind::kRunHelp);
+  EXPECT_EQ(ParseCommandLine({"help", "stats"})->kind, CommandKind::kStatsHelp);
+}
+
+TEST(RunFlagsTest, CpuLists) {
+  EXPECT_EQ(ParseCpuList("0"), 1u);
+  EXPECT_EQ(ParseCpuList("0,2-3"), 0b1101u);
+  EXPECT_EQ(ParseCpuList("63"), 1ull << 63);
+  for (const char* bad : {"", ",", "0,", "a", "1-", "-1", "3-2", "64", "0-64", " 1"}) {
+    EXPECT_EQ(ParseCpuList(bad), std::nullopt) << bad;
+  }
+  EXPECT_EQ(FormatCpuList(0b1101), "0,2-3");
+  EXPECT_EQ(FormatCpuList(0), "");
+  EXPECT_EQ(FormatCpuList(ParseCpuList("0-63").value()), "0-63");
+}
+
+}  // namespace
+}  // namespace wave::cli

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+/* trace.bpf.c - the kernel half of the `trace` mechanism (host/trace): real task events from stock
+ * Linux, no custom scheduling class.
+ *
+ * Emits, into the `events` BPF ring buffer, one ABI message (lib/abi/wave_abi.h) per scheduling
+ * event of a *managed* task (its thread group is in `managed_tgids`; children of managed
+ * processes join it when they are created):
+ *   sched_wakeup_new    -> TASK_NEW (runnable)
+ *   sched_wakeup        -> TASK_WAKEUP, only for a task that had blocked (see below)
+ *   sched_switch        -> prev: TASK_BLOCKED or TASK_PREEMPTED; next: TASK_ON_CPU;
+ *                          CPU_IDLE when a managed cpu goes from managed work to other work
+ *   sched_process_exit  -> TASK_DEAD
+ *   sched_migrate_task  -> TASK_AFFINITY when the allowed cpus changed (else only counted)
+ * Any event of a task not seen before is preceded by its TASK_NEW, and any event of a task whose
+ * allowed cpus changed is preceded by TASK_AFFINITY. Every task event carries the task's
+ * sequence number after it; the `tasks` map holds the current one, which user space reads to
+ * validate commits. Consumes nothing: commits are enacted by user space with syscalls.
+ *
+ * Unmanaged tasks produce nothing but a hash lookup. When the ring buffer is full an event is
+ * dropped and counted (the agent sees a gap in the task's sequence, which it tolerates); the
+ * kernel's own scheduling is never affected.
+ */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "bpf/trace_maps.h"
+#include "lib/abi/wave_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define PF_EXITING 0x00000004
+#define TASK_RUNNING 0x0000
+
+/* Set by the loader before load. */
+const volatile __u64 managed_cpus = ~0ull; /* cpus the policy may use */
+
+/* Per-cpu counters (struct wave_trace_counters), read by user space through the skeleton. */
+struct wave_trace_counters counters[WAVE_MAX_CPUS];
+/* Tid of the managed task each cpu runs, 0 for none: the host's view of a busy cpu. */
+__u32 cpu_current[WAVE_MAX_CPUS];
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 1 << 21); /* resized by the loader */
+} events SEC(".maps");
+
+/* Thread groups whose tasks are managed. Written by user space (and by wakeup_new, for children
+ * of managed processes); an entry goes away at the last switch of its group's last thread. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, WAVE_TRACE_MAX_TGIDS);
+  __type(key, __u32);
+  __type(value, __u32);
+} managed_tgids SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, WAVE_TRACE_MAX_TASKS);
+  __type(key, __u32);
+  __type(value, struct wave_trace_task);
+} tasks SEC(".maps");
+
+static __always_inline struct wave_trace_counters* my_counters(void) {
+  __u32 cpu = bpf_get_smp_processor_id();
+  return &counters[cpu & (WAVE_MAX_CPUS - 1)];
+}
+
+static __always_inline bool cpu_managed(__s32 cpu) {
+  return cpu >= 0 && cpu < (__s32)WAVE_MAX_CPUS && ((managed_cpus >> cpu) & 1);
+}
+
+static __always_inline bool tgid_managed(__u32 tgid) {
+  return bpf_map_lookup_elem(&managed_tgids, &tgid) != NULL;
+}
+
+static __always_inline __u64 allowed_mask(struct task_struct* p) {
+  return p->cpus_ptr->bits[0] & managed_cpus;
+}
+
+static __always_inline void emit(const union wave_msg* m) {
+  struct wave_trace_counters* c = my_counters();
+  union wave_msg* slot = bpf_ringbuf_reserve(&events, sizeof(*slot), 0);
+  if (!slot) {
+    __sync_fetch_and_add(&c->dropped, 1);
+    return;
+  }
+  __builtin_memcpy(slot, m, sizeof(*slot));
+  bpf_ringbuf_submit(slot, 0); /* adaptive wakeup: only when the reader has caught up */
+  __sync_fetch_and_add(&c->emitted, 1);
+}
+
+/* Bumps the task's sequence and emits one task event for it. */
+static __always_inline void emit_task(__u16 type, struct task_struct* p, struct wave_trace_task* t,
+                                      __s32 cpu, __u32 flags) {
+  union wave_msg m;
+  wave_msg_init(&m, type);
+  m.task.task_id = (__u32)p->pid;
+  m.task.seq = __sync_add_and_fetch(&t->seq, 1);
+  m.task.time_ns = bpf_ktime_get_ns();
+  m.task.runtime_ns = p->se.sum_exec_runtime;
+  m.task.cpu_mask = t->cpu_mask;
+  m.task.cpu = cpu;
+  m.task.nice = p->static_prio - 120;
+  m.task.flags = flags;
+  emit(&m);
+}
+
+static __always_inline void emit_cpu(__u16 type, __s32 cpu) {
+  union wave_msg m;
+  wave_msg_init(&m, type);
+  m.cpu.time_ns = bpf_ktime_get_ns();
+  m.cpu.cpu = cpu;
+  emit(&m);
+}
+
+/* The state of managed task `p`, created (and its TASK_NEW emitted, runnable) if it is new.
+ * Null when `p` is not managed, is exiting before it was ever seen, or the table is full.
+ * The thread group is checked first: an unmanaged task costs one hash lookup. */
+static __always_inline struct wave_trace_task* task_get(struct task_struct* p, __u32 creator) {
+  __u32 tgid = p->tgid;
+  if (!tgid_managed(tgid)) return NULL;
+  __u32 tid = p->pid;
+  struct wave_trace_task* t = bpf_map_lookup_elem(&tasks, &tid);
+  if (t) return t;
+  if (tid == 0) return NULL;
+  if (p->flags & PF_EXITING) return NULL; /* too late to join */
+  struct wave_trace_task init = {
+      .seq = 0,
+      .cpu_mask = allowed_mask(p),
+      .state = WAVE_TRACE_RUNNABLE,
+      .cpu = -1,
+      .tgid = tgid,
+      .creator = creator,
+  };
+  /* Two cpus may race to create it: only the one whose insert wins emits TASK_NEW. */
+  if (bpf_map_update_elem(&tasks, &tid, &init, BPF_NOEXIST) != 0) {
+    t = bpf_map_lookup_elem(&tasks, &tid);
+    if (!t) __sync_fetch_and_add(&my_counters()->task_table_full, 1);
+    return t;
+  }
+  t = bpf_map_lookup_elem(&tasks, &tid);
+  if (t) emit_task(WAVE_EV_TASK_NEW, p, t, -1, WAVE_TASK_F_RUNNABLE);
+  return t;
+}
+
+/* A blocked task the fair class keeps queued until its lag is spent (EEVDF's delayed dequeue).
+ * Kernels without the field never keep one. */
+static __always_inline bool task_sleeping_on_rq(struct task_struct* p) {
+  if (!bpf_core_field_exists(p->se.sched_delayed)) return false;
+  return p->se.sched_delayed;
+}
+
+/* Emits TASK_AFFINITY first if the task's allowed cpus changed since they were last reported. */
+static __always_inline void check_affinity(struct task_struct* p, struct wave_trace_task* t) {
+  __u64 mask = allowed_mask(p);
+  if (mask == t->cpu_mask) return;
+  t->cpu_mask = mask;
+  emit_task(WAVE_EV_TASK_AFFINITY, p, t, -1, 0);
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(wave_wakeup_new, struct task_struct* p) {
+  __u64 id = bpf_get_current_pid_tgid(); /* the creator: wake_up_new_task runs in clone */
+  __u32 tgid = p->tgid;
+  if (!tgid_managed(tgid)) {
+    /* A new process whose creator is managed joins the policy, as its threads would. */
+    __u32 creator_tgid = id >> 32;
+    __u32 yes = 1;
+    if (!tgid_managed(creator_tgid) ||
+        bpf_map_update_elem(&managed_tgids, &tgid, &yes, BPF_NOEXIST) != 0) {
+      return 0;
+    }
+    __sync_fetch_and_add(&my_counters()->children, 1);
+  }
+  task_get(p, (__u32)id); /* emits TASK_NEW */
+  return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(wave_wakeup, struct task_struct* p) {
+  struct wave_trace_task* t = task_get(p, 0);
+  if (!t) return 0;
+  check_affinity(p, t);
+  /* A task woken before it managed to switch out never blocked (the kernel's ttwu_runnable):
+   * to the agent nothing happened. Counting only real wakeups keeps WAKEUP and BLOCKED paired. */
+  if (t->state != WAVE_TRACE_BLOCKED) {
+    if (t->state != WAVE_TRACE_DEAD) __sync_fetch_and_add(&my_counters()->wakeups_running, 1);
+    return 0;
+  }
+  t->state = WAVE_TRACE_RUNNABLE;
+  emit_task(WAVE_EV_TASK_WAKEUP, p, t, -1, 0);
+  return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(wave_switch, bool preempt, struct task_struct* prev, struct task_struct* next,
+             unsigned int prev_state) {
+  __s32 cpu = bpf_get_smp_processor_id();
+  struct wave_trace_task* t = task_get(prev, 0);
+  if (t && t->state == WAVE_TRACE_DEAD) {
+    /* Its last switch: TASK_DEAD went out at exit. The last thread of the group takes the
+     * group's id along: it may be reused by an unrelated process. */
+    __u32 prev_tid = prev->pid;
+    bpf_map_delete_elem(&tasks, &prev_tid);
+    if (prev->signal->live.counter == 0) {
+      __u32 tgid = prev->tgid;
+      bpf_map_delete_elem(&managed_tgids, &tgid);
+    }
+  } else if (t) {
+    check_affinity(prev, t);
+    /* Blocked only if it left voluntarily in a sleeping state; a task preempted while it was
+     * about to sleep, or whose sleep a signal cut short, is still runnable. */
+    bool blocked = !preempt && prev_state != TASK_RUNNING;
+    t->state = blocked ? WAVE_TRACE_BLOCKED : WAVE_TRACE_RUNNABLE;
+    t->cpu = cpu;
+    emit_task(blocked ? WAVE_EV_TASK_BLOCKED : WAVE_EV_TASK_PREEMPTED, prev, t, cpu, 0);
+    /* Its wakeup came before this switch (while the kernel had let go of the run queue's lock
+     * and the task was still queued, so the wakeup found it "running" and was not reported):
+     * it blocked, as the kernel counts it, and is already runnable again. Report both. */
+    if (blocked && prev->on_rq && !task_sleeping_on_rq(prev)) {
+      t->state = WAVE_TRACE_RUNNABLE;
+      emit_task(WAVE_EV_TASK_WAKEUP, prev, t, -1, 0);
+    }
+  }
+
+  struct wave_trace_task* n = task_get(next, 0);
+  if (n) {
+    check_affinity(next, n);
+    n->state = WAVE_TRACE_ON_CPU;
+    n->cpu = cpu;
+    emit_task(WAVE_EV_TASK_ON_CPU, next, n, cpu, 0);
+  }
+  __u32 now = n ? (__u32)next->pid : 0;
+  cpu_current[cpu & (WAVE_MAX_CPUS - 1)] = now;
+  if (t && !n && cpu_managed(cpu)) emit_cpu(WAVE_EV_CPU_IDLE, cpu);
+  return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(wave_exit, struct task_struct* p, bool group_dead) {
+  /* The entry (and with the last thread, the group) goes at the task's last switch. */
+  __u32 tid = p->pid;
+  __u32 tgid = p->tgid;
+  struct wave_trace_task* t = bpf_map_lookup_elem(&tasks, &tid);
+  if (!t && tgid_managed(tgid)) {
+    /* Never seen (PF_EXITING is set by now, so task_get would refuse): report its life whole. */
+    struct wave_trace_task init = {.cpu_mask = allowed_mask(p), .cpu = -1, .tgid = tgid};
+    init.state = WAVE_TRACE_ON_CPU;
+    if (bpf_map_update_elem(&tasks, &tid, &init, BPF_NOEXIST) == 0) {
+      t = bpf_map_lookup_elem(&tasks, &tid);
+      if (t) emit_task(WAVE_EV_TASK_NEW, p, t, -1, WAVE_TASK_F_RUNNABLE);
+    }
+  }
+  if (t && t->state != WAVE_TRACE_DEAD) {
+    t->state = WAVE_TRACE_DEAD;
+    emit_task(WAVE_EV_TASK_DEAD, p, t, bpf_get_smp_processor_id(), 0);
+  }
+  return 0;
+}
+
+SEC("tp_btf/sched_migrate_task")
+int BPF_PROG(wave_migrate, struct task_struct* p, int dest_cpu) {
+  __u32 tid = p->pid;
+  struct wave_trace_task* t = bpf_map_lookup_elem(&tasks, &tid);
+  if (!t || t->state == WAVE_TRACE_DEAD) return 0;
+  /* A move between run queues is the kernel's business (the ABI has no event for it), unless the
+   * allowed cpus changed, which is what forced most moves. */
+  __sync_fetch_and_add(&my_counters()->migrations, 1);
+  check_affinity(p, t);
+  return 0;
+}

@@ -1,0 +1,167 @@
+#include "host/trace/loader.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "bpf/trace.skel.h"
+
+namespace wave {
+namespace {
+
+constexpr int kCapSysAdmin = 21;
+constexpr int kCapPerfmon = 38;
+constexpr int kCapBpf = 39;
+
+// libbpf's messages: kept (the last warning line) to explain a failed load in one line.
+std::mutex g_log_mu;
+std::string g_last_warning;
+
+int LibbpfPrint(enum libbpf_print_level level, const char* fmt, va_list args) {
+  if (level != LIBBPF_WARN) return 0;
+  char line[512];
+  vsnprintf(line, sizeof(line), fmt, args);
+  std::string s(line);
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  if (s.empty()) return 0;
+  std::lock_guard<std::mutex> lock(g_log_mu);
+  g_last_warning = s;
+  return 0;
+}
+
+absl::Status LoadError(const char* what, int err) {
+  std::string detail;
+  {
+    std::lock_guard<std::mutex> lock(g_log_mu);
+    detail = g_last_warning;
+  }
+  return absl::InternalError(
+      absl::StrFormat("%s: %s%s%s", what, std::strerror(err > 0 ? err : -err),
+                      detail.empty() ? "" : " (libbpf: ", detail.empty() ? "" : detail + ")"));
+}
+
+bool HasCap(const __user_cap_data_struct (&data)[2], int cap) {
+  return (data[cap / 32].effective >> (cap % 32)) & 1;
+}
+
+}  // namespace
+
+absl::Status CheckTraceSupport() {
+  __user_cap_header_struct header{};
+  header.version = _LINUX_CAPABILITY_VERSION_3;
+  header.pid = 0;
+  __user_cap_data_struct data[2] = {};
+  if (syscall(SYS_capget, &header, data) != 0) {
+    return absl::InternalError(absl::StrFormat("capget: %s", std::strerror(errno)));
+  }
+  // The kernel's bpf_capable() and perfmon_capable(): the capability, or CAP_SYS_ADMIN.
+  const bool admin = HasCap(data, kCapSysAdmin);
+  std::vector<std::string> missing;
+  if (!admin && !HasCap(data, kCapBpf)) missing.emplace_back("CAP_BPF");
+  if (!admin && !HasCap(data, kCapPerfmon)) missing.emplace_back("CAP_PERFMON");
+  if (!missing.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("needs root or CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN); missing: %s",
+                        absl::StrJoin(missing, ", ")));
+  }
+  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "the kernel has no BTF (/sys/kernel/btf/vmlinux: %s); CONFIG_DEBUG_INFO_BTF is needed",
+        std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<TraceProgram>> TraceProgram::Load(
+    const TraceProgramOptions& options) {
+  if (options.managed_cpus == 0) return absl::InvalidArgumentError("no managed cpus");
+  const uint32_t page = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
+  if (options.ring_bytes < page || (options.ring_bytes & (options.ring_bytes - 1)) != 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "ring buffer of %u bytes: must be a power of two >= %u", options.ring_bytes, page));
+  }
+  libbpf_set_print(LibbpfPrint);
+  trace_bpf* skel = trace_bpf::open();
+  if (skel == nullptr) return LoadError("opening the BPF object", errno);
+  auto fail = [skel](const char* what, int err) {
+    absl::Status s = LoadError(what, err);
+    trace_bpf::destroy(skel);
+    return s;
+  };
+  skel->rodata->managed_cpus = options.managed_cpus;
+  if (int err = bpf_map__set_max_entries(skel->maps.events, options.ring_bytes); err != 0) {
+    return fail("sizing the ring buffer", err);
+  }
+  if (int err = trace_bpf::load(skel); err != 0) return fail("loading the BPF programs", err);
+  if (int err = trace_bpf::attach(skel); err != 0) return fail("attaching the BPF programs", err);
+  return std::unique_ptr<TraceProgram>(new TraceProgram(skel, options.managed_cpus));
+}
+
+TraceProgram::~TraceProgram() { trace_bpf::destroy(skel_); }
+
+absl::Status TraceProgram::Detach() {
+  trace_bpf::detach(skel_);
+  return absl::OkStatus();
+}
+
+absl::Status TraceProgram::Attach() {
+  if (int err = trace_bpf::attach(skel_); err != 0)
+    return LoadError("attaching the BPF programs", err);
+  return absl::OkStatus();
+}
+
+absl::Status TraceProgram::Manage(pid_t tgid) {
+  const uint32_t key = static_cast<uint32_t>(tgid);
+  const uint32_t yes = 1;
+  if (bpf_map__update_elem(skel_->maps.managed_tgids, &key, sizeof(key), &yes, sizeof(yes),
+                           BPF_ANY) != 0) {
+    return absl::InternalError(
+        absl::StrFormat("managing thread group %d: %s", tgid, std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+std::optional<wave_trace_task> TraceProgram::LookupTask(uint64_t tid) const {
+  if (tid == 0 || tid > UINT32_MAX) return std::nullopt;
+  const uint32_t key = static_cast<uint32_t>(tid);
+  wave_trace_task t;
+  if (bpf_map__lookup_elem(skel_->maps.tasks, &key, sizeof(key), &t, sizeof(t), 0) != 0) {
+    return std::nullopt;
+  }
+  return t;
+}
+
+uint32_t TraceProgram::CurrentOn(int cpu) const {
+  if (cpu < 0 || cpu >= static_cast<int>(WAVE_MAX_CPUS)) return 0;
+  // The kernel side stores it with a plain store; a relaxed load of the mapped .bss.
+  return __atomic_load_n(&skel_->bss->cpu_current[cpu], __ATOMIC_RELAXED);
+}
+
+TraceKernelCounters TraceProgram::Counters() const {
+  TraceKernelCounters sum;
+  for (const wave_trace_counters& c : skel_->bss->counters) {
+    sum.emitted += __atomic_load_n(&c.emitted, __ATOMIC_RELAXED);
+    sum.dropped += __atomic_load_n(&c.dropped, __ATOMIC_RELAXED);
+    sum.task_table_full += __atomic_load_n(&c.task_table_full, __ATOMIC_RELAXED);
+    sum.wakeups_running += __atomic_load_n(&c.wakeups_running, __ATOMIC_RELAXED);
+    sum.migrations += __atomic_load_n(&c.migrations, __ATOMIC_RELAXED);
+    sum.children += __atomic_load_n(&c.children, __ATOMIC_RELAXED);
+  }
+  return sum;
+}
+
+int TraceProgram::events_fd() const { return bpf_map__fd(skel_->maps.events); }
+
+}  // namespace wave

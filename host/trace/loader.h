@@ -1,0 +1,81 @@
+// host/trace: the loader of the trace mechanism's BPF programs (bpf/trace.bpf.c) through their
+// libbpf skeleton, and the privilege checks that come before it.
+//
+//   absl::StatusOr<std::unique_ptr<TraceProgram>> prog = TraceProgram::Load({.managed_cpus = m});
+//   (*prog)->Manage(child_pid);   // the thread group, and the processes it creates
+//
+// Loading needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN, which implies both) and the kernel's
+// BTF; CheckTraceSupport() says which of these is missing, by name.
+#ifndef LIBWAVE_HOST_TRACE_LOADER_H_
+#define LIBWAVE_HOST_TRACE_LOADER_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "bpf/trace_maps.h"
+
+struct trace_bpf;
+struct ring_buffer;
+
+namespace wave {
+
+// Ok, or a FailedPrecondition naming what is missing: "needs CAP_BPF and CAP_PERFMON (or root);
+// missing: CAP_BPF, CAP_PERFMON", or "the kernel has no BTF (/sys/kernel/btf/vmlinux)".
+// Capabilities are read from the effective set (capget), not inferred from the uid.
+absl::Status CheckTraceSupport();
+
+struct TraceProgramOptions {
+  uint64_t managed_cpus = ~0ull;   // cpus the policy may use; others never appear as idle
+  uint32_t ring_bytes = 4u << 20;  // BPF ring buffer: a power of two of at least a page
+};
+
+// Sums of the per-cpu counters in the program's .bss.
+struct TraceKernelCounters {
+  uint64_t emitted = 0;
+  uint64_t dropped = 0;
+  uint64_t task_table_full = 0;
+  uint64_t wakeups_running = 0;
+  uint64_t migrations = 0;
+  uint64_t children = 0;
+};
+
+class TraceProgram {
+ public:
+  // Opens, loads and attaches the programs. The BPF object is embedded in the binary.
+  static absl::StatusOr<std::unique_ptr<TraceProgram>> Load(const TraceProgramOptions& options);
+  TraceProgram(const TraceProgram&) = delete;
+  TraceProgram& operator=(const TraceProgram&) = delete;
+  ~TraceProgram();  // detaches and unloads
+
+  // Detaches the programs (the kernel stops running them; maps and counters stay) and attaches
+  // them again: for benchmarks that compare with and without, in one process.
+  absl::Status Detach();
+  absl::Status Attach();
+
+  // Manages the thread group `tgid` (and processes it creates from now on).
+  absl::Status Manage(pid_t tgid);
+  // The kernel side's current view of a managed task, or nullopt if it tracks none by that tid.
+  std::optional<wave_trace_task> LookupTask(uint64_t tid) const;
+  // Tid of the managed task running on `cpu` now, 0 for none.
+  uint32_t CurrentOn(int cpu) const;
+  TraceKernelCounters Counters() const;
+
+  // The ring buffer map's fd (for ring_buffer__new).
+  int events_fd() const;
+  uint64_t managed_cpus() const { return managed_cpus_; }
+
+ private:
+  explicit TraceProgram(trace_bpf* skel, uint64_t managed_cpus)
+      : skel_(skel), managed_cpus_(managed_cpus) {}
+  trace_bpf* skel_;
+  uint64_t managed_cpus_;
+};
+
+}  // namespace wave
+
+#endif  // LIBWAVE_HOST_TRACE_LOADER_H_

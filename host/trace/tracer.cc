@@ -1,0 +1,255 @@
+#include "host/trace/tracer.h"
+
+#include <bpf/libbpf.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "host/mech/validate.h"
+#include "host/trace/proc.h"
+#include "transport/clock.h"
+
+namespace wave {
+namespace {
+
+// The kernel clamps a fair task's requested slice to this range (sched_attr.sched_runtime);
+// clamping first keeps what the journal records equal to what sched_getattr reports.
+constexpr uint64_t kMinSliceNs = 100'000;
+constexpr uint64_t kMaxSliceNs = 100'000'000;
+
+uint64_t FirstWord(const cpu_set_t& set) {
+  uint64_t w = 0;
+  for (int cpu = 0; cpu < static_cast<int>(WAVE_MAX_CPUS); ++cpu) {
+    if (CPU_ISSET(cpu, &set)) w |= 1ull << cpu;
+  }
+  return w;
+}
+
+bool FairPolicy(uint32_t policy) {
+  return policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TraceHost>> TraceHost::Create(TraceProgram& prog, HostEnd link,
+                                                             uint32_t link_capacity,
+                                                             RestoreJournal& journal,
+                                                             int num_cpus) {
+  if (num_cpus < 1 || num_cpus > static_cast<int>(WAVE_MAX_CPUS)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%d cpus: the ABI's masks hold 1..%u", num_cpus, WAVE_MAX_CPUS));
+  }
+  if (link_capacity == 0) return absl::InvalidArgumentError("link of 0 slots");
+  std::unique_ptr<TraceHost> h(
+      new TraceHost(prog, std::move(link), link_capacity, journal, num_cpus));
+  h->rb_ = ring_buffer__new(prog.events_fd(), &TraceHost::OnRecord, h.get(), nullptr);
+  if (h->rb_ == nullptr) {
+    return absl::InternalError(
+        absl::StrFormat("opening the kernel's ring buffer: %s", std::strerror(errno)));
+  }
+  return h;
+}
+
+TraceHost::~TraceHost() {
+  if (rb_ != nullptr) ring_buffer__free(rb_);
+}
+
+int TraceHost::kernel_fd() const { return ring_buffer__epoll_fd(rb_); }
+
+absl::Status TraceHost::AnnounceCpus() {
+  RingProducer& out = link_.events;
+  uint32_t n = 0;
+  for (int cpu = 0; cpu < num_cpus_; ++cpu) n += (prog_.managed_cpus() >> cpu) & 1;
+  if (out.Reserve(n) < n) {
+    return absl::ResourceExhaustedError("the link's event ring has no room for the cpus");
+  }
+  MonotonicClock clock;
+  uint32_t i = 0;
+  for (int cpu = 0; cpu < num_cpus_; ++cpu) {
+    if (((prog_.managed_cpus() >> cpu) & 1) == 0) continue;
+    wave_msg m;
+    wave_msg_init(&m, WAVE_EV_CPU_AVAILABLE);
+    m.cpu.time_ns = clock.NowNs();
+    m.cpu.cpu = cpu;
+    out.Write(i++, m);
+    ++stats_.events_by_type[WAVE_EV_CPU_AVAILABLE];
+  }
+  out.Submit(n);
+  return absl::OkStatus();
+}
+
+int TraceHost::OnRecord(void* ctx, void* data, size_t size) {
+  auto* h = static_cast<TraceHost*>(ctx);
+  if (h->written_ == h->reserved_) {
+    h->backlogged_ = true;
+    return -ENOSPC;  // libbpf leaves this record in the kernel's buffer for the next Pump
+  }
+  ++h->stats_.records;
+  if (size != sizeof(wave_msg)) {
+    ++h->stats_.malformed_records;
+    return 0;
+  }
+  wave_msg m;
+  std::memcpy(&m, data, sizeof(m));
+  if (!h->Observe(m)) return 0;
+  h->link_.events.Write(h->written_++, m);
+  ++h->stats_.events_by_type[m.hdr.type];
+  return 0;
+}
+
+bool TraceHost::Observe(wave_msg& m) {
+  if (m.hdr.len != WAVE_MSG_SIZE || m.hdr.type > WAVE_MSG_TYPE_MAX) {
+    ++stats_.malformed_records;
+    return false;
+  }
+  const uint64_t id = m.task.task_id;
+  const auto tid = static_cast<pid_t>(id);
+  switch (m.hdr.type) {
+    case WAVE_EV_TASK_NEW:
+      if (journal_.size() > 0) {
+        // A thread created by one that wave pinned starts pinned too: the cpus it may use, as
+        // far as the application is concerned, are its creator's original ones.
+        std::optional<wave_trace_task> t = prog_.LookupTask(id);
+        if (t && t->creator != 0 && journal_.Inherit(tid, static_cast<pid_t>(t->creator))) {
+          m.task.cpu_mask = FirstWord(*journal_.OriginalMask(tid)) & prog_.managed_cpus();
+        }
+      }
+      app_mask_[id] = m.task.cpu_mask;
+      return true;
+    case WAVE_EV_TASK_AFFINITY: {
+      const cpu_set_t* applied = journal_.AppliedMask(tid);
+      if (applied != nullptr && (FirstWord(*applied) & prog_.managed_cpus()) == m.task.cpu_mask) {
+        ++stats_.own_affinity;  // wave's own pinning: the application's choice has not changed
+        return false;
+      }
+      app_mask_[id] = m.task.cpu_mask;
+      return true;
+    }
+    case WAVE_EV_TASK_DEAD:
+      app_mask_.erase(id);
+      journal_.Forget(tid);
+      return true;
+    default:
+      return true;
+  }
+}
+
+absl::StatusOr<uint32_t> TraceHost::Pump() {
+  RingProducer& out = link_.events;
+  backlogged_ = false;
+  // A ring broken by the other side reserves nothing: the kernel's buffer then fills and its
+  // drops show it (the agent, which reads the ring, reports the corruption itself).
+  reserved_ = out.Reserve(link_capacity_);
+  written_ = 0;
+  const int n = ring_buffer__consume(rb_);
+  if (n < 0 && n != -ENOSPC) {
+    return absl::InternalError(
+        absl::StrFormat("reading the kernel's ring buffer: %s", std::strerror(-n)));
+  }
+  if (written_ > 0) out.Submit(written_);  // one publish for the batch
+  if (backlogged_) ++stats_.link_full;
+  return written_;
+}
+
+wave_commit_status TraceHost::Enact(const wave_a2k_commit& c, const wave_trace_task& t) {
+  const auto tid = static_cast<pid_t>(c.task_id);
+  if (!journal_.Track(tid)) {
+    if (ReadThreadStat(tid)) {
+      ++stats_.journal_full;
+      return WAVE_COMMIT_CPU_NOT_ALLOWED;  // wave could not undo it: it does not do it
+    }
+    ++stats_.enact_failed;
+    return WAVE_COMMIT_NOT_RUNNABLE;  // exited in the meantime
+  }
+  cpu_set_t want;
+  CPU_ZERO(&want);
+  CPU_SET(c.cpu, &want);
+  const cpu_set_t* applied = journal_.AppliedMask(tid);
+  if (applied == nullptr || !SameMask(*applied, want) || t.cpu_mask != (1ull << c.cpu)) {
+    journal_.WillSetAffinity(tid, want);  // recorded before it is done
+    if (sched_setaffinity(tid, sizeof(want), &want) != 0) {
+      ++stats_.enact_failed;
+      return errno == ESRCH ? WAVE_COMMIT_NOT_RUNNABLE : WAVE_COMMIT_CPU_NOT_ALLOWED;
+    }
+    ++stats_.affinity_set;
+  }
+  const sched_attr* original = journal_.OriginalAttr(tid);
+  if (c.slice_ns != 0 && original != nullptr && FairPolicy(original->sched_policy)) {
+    sched_attr attr = *original;
+    attr.sched_flags = 0;
+    attr.sched_runtime = std::clamp<uint64_t>(c.slice_ns, kMinSliceNs, kMaxSliceNs);
+    attr.sched_deadline = 0;
+    attr.sched_period = 0;
+    journal_.WillSetAttr(tid, attr);
+    if (SetSchedAttr(tid, attr) == 0) {
+      ++stats_.attr_set;
+    } else {
+      ++stats_.enact_failed;  // the placement stands; the slice is advisory anyway
+    }
+  }
+  return WAVE_COMMIT_OK;
+}
+
+absl::StatusOr<uint32_t> TraceHost::Actuate() {
+  RingConsumer& in = link_.commits;
+  RingProducer& out = link_.events;
+  MonotonicClock clock;
+  uint32_t answered = 0;
+  for (;;) {
+    absl::StatusOr<uint32_t> n = in.Peek(link_capacity_);
+    if (!n.ok()) return n.status();
+    if (*n == 0) break;
+    const uint32_t room = out.Reserve(*n);  // every commit gets its result, or waits
+    if (room == 0) break;
+    const uint32_t k = std::min(*n, room);
+    for (uint32_t i = 0; i < k; ++i) {
+      wave_msg m;
+      in.Read(i, &m);  // a copy: validated, never the shared slot
+      const wave_a2k_commit& c = m.commit;
+      std::optional<wave_trace_task> t = prog_.LookupTask(c.task_id);
+      if (t && t->state == WAVE_TRACE_DEAD) t.reset();
+      HostTaskView tv;
+      if (t) {
+        auto mask = app_mask_.find(c.task_id);
+        tv.seq = t->seq;
+        tv.cpu_mask = mask != app_mask_.end() ? mask->second : t->cpu_mask;
+        tv.runnable = t->state == WAVE_TRACE_RUNNABLE;
+        tv.on_cpu = t->state == WAVE_TRACE_ON_CPU;
+      }
+      HostCpuView cv;
+      const bool cpu_ok = c.cpu >= 0 && c.cpu < num_cpus_;
+      if (cpu_ok) {
+        cv.managed = enacting_ && ((prog_.managed_cpus() >> c.cpu) & 1);
+        const uint32_t current = prog_.CurrentOn(c.cpu);
+        cv.busy = current != 0 && current != c.task_id;
+      }
+      wave_commit_status st =
+          ValidateCommit(c, t ? &tv : nullptr, num_cpus_, cpu_ok ? &cv : nullptr);
+      if (st == WAVE_COMMIT_OK) st = Enact(c, *t);
+      ++stats_.commits[st];
+      out.Write(i, MakeCommitResult(c, st, t ? t->seq : 0, clock.NowNs()));
+    }
+    out.Submit(k);
+    in.Advance(k);
+    answered += k;
+    if (k < *n) break;
+  }
+  if (answered > 0) in.ReturnCredits();
+  return answered;
+}
+
+void TraceHost::UpdateKernelCounters() {
+  const TraceKernelCounters k = prog_.Counters();
+  stats_.kernel_emitted = k.emitted;
+  stats_.kernel_dropped = k.dropped;
+  stats_.task_table_full = k.task_table_full;
+  stats_.wakeups_running = k.wakeups_running;
+  stats_.migrations = k.migrations;
+  stats_.children = k.children;
+}
+
+}  // namespace wave

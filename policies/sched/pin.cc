@@ -1,0 +1,69 @@
+#include "policies/sched/pin.h"
+
+namespace wave {
+namespace {
+
+int Home(const Task& t) { return static_cast<int>(t.policy_word) - 1; }
+
+}  // namespace
+
+int PinPolicy::HomeCpu(uint64_t id, uint64_t cpu_mask, int num_cpus) {
+  int allowed = 0;
+  for (int c = 0; c < num_cpus && c < 64; ++c) allowed += (cpu_mask >> c) & 1;
+  if (allowed == 0) return -1;
+  int k = static_cast<int>(id % static_cast<uint64_t>(allowed));
+  for (int c = 0; c < num_cpus && c < 64; ++c) {
+    if (((cpu_mask >> c) & 1) && k-- == 0) return c;
+  }
+  return -1;
+}
+
+void PinPolicy::Enqueue(Task& task) {
+  if (task.runnable() && !task.commit_pending() && !rq_.Contains(&task)) {
+    rq_.PushBack(&task);
+  }
+}
+
+void PinPolicy::OnTaskNew(Task& task, const TaskNew&) {
+  task.policy_word = 0;  // home chosen in Schedule, where the number of cpus is known
+  Enqueue(task);
+}
+void PinPolicy::OnTaskWakeup(Task& task, const TaskWakeup&) { Enqueue(task); }
+void PinPolicy::OnTaskBlocked(Task& task, const TaskBlocked&) { rq_.Remove(&task); }
+void PinPolicy::OnTaskPreempted(Task& task, const TaskPreempted&) { Enqueue(task); }
+void PinPolicy::OnTaskYield(Task& task, const TaskYield&) { Enqueue(task); }
+void PinPolicy::OnTaskDead(Task& task, const TaskDead&) { rq_.Remove(&task); }
+
+void PinPolicy::OnTaskAffinity(Task& task, const TaskAffinity&) {
+  task.policy_word = 0;  // a new mask: a new home
+  Enqueue(task);
+}
+
+void PinPolicy::OnCommitFailed(Task& task, const CommitResult&) { Enqueue(task); }
+
+void PinPolicy::Schedule(CpuTable& cpus, Txn& txn) {
+  for (Task* t = rq_.Front(); t != nullptr;) {
+    Task* next = rq_.Next(t);
+    if (t->policy_word == 0) {
+      const int home = HomeCpu(t->id(), t->cpu_mask(), cpus.size());
+      if (home < 0) {  // nowhere to go: leave it to the host
+        rq_.Remove(t);
+        t = next;
+        continue;
+      }
+      t->policy_word = static_cast<uint64_t>(home) + 1;
+    }
+    Cpu& cpu = cpus[Home(*t)];
+    if (cpu.pending_txn == 0) {
+      const uint32_t flags = cpu.available() ? 0 : WAVE_COMMIT_F_PREEMPT;
+      if (txn.Commit(
+              {.task = t, .cpu = cpu.id, .seq = t->seq(), .slice_ns = kSliceNs, .flags = flags}) ==
+          CommitCheck::kOk) {
+        rq_.Remove(t);
+      }
+    }
+    t = next;
+  }
+}
+
+}  // namespace wave

@@ -1,0 +1,280 @@
+// End-to-end tests of the trace mechanism on this machine's kernel: real BPF programs, real
+// threads, the real agent and policies (RunTraced, as `wave run` does it). They need root (or
+// CAP_BPF + CAP_PERFMON) and BTF; without them they print WAVE_SKIP: and skip. They assert
+// counts and placements, never durations.
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "host/trace/loader.h"
+#include "host/trace/proc.h"
+#include "host/trace/run.h"
+#include "host/trace/stats.h"
+#include "lib/policy.h"
+#include "policies/sched/pin.h"
+
+namespace wave {
+namespace {
+
+// Records every task event the agent hands the policy; never commits.
+class RecordingPolicy : public Policy {
+ public:
+  std::string name() const override { return "recording"; }
+  void OnTaskNew(Task& t, const TaskNew&) override { Count(t, WAVE_EV_TASK_NEW); }
+  void OnTaskWakeup(Task& t, const TaskWakeup&) override { Count(t, WAVE_EV_TASK_WAKEUP); }
+  void OnTaskBlocked(Task& t, const TaskBlocked&) override { Count(t, WAVE_EV_TASK_BLOCKED); }
+  void OnTaskPreempted(Task& t, const TaskPreempted&) override { Count(t, WAVE_EV_TASK_PREEMPTED); }
+  void OnTaskYield(Task& t, const TaskYield&) override { Count(t, WAVE_EV_TASK_YIELD); }
+  void OnTaskDead(Task& t, const TaskDead&) override { Count(t, WAVE_EV_TASK_DEAD); }
+  void OnTaskAffinity(Task& t, const TaskAffinity&) override { Count(t, WAVE_EV_TASK_AFFINITY); }
+  void OnTaskOnCpu(Task& t, const TaskOnCpu&) override { Count(t, WAVE_EV_TASK_ON_CPU); }
+  void OnCommitFailed(Task&, const CommitResult&) override {}
+  void Schedule(CpuTable&, Txn&) override {}
+
+  // Events of each type for task `tid`.
+  uint64_t Of(uint64_t tid, uint16_t type) const {
+    auto it = counts_.find({tid, type});
+    return it == counts_.end() ? 0 : it->second;
+  }
+  std::set<uint64_t> Tasks() const {
+    std::set<uint64_t> ids;
+    for (const auto& [key, n] : counts_) ids.insert(key.first);
+    return ids;
+  }
+
+ private:
+  void Count(const Task& t, uint16_t type) { ++counts_[{t.id(), type}]; }
+  std::map<std::pair<uint64_t, uint16_t>, uint64_t> counts_;
+};
+
+std::string Workload() {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  return std::string(srcdir != nullptr ? srcdir : ".") + "/libwave/tests/trace/workload";
+}
+
+std::string TmpPath(const std::string& name) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  return std::string(tmp != nullptr ? tmp : "/tmp") + "/" + name;
+}
+
+struct Report {
+  std::vector<std::pair<pid_t, long>> workers;  // tid, voluntary context switches
+  pid_t main = 0;
+  long workers_nvcsw = -1;  // `workload sleep`: the workers' blocks over their whole lives
+};
+
+Report ReadReport(const std::string& path) {
+  Report r;
+  std::ifstream in(path);
+  std::string word;
+  while (in >> word) {
+    if (word == "worker") {
+      pid_t tid = 0;
+      long nvcsw = 0;
+      in >> tid;
+      if (in.peek() == ' ') in >> nvcsw;
+      r.workers.emplace_back(tid, nvcsw);
+    } else if (word == "main") {
+      in >> r.main;
+    } else if (word == "workers_nvcsw") {
+      in >> r.workers_nvcsw;
+    }
+  }
+  return r;
+}
+
+class TraceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::Status s = CheckTraceSupport();
+    if (!s.ok()) {
+      std::printf("WAVE_SKIP: %s\n", std::string(s.message()).c_str());
+      GTEST_SKIP() << s.message();
+    }
+  }
+  static RunConfig Config(std::vector<std::string> command) {
+    RunConfig c;
+    c.command = std::move(command);
+    c.publish_stats = false;
+    return c;
+  }
+};
+
+TEST_F(TraceTest, KnownWorkloadGivesExactCounts) {
+  constexpr int kThreads = 4;
+  constexpr int kCycles = 50;
+  const std::string out = TmpPath("sleep.out");
+  RecordingPolicy rec;
+  absl::StatusOr<RunResult> r = RunTraced(
+      Config({Workload(), "sleep", std::to_string(kThreads), std::to_string(kCycles), out}), rec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(r->child_exited);
+  EXPECT_EQ(r->exit_code, 0);
+  const Report rep = ReadReport(out);
+  ASSERT_EQ(rep.workers.size(), static_cast<size_t>(kThreads));
+  ASSERT_EQ(rep.main, r->child);
+
+  uint64_t wakeups = 0;
+  uint64_t blocks = 0;
+  SCOPED_TRACE(testing::Message() << FormatTraceStats(r->stats) << "agent: stale events "
+                                  << r->agent.stale_events << ", unknown task "
+                                  << r->agent.unknown_task);
+  for (const auto& [tid, nvcsw] : rep.workers) {
+    SCOPED_TRACE(testing::Message() << "worker " << tid);
+    // Each sleep blocks at least once; every block is paired with its wakeup.
+    EXPECT_GE(nvcsw, kCycles);
+    EXPECT_EQ(rec.Of(tid, WAVE_EV_TASK_NEW), 1u);
+    EXPECT_GE(rec.Of(tid, WAVE_EV_TASK_WAKEUP), static_cast<uint64_t>(nvcsw));
+    EXPECT_EQ(rec.Of(tid, WAVE_EV_TASK_WAKEUP), rec.Of(tid, WAVE_EV_TASK_BLOCKED));
+    EXPECT_EQ(rec.Of(tid, WAVE_EV_TASK_DEAD), 1u);
+    wakeups += rec.Of(tid, WAVE_EV_TASK_WAKEUP);
+    blocks += rec.Of(tid, WAVE_EV_TASK_BLOCKED);
+  }
+  // Exactly the kernel's own count of the workers' blocks (their exit paths included).
+  ASSERT_GE(rep.workers_nvcsw, kThreads * kCycles);
+  EXPECT_EQ(blocks, static_cast<uint64_t>(rep.workers_nvcsw));
+  EXPECT_EQ(wakeups, static_cast<uint64_t>(rep.workers_nvcsw));
+  // The main thread exits too. (Other managed tasks may exist: a sanitizer's helper process, a
+  // child of the managed one, is managed as well.)
+  EXPECT_EQ(rec.Of(rep.main, WAVE_EV_TASK_NEW), 1u);
+  EXPECT_EQ(rec.Of(rep.main, WAVE_EV_TASK_DEAD), 1u);
+
+  EXPECT_EQ(r->stats.kernel_dropped, 0u);
+  EXPECT_EQ(r->stats.task_table_full, 0u);
+  EXPECT_EQ(r->stats.records, r->stats.kernel_emitted);
+  EXPECT_EQ(r->stats.malformed_records, 0u);
+  EXPECT_EQ(r->agent.malformed, 0u);
+  EXPECT_EQ(r->agent.unknown_task, 0u);
+}
+
+TEST_F(TraceTest, UnmanagedTasksProduceNoEvents) {
+  // The same workload, started by the test itself and not managed, runs alongside.
+  const std::string other_out = TmpPath("unmanaged.out");
+  const std::string workload = Workload();
+  const pid_t other = fork();
+  ASSERT_GE(other, 0);
+  if (other == 0) {
+    execl(workload.c_str(), workload.c_str(), "sleep", "3", "200", other_out.c_str(), nullptr);
+    _exit(127);
+  }
+  const std::string out = TmpPath("managed.out");
+  RecordingPolicy rec;
+  absl::StatusOr<RunResult> r = RunTraced(Config({workload, "sleep", "2", "100", out}), rec);
+  int status = 0;
+  ASSERT_EQ(waitpid(other, &status, 0), other);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+  const Report managed = ReadReport(out);
+  const Report unmanaged = ReadReport(other_out);
+  ASSERT_EQ(unmanaged.workers.size(), 3u);
+  std::set<uint64_t> managed_ids = {static_cast<uint64_t>(managed.main)};
+  for (const auto& w : managed.workers) managed_ids.insert(w.first);
+  // The agent heard of every managed thread, and of none of the unmanaged process's, nor of this
+  // process (whose threads run wave's host and agent). (Under a sanitizer the managed process has
+  // a helper child, managed too.)
+  for (uint64_t id : managed_ids) EXPECT_EQ(rec.Tasks().count(id), 1u) << id;
+  EXPECT_EQ(rec.Tasks().count(other), 0u);
+  for (const auto& w : unmanaged.workers) EXPECT_EQ(rec.Tasks().count(w.first), 0u);
+  EXPECT_EQ(rec.Tasks().count(getpid()), 0u);
+  EXPECT_EQ(r->stats.kernel_dropped, 0u);
+}
+
+// Runs `workload spin` under the pin policy in a thread; returns whether every worker ended up
+// on its home cpu, with an affinity of that one cpu, before the deadline.
+void ExpectPinned(uint64_t cpus) {
+  const std::string out = TmpPath("spin.out");
+  const std::string stop = TmpPath("spin.stop");
+  std::remove(out.c_str());
+  std::remove(stop.c_str());
+  PinPolicy pin;
+  RunConfig config;
+  config.command = {Workload(), "spin", "4", stop, out};
+  config.cpus = cpus;
+  config.publish_stats = false;
+  absl::StatusOr<RunResult> result = absl::UnknownError("not run");
+  std::thread runner([&] { result = RunTraced(config, pin); });
+
+  const int num_cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_CONF));
+  const uint64_t managed = cpus != 0 ? cpus : AllowedCpus();
+  std::map<pid_t, int> where;  // tid -> processor, when last seen pinned at home
+  bool all_home = false;
+  for (int i = 0; i < 6000 && !all_home; ++i) {  // a deadline, not a timing assertion
+    usleep(10'000);
+    const Report rep = ReadReport(out);
+    if (rep.workers.size() != 4) continue;
+    all_home = true;
+    for (const auto& w : rep.workers) {
+      const int home = PinPolicy::HomeCpu(w.first, managed, num_cpus);
+      ThreadSettings s;
+      std::optional<ThreadStat> st = ReadThreadStat(w.first);
+      const bool pinned = ReadThreadSettings(w.first, &s) && CPU_COUNT(&s.mask) == 1 &&
+                          CPU_ISSET(home, &s.mask) && st && st->processor == home;
+      if (pinned) where[w.first] = st->processor;
+      all_home = all_home && pinned;
+    }
+  }
+  std::ofstream(stop) << "stop\n";
+  runner.join();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(all_home) << "threads not all on their home cpus (/proc/<tid>/stat field 39)\n"
+                        << FormatTraceStats(result->stats);
+  for (const auto& [tid, cpu] : where) {
+    EXPECT_EQ(cpu, PinPolicy::HomeCpu(tid, managed, num_cpus)) << "tid " << tid;
+  }
+  EXPECT_GE(result->stats.commits[WAVE_COMMIT_OK], 4u);
+  EXPECT_EQ(result->stats.kernel_dropped, 0u);
+}
+
+TEST_F(TraceTest, PinPolicyPlacesThreadsOnTheirCpus) { ExpectPinned(0); }
+
+TEST_F(TraceTest, PinPolicyKeepsToTheManagedCpus) {
+  const uint64_t allowed = AllowedCpus();
+  const uint64_t last = allowed == 0 ? 0 : 1ull << (63 - __builtin_clzll(allowed));
+  ExpectPinned(last);  // one cpu: every thread goes there
+}
+
+TEST_F(TraceTest, SurvivingThreadsGetTheirSettingsBack) {
+  // The command starts a process whose spinning threads the pin policy pins, and exits while
+  // they still run: when wave ends, they must have their original affinity and attributes.
+  ThreadSettings before;
+  ASSERT_TRUE(ReadThreadSettings(0, &before));
+  const std::string out = TmpPath("tree.out");
+  const std::string stop = TmpPath("tree.stop");
+  std::remove(out.c_str());
+  std::remove(stop.c_str());
+  PinPolicy pin;
+  absl::StatusOr<RunResult> r =
+      RunTraced(Config({Workload(), "tree", "3", stop, out, "exit"}), pin);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0) << "the workers were never all pinned";
+  const Report rep = ReadReport(out);
+  ASSERT_EQ(rep.workers.size(), 3u);
+  for (const auto& w : rep.workers) {
+    ThreadSettings now;
+    ASSERT_TRUE(ReadThreadSettings(w.first, &now)) << "worker " << w.first << " is gone";
+    EXPECT_TRUE(SameMask(now.mask, before.mask)) << "worker " << w.first << " still pinned";
+    EXPECT_EQ(now.attr.sched_policy, before.attr.sched_policy);
+    EXPECT_EQ(now.attr.sched_nice, before.attr.sched_nice);
+    EXPECT_EQ(now.attr.sched_runtime, before.attr.sched_runtime) << "slice not restored";
+  }
+  EXPECT_GE(r->stats.restored, 3u);
+  std::ofstream(stop) << "stop\n";
+}
+
+}  // namespace
+}  // namespace wave
