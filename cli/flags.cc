@@ -88,7 +88,8 @@ std::string WorkloadHelp() {
              FormatTimeNs(w.min_ns), "-", FormatTimeNs(w.max_ns), "), exponential (",
              FormatTimeNs(w.mean_ns), " mean), rpc (", FormatTimeNs(w.mean_ns),
              " mean, one flow per thread, the host's network stack ", FormatTimeNs(w.net_stack_ns),
-             ")");
+             "), vms (", w.vms, " VMs of ", w.vcpus_per_vm, " always-busy vCPUs + ", w.antagonists,
+             " antagonist threads; useful work only while a VM's vCPUs co-run)");
 }
 
 // One flag of a command (F: SimFlags or AgentFlags): how to set it and how to show its default.
@@ -151,13 +152,14 @@ const std::vector<SimFlag>& SimFlagTable() {
       {"--workload", "KIND", WorkloadHelp(),
        [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
          for (WorkloadKind k : {WorkloadKind::kRocksDb, WorkloadKind::kUniform,
-                                WorkloadKind::kExponential, WorkloadKind::kRpc}) {
+                                WorkloadKind::kExponential, WorkloadKind::kRpc,
+                                WorkloadKind::kVms}) {
            if (text == WorkloadName(k)) {
              f.config.workload.kind = k;
              return absl::OkStatus();
            }
          }
-         return Expected(flag, "one of rocksdb|uniform|exponential", text);
+         return Expected(flag, "one of rocksdb|uniform|exponential|rpc|vms", text);
        },
        [](const SimFlags& f) -> std::string { return WorkloadName(f.config.workload.kind); }},
       {"--cpus", "N", Cat("simulated host cpus, ", kMinCpus, "..", kMaxCpus),

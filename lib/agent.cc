@@ -204,6 +204,7 @@ void Agent::OnTaskMsg(const wave_k2a_task& m) {
     t->state_ = (m.flags & WAVE_TASK_F_RUNNABLE) ? TaskState::kRunnable : TaskState::kBlocked;
     t->cpu_mask_ = m.cpu_mask == 0 ? ~0ull : m.cpu_mask;
     t->nice_ = m.nice;
+    t->gang_ = m.gang;
     t->runtime_ns_ = m.runtime_ns;
     if ((m.flags & WAVE_TASK_F_ON_CPU) && m.cpu >= 0) {  // a replay: it runs right now
       Cpu& cpu = cpus_[m.cpu];

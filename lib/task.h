@@ -40,6 +40,8 @@ class Task {
     return cpu >= 0 && cpu < static_cast<int>(WAVE_MAX_CPUS) && (cpu_mask_ >> cpu) & 1;
   }
   int nice() const { return nice_; }
+  // The gang the task belongs to (a VM's vCPUs share one), 0 for none. Set by TASK_NEW.
+  uint32_t gang() const { return gang_; }
   uint64_t runtime_ns() const { return runtime_ns_; }
   // A commit naming this task is in flight (sent, result not back yet).
   bool commit_pending() const { return pending_txn_ != 0; }
@@ -69,6 +71,7 @@ class Task {
   int cpu_ = -1;
   uint64_t cpu_mask_ = ~0ull;
   int nice_ = 0;
+  uint32_t gang_ = 0;
   uint64_t runtime_ns_ = 0;
   uint64_t pending_txn_ = 0;
   int pending_cpu_ = -1;

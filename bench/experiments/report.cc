@@ -59,6 +59,8 @@ std::vector<double> LinearTicks(double lo, double hi) {
     step = m * mag;
     if (span / step <= 6) break;
   }
+  // Small whole-number ranges (counts of things) get whole-number ticks.
+  if (step < 1 && span <= 10 && lo == std::floor(lo) && hi == std::floor(hi)) step = 1;
   std::vector<double> ticks;
   for (double v = std::ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) ticks.push_back(v);
   return ticks;

@@ -196,6 +196,11 @@ std::string FormatTable(const SimResult& r) {
     t.Row("failure", "agent restarts", r.agent_restarts);
     if (!r.last_agent_error.empty()) t.Row("failure", "last error", r.last_agent_error);
   }
+  if (c.workload.kind == WorkloadKind::kVms) {
+    t.Row("vms", "useful vcpu work", Fixed(r.vm_useful_cpus, 3), "cpus");
+    t.Row("vms", "vcpus on cpu", Fixed(r.vm_oncpu_cpus, 3), "cpus");
+    t.Row("vms", "antagonists on cpu", Fixed(r.antagonist_cpus, 3), "cpus");
+  }
   t.Row("checks", "lost tasks", r.lost_tasks);
   t.Row("checks", "incomplete requests", r.incomplete_requests);
   t.Row("checks", "invariant violations", r.invariant_violations);
@@ -260,6 +265,13 @@ std::string FormatJson(const SimResult& r) {
   j.Int("agent_errors", r.agent_errors);
   j.Str("last_error", r.last_agent_error);
   j.Close();
+  if (c.workload.kind == WorkloadKind::kVms) {
+    j.Open("vms");
+    j.Fixed("useful_cpus", r.vm_useful_cpus, 6);
+    j.Fixed("vcpu_oncpu_cpus", r.vm_oncpu_cpus, 6);
+    j.Fixed("antagonist_cpus", r.antagonist_cpus, 6);
+    j.Close();
+  }
   // Correctness.
   j.Int("lost_tasks", r.lost_tasks);
   j.Int("incomplete_requests", r.incomplete_requests);

@@ -29,6 +29,8 @@ const char* WorkloadName(WorkloadKind w) {
       return "exponential";
     case WorkloadKind::kRpc:
       return "rpc";
+    case WorkloadKind::kVms:
+      return "vms";
   }
   return "?";
 }
@@ -58,6 +60,14 @@ absl::Status ValidateSimConfig(const SimConfig& c) {
     return absl::InvalidArgumentError("scan fraction must be in [0, 1]");
   }
   if (c.affinity_churn_per_s < 0) return absl::InvalidArgumentError("churn must be >= 0");
+  if (c.workload.kind == WorkloadKind::kVms &&
+      (c.workload.vms < 1 || c.workload.vms > 64 || c.workload.vcpus_per_vm < 1 ||
+       c.workload.vcpus_per_vm > static_cast<int>(WAVE_MAX_CPUS) || c.workload.antagonists < 0 ||
+       c.workload.antagonists > 1024 || !(c.workload.vm_alone_rate >= 0) ||
+       c.workload.vm_alone_rate > 1)) {
+    return absl::InvalidArgumentError(
+        "vms workload: 1-64 vms of 1-64 vcpus, 0-1024 antagonists, alone rate in [0, 1]");
+  }
   if (c.prestage_depth != 0 && (c.prestage_depth < 2 || c.prestage_depth > kMaxStageDepth ||
                                 (c.prestage_depth & (c.prestage_depth - 1)) != 0)) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -118,6 +128,7 @@ enum class EvKind : uint8_t {
   kHostCheck,     // the host checks the agent's heartbeat
   kAgentRestart,  // test knob: a new agent starts
   kNetDeliver,    // rpc: the host's network stack hands request b to thread a
+  kVcpuWake,      // vms: vCPU thread a ends its halt
 };
 
 struct SimEvent {
@@ -143,6 +154,24 @@ struct HTask {
   int cpu = -1;
   int64_t req = -1;  // request being served
   uint64_t runtime_ns = 0;
+  int vm = -1;  // vms: the VM whose vCPU this is, or -1
+};
+
+// vms: one VM's progress, integrated at every change of how many of its vCPUs run or are
+// active (not halted).
+struct HVm {
+  int running = 0;
+  int active = 0;
+  uint64_t since = 0;
+  double useful_ns = 0;  // vCPU-ns of useful work
+
+  void Accrue(uint64_t t, double alone_rate) {
+    if (t > since) {
+      const double dt = static_cast<double>(t - since);
+      useful_ns += running == active ? dt * running : dt * running * alone_rate;
+    }
+    since = std::max(since, t);
+  }
 };
 
 struct HCpu {
@@ -199,6 +228,11 @@ class Simulator {
 
   // Host mechanics.
   void OnArrival(uint64_t t);
+  // vms: task_idx starts (+1) or stops (-1) running at t.
+  void VmChange(int task_idx, uint64_t t, int delta);
+  void OnVcpuBurstDone(int cpu, int idx, uint64_t t);
+  void OnVcpuWake(int idx, uint64_t t);
+  uint64_t VcpuBurst();
   // Thread w wakes up to serve request r.
   void Wake(int w, int64_t r, uint64_t t);
   void OnRpcArrival(int64_t r, uint64_t t);
@@ -269,6 +303,7 @@ class Simulator {
   std::deque<int64_t> app_queue_;               // requests waiting for a worker
   std::vector<std::deque<int64_t>> rpc_queue_;  // rpc: requests waiting for their flow's thread
   std::vector<int64_t> pending_rpc_;            // rpc: the request waking each thread, or -1
+  std::vector<HVm> vms_;                        // vms
   std::vector<Request> requests_;
   std::vector<uint64_t> latencies_ns_;
 
@@ -312,6 +347,8 @@ uint64_t Simulator::ServiceTime() {
     case WorkloadKind::kExponential:
     case WorkloadKind::kRpc:
       return std::max<uint64_t>(1, static_cast<uint64_t>(rng_.Exponential(w.mean_ns)));
+    case WorkloadKind::kVms:
+      return UINT64_MAX / 4;  // endless
   }
   return w.get_ns;
 }
@@ -377,6 +414,7 @@ void Simulator::TryResync() {
     m.task.runtime_ns = task.runtime_ns;
     m.task.cpu_mask = managed_mask_;
     m.task.cpu = task.state == HState::kOnCpu ? task.cpu : -1;
+    m.task.gang = task.vm >= 0 ? static_cast<uint32_t>(task.vm + 1) : 0;
     m.task.flags = task.state == HState::kRunnable ? WAVE_TASK_F_RUNNABLE
                    : task.state == HState::kOnCpu  ? WAVE_TASK_F_ON_CPU
                                                    : 0;
@@ -416,7 +454,49 @@ void Simulator::EmitTask(uint16_t type, const HTask& task, int cpu, uint32_t fla
   m.task.cpu_mask = managed_mask_;
   m.task.cpu = cpu;
   m.task.flags = flags;
+  m.task.gang = task.vm >= 0 ? static_cast<uint32_t>(task.vm + 1) : 0;
   Emit(m);
+}
+
+void Simulator::VmChange(int task_idx, uint64_t t, int delta) {
+  const HTask& task = tasks_[task_idx];
+  if (task.vm < 0) return;  // antagonists are accounted through runtime_ns
+  HVm& vm = vms_[task.vm];
+  vm.Accrue(t, cfg_.workload.vm_alone_rate);
+  vm.running += delta;
+}
+
+// vms: a vCPU finished its burst: it halts for a while, then wakes with the next one.
+void Simulator::OnVcpuBurstDone(int cpu, int idx, uint64_t t) {
+  HTask& task = tasks_[idx];
+  requests_[task.req].done = true;
+  task.req = -1;
+  LeaveCpu(cpu, t);
+  task.state = HState::kBlocked;
+  ++task.seq;
+  HVm& vm = vms_[task.vm];
+  vm.Accrue(t, cfg_.workload.vm_alone_rate);
+  --vm.active;
+  EmitTask(WAVE_EV_TASK_BLOCKED, task, cpu);
+  const uint64_t halt = std::max<uint64_t>(
+      1, static_cast<uint64_t>(rng_.Exponential(static_cast<double>(cfg_.workload.vm_halt_ns))));
+  At(t + halt, EvKind::kVcpuWake, idx);
+  CpuFreed(cpu, t);
+}
+
+void Simulator::OnVcpuWake(int idx, uint64_t t) {
+  HTask& task = tasks_[idx];
+  HVm& vm = vms_[task.vm];
+  vm.Accrue(t, cfg_.workload.vm_alone_rate);
+  ++vm.active;
+  const int64_t r = static_cast<int64_t>(requests_.size());
+  requests_.push_back({t, VcpuBurst(), false});
+  Wake(idx, r, t);
+}
+
+uint64_t Simulator::VcpuBurst() {
+  return std::max<uint64_t>(
+      1, static_cast<uint64_t>(rng_.Exponential(static_cast<double>(cfg_.workload.vm_burst_ns))));
 }
 
 void Simulator::EmitCpu(uint16_t type, int cpu, uint64_t task_id, uint32_t flags) {
@@ -521,6 +601,7 @@ void Simulator::StartRunning(int cpu, int task_idx, uint64_t t, uint64_t slice_n
   task.state = HState::kOnCpu;
   task.cpu = cpu;
   ++task.seq;
+  VmChange(task_idx, c.run_start, +1);
   EmitTask(WAVE_EV_TASK_ON_CPU, task, cpu);
   const uint64_t remaining = requests_[task.req].remaining;
   if (slice_ns != 0 && slice_ns < remaining) {
@@ -534,6 +615,7 @@ void Simulator::StartRunning(int cpu, int task_idx, uint64_t t, uint64_t slice_n
 void Simulator::LeaveCpu(int cpu, uint64_t t) {
   HCpu& c = cpus_[cpu];
   HTask& task = tasks_[c.task];
+  VmChange(c.task, std::max(t, c.run_start), -1);
   if (t > c.run_start) task.runtime_ns += t - c.run_start;
   cpu_busy_ns_ += t - c.busy_since;
   task.cpu = -1;
@@ -636,6 +718,10 @@ void Simulator::OnTaskDone(int cpu, uint64_t gen, uint64_t t) {
   if (gen != c.gen || c.task == -1) return;
   const int idx = c.task;
   HTask& task = tasks_[idx];
+  if (task.vm >= 0) {
+    OnVcpuBurstDone(cpu, idx, t);
+    return;
+  }
   Request& req = requests_[task.req];
   if (req.done) ++res_.invariant_violations;
   req.done = true;
@@ -872,11 +958,30 @@ absl::StatusOr<SimResult> Simulator::Run() {
   }
   res_.workload_cpus = cfg_.cpus - first;
 
-  tasks_.resize(cfg_.workload.threads);
-  for (int i = 0; i < cfg_.workload.threads; ++i) {
-    tasks_[i].id = static_cast<uint64_t>(i) + 1;
-    tasks_[i].seq = 1;
-    EmitTask(WAVE_EV_TASK_NEW, tasks_[i], -1);
+  const bool vms = cfg_.workload.kind == WorkloadKind::kVms;
+  const int threads =
+      vms ? cfg_.workload.vms * cfg_.workload.vcpus_per_vm + cfg_.workload.antagonists
+          : cfg_.workload.threads;
+  tasks_.resize(threads);
+  vms_.assign(vms ? cfg_.workload.vms : 0, HVm{});
+  for (int i = 0; i < threads; ++i) {
+    HTask& task = tasks_[i];
+    task.id = static_cast<uint64_t>(i) + 1;
+    task.seq = 1;
+    if (!vms) {
+      EmitTask(WAVE_EV_TASK_NEW, task, -1);
+      continue;
+    }
+    // Runnable from the start: vCPUs with a first burst, antagonists with endless work.
+    if (i < cfg_.workload.vms * cfg_.workload.vcpus_per_vm) {
+      task.vm = i / cfg_.workload.vcpus_per_vm;
+      ++vms_[task.vm].active;
+    }
+    task.req = static_cast<int64_t>(requests_.size());
+    requests_.push_back({0, task.vm >= 0 ? VcpuBurst() : UINT64_MAX / 4, false});
+    task.state = HState::kRunnable;
+    ++runnable_waiting_;
+    EmitTask(WAVE_EV_TASK_NEW, task, -1, WAVE_TASK_F_RUNNABLE);
   }
   // Stack order: the lowest id is handed the first request.
   for (int i = cfg_.workload.threads - 1; i >= 0; --i) idle_workers_.push_back(i);
@@ -886,7 +991,14 @@ absl::StatusOr<SimResult> Simulator::Run() {
     EmitCpu(WAVE_EV_CPU_IDLE, c);
     ++idle_managed_;
   }
-  At(static_cast<uint64_t>(rng_.Exponential(1e9 / cfg_.workload.load_rps)), EvKind::kArrival);
+  if (vms) {
+    if (kernel_) {
+      for (int i = 0; i < threads; ++i) host_rq_.push_back(i);
+      FallbackDispatch(0);
+    }
+  } else {
+    At(static_cast<uint64_t>(rng_.Exponential(1e9 / cfg_.workload.load_rps)), EvKind::kArrival);
+  }
   if (cfg_.affinity_churn_per_s > 0) {
     At(static_cast<uint64_t>(rng_.Exponential(1e9 / cfg_.affinity_churn_per_s)), EvKind::kChurn);
   }
@@ -1053,6 +1165,9 @@ absl::Status Simulator::Step(const SimEvent& ev) {
       return OnHostPoll(ev.t);
     case EvKind::kAgentRestart:
       return RestartAgent(ev.t);
+    case EvKind::kVcpuWake:
+      OnVcpuWake(ev.a, ev.t);
+      return absl::OkStatus();
     case EvKind::kNetDeliver:
       OnNetDeliver(ev.a, static_cast<int64_t>(ev.b), ev.t);
       return absl::OkStatus();
@@ -1064,11 +1179,17 @@ absl::Status Simulator::Step(const SimEvent& ev) {
 }
 
 absl::Status Simulator::RunVirtual() {
-  const uint64_t end = cfg_.duration_ns + cfg_.drain_limit_ns;
+  // Endless work (vms) has nothing to drain: the run is its duration.
+  const uint64_t end =
+      cfg_.duration_ns + (cfg_.workload.kind == WorkloadKind::kVms ? 0 : cfg_.drain_limit_ns);
   while (!queue_.empty() && queue_.top().t <= end) {
     const SimEvent ev = queue_.top();
     queue_.pop();
     if (absl::Status s = Step(ev); !s.ok()) return s;
+  }
+  if (cfg_.workload.kind == WorkloadKind::kVms) {  // endless work: the run is its duration
+    Account(end);
+    now_ = std::max(now_, end);
   }
   if (mode_ == Mode::kFallback && !kernel_) res_.fallback_ns += now_ - fallback_since_;
   return absl::OkStatus();
@@ -1118,6 +1239,27 @@ SimResult Simulator::Finish() {
   const double cpu_time = elapsed * std::max(1, r.workload_cpus);
   r.cpu_utilization = static_cast<double>(cpu_busy_ns_) / cpu_time;
   r.idle_with_work_fraction = static_cast<double>(idle_with_work_ns_) / cpu_time;
+  if (cfg_.workload.kind == WorkloadKind::kVms) {
+    // Close the books at the end: running vCPUs and antagonists count up to now.
+    const double run_s = static_cast<double>(std::max<uint64_t>(now_, 1));
+    double useful = 0;
+    for (HVm& vm : vms_) {
+      vm.Accrue(now_, cfg_.workload.vm_alone_rate);
+      useful += vm.useful_ns;
+    }
+    double vcpu_ns = 0, antagonist_ns = 0;
+    for (int c = 0; c < cfg_.cpus; ++c) {
+      if (cpus_[c].task == -1 || now_ <= cpus_[c].run_start) continue;
+      (tasks_[cpus_[c].task].vm >= 0 ? vcpu_ns : antagonist_ns) +=
+          static_cast<double>(now_ - cpus_[c].run_start);
+    }
+    for (const HTask& t : tasks_) {
+      (t.vm >= 0 ? vcpu_ns : antagonist_ns) += static_cast<double>(t.runtime_ns);
+    }
+    r.vm_useful_cpus = useful / run_s;
+    r.vm_oncpu_cpus = vcpu_ns / run_s;
+    r.antagonist_cpus = antagonist_ns / run_s;
+  }
   return r;
 }
 

@@ -40,7 +40,7 @@
 namespace wave {
 
 enum class Placement { kHost, kIpu };
-enum class WorkloadKind { kRocksDb, kUniform, kExponential, kRpc };
+enum class WorkloadKind { kRocksDb, kUniform, kExponential, kRpc, kVms };
 
 const char* PlacementName(Placement p);
 const char* WorkloadName(WorkloadKind w);
@@ -66,6 +66,18 @@ struct WorkloadConfig {
   // at its arrival; the host's network stack wakes the handler net_stack_ns later. With the
   // agent on the IPU the NIC tells it at once (a NET_RPC event, no link crossing).
   uint64_t net_stack_ns = 5'000;
+  // vms: `vms` virtual machines of `vcpus_per_vm` vCPU threads each, plus `antagonists` batch
+  // threads that are always runnable (threads, arrivals and load are ignored). A vCPU runs
+  // bursts (exponential, vm_burst_ns mean) and halts in between (exponential, vm_halt_ns mean).
+  // A VM does useful work only while all its vCPUs that are not halted run at once; a vCPU
+  // running without them mostly spins on their locks, at vm_alone_rate of useful speed. The run
+  // ends at duration_ns.
+  int vms = 3;
+  int vcpus_per_vm = 2;
+  int antagonists = 4;
+  double vm_alone_rate = 0.3;
+  uint64_t vm_burst_ns = 2'000'000;
+  uint64_t vm_halt_ns = 100'000;
 };
 
 struct SimConfig {
@@ -139,6 +151,11 @@ struct SimResult {
   double agent_busy_fraction = 0;      // of the elapsed virtual time
   double cpu_utilization = 0;          // busy time of workload cpus (switching included)
   double idle_with_work_fraction = 0;  // cpu time idle while a runnable task waited
+  // vms: per second of the run, in cpus' worth: useful vCPU work, vCPU time on a cpu, and
+  // antagonist time on a cpu.
+  double vm_useful_cpus = 0;
+  double vm_oncpu_cpus = 0;
+  double antagonist_cpus = 0;
   uint64_t end_ns = 0;
   AgentStats agent;
 };

@@ -98,7 +98,10 @@ struct wave_k2a_task {
   __s32 cpu;               /* cpu where it happened; -1 when none */
   __s32 nice;              /* NEW, PRIORITY: -20..19 */
   __u32 flags;             /* WAVE_TASK_F_* */
-  __u32 reserved;
+  union {
+    __u32 gang;     /* NEW: tasks that must run together (a VM's vCPUs) share it; 0 = none */
+    __u32 reserved; /* the name of this field before it carried the gang */
+  };
 };
 
 /* A cpu event, host -> agent. */
@@ -216,7 +219,7 @@ WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_task, cpu_mask) == 40, "task.cp
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_task, cpu) == 48, "task.cpu");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_task, nice) == 52, "task.nice");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_task, flags) == 56, "task.flags");
-WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_task, reserved) == 60, "task.reserved");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_task, gang) == 60, "task.gang");
 
 WAVE_STATIC_ASSERT(sizeof(struct wave_k2a_cpu) == WAVE_MSG_SIZE, "cpu size");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_cpu, time_ns) == 8, "cpu.time_ns");

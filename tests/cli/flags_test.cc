@@ -144,7 +144,7 @@ TEST(FlagsTest, BadTimes) {
 
 TEST(FlagsTest, BadChoices) {
   EXPECT_EQ(SimError({"--workload=redis"}),
-            "--workload: expected one of rocksdb|uniform|exponential, got 'redis'");
+            "--workload: expected one of rocksdb|uniform|exponential|rpc|vms, got 'redis'");
   EXPECT_EQ(SimError({"--placement=nic"}), "--placement: expected one of host|ipu, got 'nic'");
   EXPECT_EQ(SimError({"--format=xml"}), "--format: expected one of table|json, got 'xml'");
   EXPECT_THAT(SimError({"--policy=nope"}), StartsWith("--policy: unknown policy 'nope' (known: "));
