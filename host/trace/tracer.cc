@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "host/mech/validate.h"
@@ -194,49 +196,72 @@ wave_commit_status TraceHost::Enact(const wave_a2k_commit& c, const wave_trace_t
   return WAVE_COMMIT_OK;
 }
 
+void TraceHost::ActuateUnit(const CommitUnit& unit, std::vector<wave_msg>* results) {
+  const size_t n = unit.members.size();
+  std::vector<std::optional<wave_trace_task>> task(n);
+  std::vector<HostTaskView> tv(n);
+  std::vector<HostCpuView> cv(n);
+  std::vector<const HostTaskView*> tp(n, nullptr);
+  std::vector<const HostCpuView*> cp(n, nullptr);
+  for (size_t i = 0; i < n; ++i) {
+    const wave_a2k_commit& c = unit.members[i];
+    task[i] = prog_.LookupTask(c.task_id);
+    if (task[i] && task[i]->state == WAVE_TRACE_DEAD) task[i].reset();
+    if (task[i]) {
+      auto mask = app_mask_.find(c.task_id);
+      tv[i].seq = task[i]->seq;
+      tv[i].cpu_mask = mask != app_mask_.end() ? mask->second : task[i]->cpu_mask;
+      tv[i].runnable = task[i]->state == WAVE_TRACE_RUNNABLE;
+      tv[i].on_cpu = task[i]->state == WAVE_TRACE_ON_CPU;
+      tp[i] = &tv[i];
+    }
+    if (c.cpu >= 0 && c.cpu < num_cpus_) {
+      cv[i].managed = enacting_ && ((prog_.managed_cpus() >> c.cpu) & 1);
+      const uint32_t current = prog_.CurrentOn(c.cpu);
+      cv[i].busy = current != 0 && current != c.task_id;
+      cp[i] = &cv[i];
+    }
+  }
+  std::vector<wave_commit_status> st(n, WAVE_COMMIT_MALFORMED);
+  // All or none is decided here; enacting is advisory on a kernel without a custom class (a
+  // member whose sched_setaffinity fails is answered with that failure).
+  if (ValidateUnit(unit, tp.data(), num_cpus_, cp.data(), st.data())) {
+    for (size_t i = 0; i < n; ++i) st[i] = Enact(unit.members[i], *task[i]);
+  }
+  MonotonicClock clock;
+  for (size_t i = 0; i < n; ++i) {
+    ++stats_.commits[st[i]];
+    results->push_back(
+        MakeCommitResult(unit.members[i], st[i], task[i] ? task[i]->seq : 0, clock.NowNs()));
+  }
+}
+
 absl::StatusOr<uint32_t> TraceHost::Actuate() {
   RingConsumer& in = link_.commits;
   RingProducer& out = link_.events;
-  MonotonicClock clock;
   uint32_t answered = 0;
   for (;;) {
+    // Answers first: every commit gets its result, in order, or waits for room.
+    if (!results_.empty()) {
+      const uint32_t room = out.Reserve(static_cast<uint32_t>(results_.size()));
+      for (uint32_t i = 0; i < room; ++i) out.Write(i, results_[i]);
+      out.Submit(room);
+      results_.erase(results_.begin(), results_.begin() + room);
+      answered += room;
+      if (!results_.empty()) break;
+    }
     absl::StatusOr<uint32_t> n = in.Peek(link_capacity_);
     if (!n.ok()) return n.status();
     if (*n == 0) break;
-    const uint32_t room = out.Reserve(*n);  // every commit gets its result, or waits
-    if (room == 0) break;
-    const uint32_t k = std::min(*n, room);
-    for (uint32_t i = 0; i < k; ++i) {
+    units_.clear();
+    for (uint32_t i = 0; i < *n; ++i) {
       wave_msg m;
       in.Read(i, &m);  // a copy: validated, never the shared slot
-      const wave_a2k_commit& c = m.commit;
-      std::optional<wave_trace_task> t = prog_.LookupTask(c.task_id);
-      if (t && t->state == WAVE_TRACE_DEAD) t.reset();
-      HostTaskView tv;
-      if (t) {
-        auto mask = app_mask_.find(c.task_id);
-        tv.seq = t->seq;
-        tv.cpu_mask = mask != app_mask_.end() ? mask->second : t->cpu_mask;
-        tv.runnable = t->state == WAVE_TRACE_RUNNABLE;
-        tv.on_cpu = t->state == WAVE_TRACE_ON_CPU;
-      }
-      HostCpuView cv;
-      const bool cpu_ok = c.cpu >= 0 && c.cpu < num_cpus_;
-      if (cpu_ok) {
-        cv.managed = enacting_ && ((prog_.managed_cpus() >> c.cpu) & 1);
-        const uint32_t current = prog_.CurrentOn(c.cpu);
-        cv.busy = current != 0 && current != c.task_id;
-      }
-      wave_commit_status st =
-          ValidateCommit(c, t ? &tv : nullptr, num_cpus_, cpu_ok ? &cv : nullptr);
-      if (st == WAVE_COMMIT_OK) st = Enact(c, *t);
-      ++stats_.commits[st];
-      out.Write(i, MakeCommitResult(c, st, t ? t->seq : 0, clock.NowNs()));
+      assembler_.Add(m.commit, &units_);
     }
-    out.Submit(k);
-    in.Advance(k);
-    answered += k;
-    if (k < *n) break;
+    in.Advance(*n);
+    assembler_.EndOfBatch(&units_);  // a group arrives whole, in one batch
+    for (const CommitUnit& unit : units_) ActuateUnit(unit, &results_);
   }
   if (answered > 0) in.ReturnCredits();
   return answered;

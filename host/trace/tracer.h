@@ -16,10 +16,12 @@
 #define LIBWAVE_HOST_TRACE_TRACER_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "host/mech/validate.h"
 #include "host/trace/loader.h"
 #include "host/trace/restore.h"
 #include "host/trace/stats.h"
@@ -74,6 +76,8 @@ class TraceHost {
   // False: not forwarded.
   bool Observe(wave_msg& m);
   wave_commit_status Enact(const wave_a2k_commit& c, const wave_trace_task& t);
+  // Validates one unit (a commit, or a whole group: all or none) and enacts it.
+  void ActuateUnit(const CommitUnit& unit, std::vector<wave_msg>* results);
 
   TraceProgram& prog_;
   HostEnd link_;
@@ -89,6 +93,9 @@ class TraceHost {
   // The allowed cpus the application chose for each task (from NEW and AFFINITY events), which
   // commits are validated against; the kernel's current mask may be wave's own pinning.
   absl::flat_hash_map<uint64_t, uint64_t> app_mask_;
+  CommitAssembler assembler_;
+  std::vector<CommitUnit> units_;
+  std::vector<wave_msg> results_;  // answers not yet written (the event ring was full)
   TraceStats stats_;
 };
 
