@@ -27,10 +27,12 @@ wave_commit_status ValidateCommit(const wave_a2k_commit& c, const HostTaskView* 
 void CommitAssembler::Add(const wave_a2k_commit& c, std::vector<CommitUnit>* out) {
   const bool grouped = CommitWellFormed(c) && c.group != 0;
   if (in_group()) {
-    const wave_a2k_commit& first = partial_.members.front();
-    if (grouped && c.group == first.group && c.group_size == first.group_size) {
+    // Copies: push_back below may move the members (found by tests/fuzz:commit_fuzzer).
+    const uint32_t group = partial_.members.front().group;
+    const uint32_t group_size = partial_.members.front().group_size;
+    if (grouped && c.group == group && c.group_size == group_size) {
       partial_.members.push_back(c);
-      if (partial_.members.size() == first.group_size) {
+      if (partial_.members.size() == group_size) {
         out->push_back(std::move(partial_));
         partial_ = CommitUnit{};
       }
@@ -57,6 +59,7 @@ void CommitAssembler::EndOfBatch(std::vector<CommitUnit>* out) {
 bool ValidateUnit(const CommitUnit& unit, const HostTaskView* const* tasks, int num_cpus,
                   const HostCpuView* const* cpus, wave_commit_status* statuses) {
   const size_t n = unit.members.size();
+  if (n == 0) return false;  // nothing to enact (the assembler never makes such a unit)
   bool malformed = unit.malformed;
   // Distinct tasks and cpus (n <= WAVE_MAX_CPUS: quadratic is fine and allocation-free).
   for (size_t i = 0; i < n && !malformed; ++i) {
