@@ -63,8 +63,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/wave-fuzz-build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 # -ffile-prefix-map: reports name workspace paths, not the sandbox this action ran in.
-cflags=(-std=c++20 -O1 -g -fno-omit-frame-pointer -I. -ffile-prefix-map="$PWD"=.
-  -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+cflags=(-std=c++20 -O1 -g -fno-omit-frame-pointer -I. "-ffile-prefix-map=$PWD=."
+  "-fsanitize=fuzzer-no-link,address,undefined" -fno-sanitize-recover=all
   -Wall -Wextra)
 objs=()
 i=0
@@ -76,4 +76,4 @@ for src in "${ours[@]}" "${libs[@]}"; do
   "$cxx" "${cflags[@]}" "${extra[@]}" -c "$src" -o "$obj"
   objs+=("$obj")
 done
-"$cxx" -fsanitize=fuzzer,address,undefined "${objs[@]}" -o "$out" "${ldflags[@]}"
+"$cxx" "-fsanitize=fuzzer,address,undefined" "${objs[@]}" -o "$out" "${ldflags[@]}"

@@ -36,7 +36,7 @@ for s in /usr/lib/llvm-19/bin/llvm-symbolizer /usr/bin/llvm-symbolizer; do
   fi
 done
 
-echo "$name: up to ${seconds}s or ${runs} runs, seeds from $seeds ($(ls "$seeds" | wc -l) files)"
+echo "$name: up to ${seconds}s or ${runs} runs, seeds from $seeds ($(find -L "$seeds" -type f | wc -l) files)"
 "$fuzzer" -max_total_time="$seconds" -runs="$runs" -max_len="$max_len" -timeout=10 \
   -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$outputs/" \
   "$scratch/corpus" "$seeds" >"$log" 2>&1
