@@ -14,6 +14,7 @@
 //    twice, is MALFORMED throughout;
 //  - a replayed commit is never enacted twice (enacting bumps the task's sequence);
 //  - MakeCommitResult echoes the commit.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -247,9 +248,10 @@ class Harness {
       FUZZ_CHECK(u.malformed ? n < first.group_size : n == first.group_size);
     }
 
-    std::vector<const HostTaskView*> tasks(n);
-    std::vector<const HostCpuView*> cpus(n);
-    std::vector<wave_commit_status> own(n);
+    // n <= WAVE_MAX_CPUS (checked above): fixed arrays, no allocation per unit.
+    std::array<const HostTaskView*, WAVE_MAX_CPUS> tasks{};
+    std::array<const HostCpuView*, WAVE_MAX_CPUS> cpus{};
+    std::array<wave_commit_status, WAVE_MAX_CPUS> own{};
     bool all_ok = true;
     bool twice = false;
     for (size_t i = 0; i < n; ++i) {
@@ -274,7 +276,8 @@ class Harness {
       }
     }
 
-    std::vector<wave_commit_status> got(n, WAVE_COMMIT_STATUS_COUNT);
+    std::array<wave_commit_status, WAVE_MAX_CPUS> got{};
+    got.fill(WAVE_COMMIT_STATUS_COUNT);
     const bool enact = ValidateUnit(u, tasks.data(), host_.num_cpus(), cpus.data(), got.data());
     for (size_t i = 0; i < n; ++i) {
       FUZZ_CHECK(static_cast<uint32_t>(got[i]) < WAVE_COMMIT_STATUS_COUNT);
