@@ -107,7 +107,9 @@ enum CommitFuzzEvent : uint8_t { kEvNone = 0, kEvWake = 1, kEvBlock = 2, kEvCpuT
 //     kOpCredit        u32 value: overwrite the credit line's head
 //     kOpReturnCredits
 //     kOpTick          u16 ns: advance the link clock
-//     kOpReattach      u8 which (bit 0: consumer, bit 1: producer): attach again
+//     kOpReattach      u8 which (bit 0: consumer, bit 1: producer; bits 2-7: short): attach
+//                      again; with short > 0, only ask Attach about the first RingBytes -
+//                      8 * short bytes (accepted exactly when the header fits them)
 //
 // Link mode: a formatted link region, patched, then attached by both ends.
 //   u8  event capacity selector, u8 commit capacity selector (2 << (s % 6))
@@ -131,6 +133,7 @@ inline constexpr uint8_t kRingLinkModel = 1u << 0;
 inline constexpr uint8_t kProduceBulk = 1u << 0;
 inline constexpr uint8_t kReattachConsumer = 1u << 0;
 inline constexpr uint8_t kReattachProducer = 1u << 1;
+inline constexpr int kReattachShortShift = 2;
 inline constexpr uint8_t kPatchAnywhere = 1u << 0;
 inline constexpr uint16_t kShrink = 1u << 15;
 

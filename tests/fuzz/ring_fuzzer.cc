@@ -323,6 +323,19 @@ class RingHarness {
 
   void Reattach(uint8_t which) {
     uint32_t header_capacity = 0;
+    const size_t short_by = size_t{8} * (which >> kReattachShortShift);
+    if (short_by > 0) {
+      // Attach to less memory than the ring has: accepted exactly when the header fits it.
+      const size_t bytes = ring_.size() - short_by;
+      const bool fits = HeaderValid(ring_.data(), bytes, &header_capacity);
+      if ((which & kReattachConsumer) != 0) {
+        FUZZ_CHECK(RingConsumer::Attach(ring_.data(), bytes, credit_, link_).ok() == fits);
+      }
+      if ((which & kReattachProducer) != 0) {
+        FUZZ_CHECK(RingProducer::Attach(ring_.data(), bytes, credit_, link_).ok() == fits);
+      }
+      return;
+    }
     const bool valid = HeaderValid(ring_.data(), ring_.size(), &header_capacity);
     if ((which & kReattachConsumer) != 0) {
       consumer_.ReturnCredits();  // a clean restart: the new consumer starts at the old head

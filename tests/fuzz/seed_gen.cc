@@ -298,6 +298,8 @@ std::vector<std::pair<std::string, FuzzWriter>> RingSeeds() {
     w.Byte(kOpReattach);
     w.Byte(kReattachConsumer | kReattachProducer);
     PokeRing(w, offsetof(RingHeader, magic), BytesOf(kRingMagic));
+    w.Byte(kOpReattach);  // asked about 8 bytes less than the ring needs: refused
+    w.Byte(kReattachConsumer | kReattachProducer | (1u << kReattachShortShift));
     PokeRing(w, offsetof(RingHeader, capacity), BytesOf(uint32_t{4}));
     w.Byte(kOpReattach);
     w.Byte(kReattachConsumer | kReattachProducer);
