@@ -204,6 +204,8 @@ class CpuTable {
   const Cpu& operator[](int cpu) const { return cpus_[cpu]; }
   auto begin() { return cpus_.begin(); }
   auto end() { return cpus_.end(); }
+  auto begin() const { return cpus_.begin(); }
+  auto end() const { return cpus_.end(); }
   int AvailableCount() const;
 
  private:
