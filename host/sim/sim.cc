@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "host/mech/validate.h"
 #include "lib/agent.h"
+#include "lib/nice.h"
 #include "transport/clock.h"
 #include "transport/link.h"
 #include "transport/region.h"
@@ -27,6 +28,8 @@ const char* WorkloadName(WorkloadKind w) {
       return "uniform";
     case WorkloadKind::kExponential:
       return "exponential";
+    case WorkloadKind::kCpuBound:
+      return "cpubound";
   }
   return "?";
 }
@@ -56,6 +59,12 @@ absl::Status ValidateSimConfig(const SimConfig& c) {
     return absl::InvalidArgumentError("scan fraction must be in [0, 1]");
   }
   if (c.affinity_churn_per_s < 0) return absl::InvalidArgumentError("churn must be >= 0");
+  for (int n : c.workload.nice) {
+    if (n < kMinNice || n > kMaxNice) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("nice values must be in [%d, %d], got %d", kMinNice, kMaxNice, n));
+    }
+  }
   if (c.prestage_depth != 0 && (c.prestage_depth < 2 || c.prestage_depth > kMaxStageDepth ||
                                 (c.prestage_depth & (c.prestage_depth - 1)) != 0)) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -106,6 +115,7 @@ class Rng {
 
 enum class EvKind : uint8_t {
   kArrival,
+  kWorkEnd,     // cpubound: the workers' work ends
   kTaskDone,    // a = cpu, b = cpu generation
   kSliceEnd,    // a = cpu, b = cpu generation
   kAgentWake,   // the agent looks at its event ring
@@ -140,6 +150,7 @@ struct HTask {
   int cpu = -1;
   int64_t req = -1;  // request being served
   uint64_t runtime_ns = 0;
+  int nice = 0;
 };
 
 struct HCpu {
@@ -154,7 +165,11 @@ struct Request {
   uint64_t arrival = 0;
   uint64_t remaining = 0;
   bool done = false;
+  bool get = false;  // a rocksdb GET
 };
+
+// cpubound: work that outlasts any run (and whose end time cannot overflow).
+constexpr uint64_t kEndlessNs = uint64_t{1} << 62;
 
 enum class Mode : uint8_t { kAgent, kFallback };
 
@@ -192,6 +207,9 @@ class Simulator {
 
   // Host mechanics.
   void OnArrival(uint64_t t);
+  // A request of `service_ns` arrives: an idle worker wakes for it, or it waits for one.
+  void AddRequest(uint64_t t, uint64_t service_ns);
+  void OnWorkEnd(uint64_t t);
   void StartRunning(int cpu, int task_idx, uint64_t t, uint64_t slice_ns);
   void OnTaskDone(int cpu, uint64_t gen, uint64_t t);
   void OnSliceEnd(int cpu, uint64_t gen, uint64_t t);
@@ -257,6 +275,7 @@ class Simulator {
   std::deque<int64_t> app_queue_;  // requests waiting for a worker
   std::vector<Request> requests_;
   std::vector<uint64_t> latencies_ns_;
+  std::vector<uint64_t> get_latencies_ns_;
 
   // Transactions and resync.
   CommitAssembler assembler_;
@@ -297,6 +316,8 @@ uint64_t Simulator::ServiceTime() {
       return w.min_ns + static_cast<uint64_t>(rng_.Uniform() * (w.max_ns - w.min_ns + 1));
     case WorkloadKind::kExponential:
       return std::max<uint64_t>(1, static_cast<uint64_t>(rng_.Exponential(w.mean_ns)));
+    case WorkloadKind::kCpuBound:
+      return kEndlessNs;  // no arrivals: the workers' work is made in Run()
   }
   return w.get_ns;
 }
@@ -361,6 +382,7 @@ void Simulator::TryResync() {
     m.task.time_ns = now_;
     m.task.runtime_ns = task.runtime_ns;
     m.task.cpu_mask = managed_mask_;
+    m.task.nice = task.nice;
     m.task.cpu = task.state == HState::kOnCpu ? task.cpu : -1;
     m.task.flags = task.state == HState::kRunnable ? WAVE_TASK_F_RUNNABLE
                    : task.state == HState::kOnCpu  ? WAVE_TASK_F_ON_CPU
@@ -401,6 +423,7 @@ void Simulator::EmitTask(uint16_t type, const HTask& task, int cpu, uint32_t fla
   m.task.cpu_mask = managed_mask_;
   m.task.cpu = cpu;
   m.task.flags = flags;
+  m.task.nice = task.nice;
   Emit(m);
 }
 
@@ -421,8 +444,14 @@ void Simulator::OnArrival(uint64_t t) {
                1, static_cast<uint64_t>(rng_.Exponential(1e9 / cfg_.workload.load_rps))),
        EvKind::kArrival);
   }
+  AddRequest(t, ServiceTime());
+}
+
+void Simulator::AddRequest(uint64_t t, uint64_t service_ns) {
+  const WorkloadConfig& wl = cfg_.workload;
   const int64_t r = static_cast<int64_t>(requests_.size());
-  requests_.push_back({t, ServiceTime(), false});
+  const bool get = wl.kind == WorkloadKind::kRocksDb && service_ns == wl.get_ns;
+  requests_.push_back({.arrival = t, .remaining = service_ns, .done = false, .get = get});
   ++res_.arrived;
   if (idle_workers_.empty()) {
     app_queue_.push_back(r);
@@ -572,6 +601,7 @@ void Simulator::OnTaskDone(int cpu, uint64_t gen, uint64_t t) {
   ++res_.completed;
   if (t <= cfg_.duration_ns) ++res_.completed_in_window;
   latencies_ns_.push_back(t - req.arrival);
+  if (req.get) get_latencies_ns_.push_back(t - req.arrival);
   if (!app_queue_.empty()) {  // the worker loops to the next request without blocking
     task.req = app_queue_.front();
     app_queue_.pop_front();
@@ -587,6 +617,16 @@ void Simulator::OnTaskDone(int cpu, uint64_t gen, uint64_t t) {
   idle_workers_.push_back(idx);
   EmitTask(WAVE_EV_TASK_BLOCKED, task, cpu);
   CpuFreed(cpu, t);
+}
+
+// cpubound: the work is over. A running worker finishes now (or once its switch-in is done), a
+// waiting one as soon as it next runs.
+void Simulator::OnWorkEnd(uint64_t t) {
+  for (Request& req : requests_) req.remaining = 0;
+  for (int c = 0; c < cfg_.cpus; ++c) {
+    const HCpu& cpu = cpus_[c];
+    if (cpu.task != -1) At(std::max(t, cpu.run_start), EvKind::kTaskDone, c, cpu.gen);
+  }
 }
 
 void Simulator::OnSliceEnd(int cpu, uint64_t gen, uint64_t t) {
@@ -796,19 +836,26 @@ absl::StatusOr<SimResult> Simulator::Run() {
   }
   res_.workload_cpus = cfg_.cpus - first;
 
-  tasks_.resize(cfg_.workload.threads);
-  for (int i = 0; i < cfg_.workload.threads; ++i) {
+  const WorkloadConfig& w = cfg_.workload;
+  tasks_.resize(w.threads);
+  for (int i = 0; i < w.threads; ++i) {
     tasks_[i].id = static_cast<uint64_t>(i) + 1;
     tasks_[i].seq = 1;
+    if (!w.nice.empty()) tasks_[i].nice = w.nice[static_cast<size_t>(i) % w.nice.size()];
     EmitTask(WAVE_EV_TASK_NEW, tasks_[i], -1);
   }
   // Stack order: the lowest id is handed the first request.
-  for (int i = cfg_.workload.threads - 1; i >= 0; --i) idle_workers_.push_back(i);
+  for (int i = w.threads - 1; i >= 0; --i) idle_workers_.push_back(i);
   for (int c = first; c < cfg_.cpus; ++c) {
     EmitCpu(WAVE_EV_CPU_IDLE, c);
     ++idle_managed_;
   }
-  At(static_cast<uint64_t>(rng_.Exponential(1e9 / cfg_.workload.load_rps)), EvKind::kArrival);
+  if (w.kind == WorkloadKind::kCpuBound) {
+    for (int i = 0; i < w.threads; ++i) AddRequest(0, kEndlessNs);
+    At(cfg_.duration_ns, EvKind::kWorkEnd);
+  } else {
+    At(static_cast<uint64_t>(rng_.Exponential(1e9 / w.load_rps)), EvKind::kArrival);
+  }
   if (cfg_.affinity_churn_per_s > 0) {
     At(static_cast<uint64_t>(rng_.Exponential(1e9 / cfg_.affinity_churn_per_s)), EvKind::kChurn);
   }
@@ -958,6 +1005,9 @@ absl::Status Simulator::Step(const SimEvent& ev) {
     case EvKind::kArrival:
       OnArrival(ev.t);
       return absl::OkStatus();
+    case EvKind::kWorkEnd:
+      OnWorkEnd(ev.t);
+      return absl::OkStatus();
     case EvKind::kTaskDone:
       OnTaskDone(ev.a, ev.b, ev.t);
       return absl::OkStatus();
@@ -1004,21 +1054,27 @@ SimResult Simulator::Finish() {
   const bool cpu_idle = idle_managed_ > 0;
   for (const HTask& t : tasks_) {
     if (t.state == HState::kRunnable && cpu_idle) ++r.lost_tasks;
+    r.task_runtime_ns.push_back(t.runtime_ns);
   }
   r.incomplete_requests = r.arrived - r.completed;
   r.throughput_rps =
       static_cast<double>(r.completed_in_window) / (static_cast<double>(cfg_.duration_ns) / 1e9);
+  // In us, of a sorted non-empty sample.
+  auto pct = [](const std::vector<uint64_t>& v, double p) {
+    size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
+    rank = std::clamp<size_t>(rank, 1, v.size());
+    return static_cast<double>(v[rank - 1]) / 1e3;
+  };
+  if (!get_latencies_ns_.empty()) {
+    std::sort(get_latencies_ns_.begin(), get_latencies_ns_.end());
+    r.get_latency_p99_us = pct(get_latencies_ns_, 0.99);
+  }
   if (!latencies_ns_.empty()) {
     std::vector<uint64_t>& v = latencies_ns_;
     std::sort(v.begin(), v.end());
-    auto pct = [&](double p) {
-      size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
-      rank = std::clamp<size_t>(rank, 1, v.size());
-      return static_cast<double>(v[rank - 1]) / 1e3;
-    };
-    r.latency_p50_us = pct(0.50);
-    r.latency_p99_us = pct(0.99);
-    r.latency_p999_us = pct(0.999);
+    r.latency_p50_us = pct(v, 0.50);
+    r.latency_p99_us = pct(v, 0.99);
+    r.latency_p999_us = pct(v, 0.999);
     r.latency_max_us = static_cast<double>(v.back()) / 1e3;
     long double sum = 0;
     for (uint64_t x : v) sum += x;
