@@ -107,20 +107,25 @@ void PerCpuFifoPolicy::Schedule(CpuTable& cpus, Txn& txn) {
       t = next;
     }
   }
-  // An idle cpu takes the oldest task of its own queue, else steals.
-  for (Cpu& cpu : cpus) {
-    if (!cpu.available()) continue;
-    CpuQueue& own = q_[cpu.id];
-    Task* pick = own.waiting.FirstAllowed(cpu.id, kMaxScan);
-    if (pick == nullptr && !own.staged.empty()) continue;  // the host runs what is staged here
-    const bool steal = pick == nullptr;
-    if (steal) pick = Steal(cpu.id, cpus);
-    if (pick == nullptr) continue;
-    if (txn.Commit({.task = pick, .cpu = cpu.id, .seq = pick->seq()}) != CommitCheck::kOk) {
-      continue;  // cannot happen for a runnable, unpending task on an available cpu
+  // An idle cpu takes the oldest task of its own queue; then the idle cpus left with nothing
+  // steal (after, so that no cpu steals what an idle owner was about to run).
+  for (bool steal : {false, true}) {
+    for (Cpu& cpu : cpus) {
+      if (!cpu.available()) continue;
+      const CpuQueue& own = q_[cpu.id];
+      Task* pick = nullptr;
+      if (!steal) {
+        pick = own.waiting.FirstAllowed(cpu.id, kMaxScan);
+      } else if (own.staged.empty()) {  // else the host runs what is staged here
+        pick = Steal(cpu.id, cpus);
+      }
+      if (pick == nullptr) continue;
+      if (txn.Commit({.task = pick, .cpu = cpu.id, .seq = pick->seq()}) != CommitCheck::kOk) {
+        continue;  // cannot happen for a runnable, unpending task on an available cpu
+      }
+      Leave(*pick);  // a stolen staged task: the host will abort its staged copy
+      steals_ += steal ? 1 : 0;
     }
-    Leave(*pick);  // a stolen staged task: the host will abort its staged copy
-    steals_ += steal ? 1 : 0;
   }
   // Prestaging: each cpu's own queue, oldest first, into its staging ring.
   for (Cpu& cpu : cpus) {
