@@ -9,7 +9,21 @@
 
 namespace wave {
 
-std::vector<std::string> PolicyNames() { return {"fifo", "fifo-percpu", "shinjuku", "fair"}; }
+const std::vector<PolicyInfo>& Policies() {
+  static const std::vector<PolicyInfo>* const kPolicies = new std::vector<PolicyInfo>{
+      {"fifo", "one global queue, oldest first, run until blocked"},
+      {"fifo-percpu", "a queue per cpu, tasks back to their last cpu, idle cpus steal"},
+      {"shinjuku", "one global queue with 30us slices, sliced tasks to the back"},
+      {"fair", "cpu time by nice weight, smallest virtual runtime first, 1ms slices"},
+  };
+  return *kPolicies;
+}
+
+std::vector<std::string> PolicyNames() {
+  std::vector<std::string> names;
+  for (const PolicyInfo& p : Policies()) names.push_back(p.name);
+  return names;
+}
 
 absl::StatusOr<std::unique_ptr<Policy>> MakePolicy(const std::string& name) {
   if (name == "fifo") return std::make_unique<FifoPolicy>();
