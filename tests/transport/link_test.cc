@@ -233,10 +233,10 @@ TEST(LinkTest, EachRingLivesInItsConsumersHalf) {
   EXPECT_EQ(events.header->capacity, kConfig.event_capacity);
   EXPECT_EQ(commits.header->capacity, kConfig.commit_capacity);
   // After each half's ring: the credit line of the ring going the other way.
-  auto* events_credit = reinterpret_cast<RingCreditLine*>(base + l->host_offset +
-                                                          RingBytes(kConfig.commit_capacity));
-  auto* commits_credit = reinterpret_cast<RingCreditLine*>(base + l->agent_offset +
-                                                           RingBytes(kConfig.event_capacity));
+  auto* events_credit =
+      reinterpret_cast<RingCreditLine*>(base + l->host_offset + RingBytes(kConfig.commit_capacity));
+  auto* commits_credit =
+      reinterpret_cast<RingCreditLine*>(base + l->agent_offset + RingBytes(kConfig.event_capacity));
 
   absl::StatusOr<HostEnd> host = AttachHost(mem.data(), mem.size());
   absl::StatusOr<AgentEnd> agent = AttachAgent(mem.data(), mem.size());
