@@ -15,6 +15,7 @@
 #include "host/sim/sim.h"
 #include "lib/nice.h"
 #include "policies/sched/shinjuku.h"
+#include "tests/sim/sim_checks.h"
 
 namespace wave {
 namespace {
@@ -28,16 +29,6 @@ SimConfig CpuBound(int threads, std::vector<int> nice, Placement placement, uint
   c.workload.threads = threads;
   c.workload.nice = std::move(nice);
   return c;
-}
-
-SimResult MustRun(const SimConfig& c, Policy& policy) {
-  absl::StatusOr<SimResult> r = RunSim(c, policy);
-  EXPECT_TRUE(r.ok()) << r.status();
-  if (!r.ok()) return {};
-  EXPECT_EQ(r->completed, r->arrived);
-  EXPECT_EQ(r->lost_tasks, 0u);
-  EXPECT_EQ(r->invariant_violations, 0u);
-  return *r;
 }
 
 int NiceOf(const SimConfig& c, size_t worker) {
@@ -81,13 +72,13 @@ void PrintByNice(const char* policy, const SimConfig& c, const SimResult& r) {
   }
 }
 
-class FairShares : public ::testing::TestWithParam<std::tuple<Placement, uint32_t>> {};
+class FairShares : public ::testing::TestWithParam<PlacementAndPrestage> {};
 
 TEST_P(FairShares, CpuTimeFollowsTheWeights) {
   // nice -5, 0 and 5: weights 3121, 1024 and 335, about 3x apart.
   const SimConfig c = CpuBound(24, {-5, 0, 5}, std::get<0>(GetParam()), std::get<1>(GetParam()));
   FairPolicy fair;
-  const SimResult r = MustRun(c, fair);
+  const SimResult r = RunClean(c, fair);
   PrintByNice("fair", c, r);
   const std::vector<double> ratio = ShareOverEntitlement(c, r);
   for (size_t i = 0; i < ratio.size(); ++i) {
@@ -100,24 +91,19 @@ TEST_P(FairShares, CpuTimeFollowsTheWeights) {
 TEST_P(FairShares, EqualNiceGetsEqualTime) {
   const SimConfig c = CpuBound(20, {0}, std::get<0>(GetParam()), std::get<1>(GetParam()));
   FairPolicy fair;
-  const SimResult r = MustRun(c, fair);
+  const SimResult r = RunClean(c, fair);
   for (double x : ShareOverEntitlement(c, r)) EXPECT_NEAR(x, 1.0, 0.03);
 }
 
-INSTANTIATE_TEST_SUITE_P(PlacementsAndPrestaging, FairShares,
-                         ::testing::Combine(::testing::Values(Placement::kIpu, Placement::kHost),
-                                            ::testing::Values(0u, 4u)),
-                         [](const ::testing::TestParamInfo<std::tuple<Placement, uint32_t>>& info) {
-                           return std::string(PlacementName(std::get<0>(info.param))) +
-                                  (std::get<1>(info.param) == 0 ? "_noprestage" : "_prestage");
-                         });
+INSTANTIATE_TEST_SUITE_P(PlacementsAndPrestaging, FairShares, AllPlacementsAndPrestaging(),
+                         PlacementAndPrestageName);
 
 // Round robin (Shinjuku's slices) shares the cpus equally whatever the nice values: without the
 // weights the heavy workers get a third of their share and the light ones three times theirs.
 TEST(FairShares, RoundRobinIgnoresNiceAndFairDoesNot) {
   const SimConfig c = CpuBound(24, {-5, 0, 5}, Placement::kIpu, 0);
   ShinjukuPolicy rr(ShinjukuOptions{.slice_ns = 1'000'000});
-  const SimResult r = MustRun(c, rr);
+  const SimResult r = RunClean(c, rr);
   PrintByNice("shinjuku", c, r);
   const std::vector<double> ratio = ShareOverEntitlement(c, r);
   EXPECT_LT(ratio[0], 0.5);  // nice -5
@@ -133,7 +119,7 @@ TEST(FairShares, ScansHoldUpGetsForAtMostASlice) {
   c.duration_ns = 500'000'000;
   c.workload.load_rps = 150'000;
   FairPolicy fair;
-  const SimResult r = MustRun(c, fair);
+  const SimResult r = RunClean(c, fair);
   std::printf("figures: fair     rocksdb 150000 req/s: GET p99 %.2f us, p99 %.2f us\n",
               r.get_latency_p99_us, r.latency_p99_us);
   EXPECT_LT(r.get_latency_p99_us, static_cast<double>(FairOptions{}.slice_ns) / 1e3);

@@ -24,28 +24,11 @@ SimConfig Rocksdb(double load, uint32_t prestage) {
   return c;
 }
 
-struct Outcome {
-  SimResult result;
-  double same_cpu_fraction = 0;  // of the runs of a task that had run before
-};
-
-Outcome MustRun(const SimConfig& c, std::unique_ptr<Policy> policy) {
-  PolicySpy spy(std::move(policy));
-  absl::StatusOr<SimResult> r = RunSim(c, spy);
-  EXPECT_TRUE(r.ok()) << r.status();
-  if (!r.ok()) return {};
-  EXPECT_EQ(r->completed, r->arrived);
-  EXPECT_EQ(r->lost_tasks, 0u);
-  EXPECT_EQ(r->invariant_violations, 0u);
-  const double runs = static_cast<double>(spy.same_cpu + spy.other_cpu);
-  return {*r, runs > 0 ? static_cast<double>(spy.same_cpu) / runs : 0};
-}
-
-void Print(const char* policy, const SimConfig& c, const Outcome& o) {
+void Print(const char* policy, const SimConfig& c, const SpiedRun& o) {
   std::printf(
       "figures: %-11s rocksdb %6.0f req/s prestage %u: same cpu as last run %5.1f%%, p50 %7.2f "
       "us, p99 %8.2f us, staged hits %llu\n",
-      policy, c.workload.load_rps, c.prestage_depth, 100 * o.same_cpu_fraction,
+      policy, c.workload.load_rps, c.prestage_depth, 100 * o.spy.same_cpu_fraction(),
       o.result.latency_p50_us, o.result.latency_p99_us,
       static_cast<unsigned long long>(o.result.staged_hits));
 }
@@ -53,12 +36,12 @@ void Print(const char* policy, const SimConfig& c, const Outcome& o) {
 TEST(FifoPerCpu, TasksReturnToTheirCpu) {
   for (uint32_t prestage : {0u, 4u}) {
     const SimConfig c = Rocksdb(100'000, prestage);
-    const Outcome fifo = MustRun(c, std::make_unique<FifoPolicy>());
-    const Outcome percpu = MustRun(c, std::make_unique<PerCpuFifoPolicy>());
+    const SpiedRun fifo = RunSpied(c, std::make_unique<FifoPolicy>());
+    const SpiedRun percpu = RunSpied(c, std::make_unique<PerCpuFifoPolicy>());
     Print("fifo", c, fifo);
     Print("fifo-percpu", c, percpu);
-    EXPECT_GT(percpu.same_cpu_fraction, 0.0);
-    EXPECT_GT(percpu.same_cpu_fraction, fifo.same_cpu_fraction + 0.2);
+    EXPECT_GT(percpu.spy.same_cpu_fraction(), 0.0);
+    EXPECT_GT(percpu.spy.same_cpu_fraction(), fifo.spy.same_cpu_fraction() + 0.2);
   }
 }
 
@@ -66,7 +49,7 @@ TEST(FifoPerCpu, IdleCpusSteal) {
   const SimConfig c = Rocksdb(150'000, 0);
   auto owned = std::make_unique<PerCpuFifoPolicy>();
   PerCpuFifoPolicy* percpu = owned.get();
-  const Outcome o = MustRun(c, std::move(owned));
+  const SpiedRun o = RunSpied(c, std::move(owned));
   EXPECT_GT(percpu->steals(), 0u);
   for (int cpu = 0; cpu < c.cpus; ++cpu) EXPECT_EQ(percpu->queue_length(cpu), 0u);
   (void)o;
@@ -75,10 +58,10 @@ TEST(FifoPerCpu, IdleCpusSteal) {
 TEST(FifoPerCpu, PrestagingHidesTheLink) {
   for (uint32_t prestage : {0u, 4u}) {
     const SimConfig c = Rocksdb(200'000, prestage);
-    Print("fifo-percpu", c, MustRun(c, std::make_unique<PerCpuFifoPolicy>()));
+    Print("fifo-percpu", c, RunSpied(c, std::make_unique<PerCpuFifoPolicy>()));
   }
-  const Outcome off = MustRun(Rocksdb(200'000, 0), std::make_unique<PerCpuFifoPolicy>());
-  const Outcome on = MustRun(Rocksdb(200'000, 4), std::make_unique<PerCpuFifoPolicy>());
+  const SpiedRun off = RunSpied(Rocksdb(200'000, 0), std::make_unique<PerCpuFifoPolicy>());
+  const SpiedRun on = RunSpied(Rocksdb(200'000, 4), std::make_unique<PerCpuFifoPolicy>());
   EXPECT_EQ(off.result.staged_hits, 0u);
   EXPECT_GT(on.result.staged_hits, on.result.commits_ok / 4);
   EXPECT_LT(on.result.latency_p50_us, off.result.latency_p50_us);

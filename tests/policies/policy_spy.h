@@ -11,16 +11,13 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "host/sim/sim.h"
 #include "lib/policy.h"
+#include "tests/sim/sim_checks.h"
 
 namespace wave {
 
-class PolicySpy : public Policy {
- public:
-  explicit PolicySpy(std::unique_ptr<Policy> inner) : inner_(std::move(inner)) {}
-  std::string name() const override { return inner_->name(); }
-  Policy& inner() { return *inner_; }
-
+struct SpyStats {
   // Longest stint: cpu time (runtime_ns from the events) and time from going on the cpu (the
   // switch included) to coming off.
   uint64_t max_stint_runtime_ns = 0;
@@ -30,6 +27,18 @@ class PolicySpy : public Policy {
   // Runs on the cpu the task last ran on, and runs on another one.
   uint64_t same_cpu = 0;
   uint64_t other_cpu = 0;
+  double same_cpu_fraction() const {
+    const uint64_t runs = same_cpu + other_cpu;
+    return runs == 0 ? 0 : static_cast<double>(same_cpu) / static_cast<double>(runs);
+  }
+};
+
+class PolicySpy : public Policy {
+ public:
+  explicit PolicySpy(std::unique_ptr<Policy> inner) : inner_(std::move(inner)) {}
+  std::string name() const override { return inner_->name(); }
+  Policy& inner() { return *inner_; }
+  const SpyStats& stats() const { return stats_; }
 
   void OnTaskNew(Task& t, const TaskNew& ev) override { inner_->OnTaskNew(t, ev); }
   void OnTaskWakeup(Task& t, const TaskWakeup& ev) override { inner_->OnTaskWakeup(t, ev); }
@@ -39,7 +48,7 @@ class PolicySpy : public Policy {
   }
   void OnTaskPreempted(Task& t, const TaskPreempted& ev) override {
     EndStint(t, ev);
-    ++preempted;
+    ++stats_.preempted;
     inner_->OnTaskPreempted(t, ev);
   }
   void OnTaskYield(Task& t, const TaskYield& ev) override {
@@ -64,7 +73,7 @@ class PolicySpy : public Policy {
     open_[t.id()] = {ev.time_ns(), ev.runtime_ns()};
     auto [it, first] = last_cpu_.try_emplace(t.id(), ev.cpu());
     if (!first) {
-      ++(it->second == ev.cpu() ? same_cpu : other_cpu);
+      ++(it->second == ev.cpu() ? stats_.same_cpu : stats_.other_cpu);
       it->second = ev.cpu();
     }
     inner_->OnTaskOnCpu(t, ev);
@@ -87,16 +96,32 @@ class PolicySpy : public Policy {
     if (it == open_.end()) return;
     const Start s = it->second;
     open_.erase(it);
-    ++stints;
+    ++stats_.stints;
     if (ev.runtime_ns() > s.runtime_ns) {
-      max_stint_runtime_ns = std::max(max_stint_runtime_ns, ev.runtime_ns() - s.runtime_ns);
+      stats_.max_stint_runtime_ns =
+          std::max(stats_.max_stint_runtime_ns, ev.runtime_ns() - s.runtime_ns);
     }
-    if (ev.time_ns() > s.time_ns) max_stint_ns = std::max(max_stint_ns, ev.time_ns() - s.time_ns);
+    if (ev.time_ns() > s.time_ns) {
+      stats_.max_stint_ns = std::max(stats_.max_stint_ns, ev.time_ns() - s.time_ns);
+    }
   }
   std::unique_ptr<Policy> inner_;
+  SpyStats stats_;
   absl::flat_hash_map<uint64_t, Start> open_;    // tasks on a cpu: since when
   absl::flat_hash_map<uint64_t, int> last_cpu_;  // where each task last went on a cpu
 };
+
+struct SpiedRun {
+  SimResult result;
+  SpyStats spy;
+};
+
+// Runs `policy` under a spy; checks that the run completed cleanly (RunClean).
+inline SpiedRun RunSpied(const SimConfig& c, std::unique_ptr<Policy> policy) {
+  PolicySpy spy(std::move(policy));
+  SimResult r = RunClean(c, spy);
+  return {std::move(r), spy.stats()};
+}
 
 }  // namespace wave
 

@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "policies/sched/fifo.h"
+#include "tests/sim/sim_checks.h"
 
 namespace wave {
 namespace {
@@ -26,12 +27,7 @@ SimResult MustRun(const SimConfig& c) {
 }
 
 void ExpectClean(const SimResult& r) {
-  EXPECT_GT(r.arrived, 0u);
-  EXPECT_EQ(r.completed, r.arrived);
-  EXPECT_EQ(r.incomplete_requests, 0u);
-  EXPECT_EQ(r.lost_tasks, 0u);
-  EXPECT_EQ(r.invariant_violations, 0u);
-  EXPECT_EQ(r.agent.malformed, 0u);
+  ExpectEveryRequestDone(r);
   EXPECT_EQ(r.agent.unknown_task, 0u);
   // Every commit was answered, and every ok commit started exactly one run.
   EXPECT_EQ(r.commits_ok + r.commits_stale + r.commits_rejected, r.agent.commits_sent);
