@@ -27,7 +27,7 @@ wave_commit_status ValidateCommit(const wave_a2k_commit& c, const HostTaskView* 
 void CommitAssembler::Add(const wave_a2k_commit& c, std::vector<CommitUnit>* out) {
   const bool grouped = CommitWellFormed(c) && c.group != 0;
   if (in_group()) {
-    const wave_a2k_commit& first = partial_.members.front();
+    const wave_a2k_commit first = partial_.members.front();  // a copy: push_back reallocates
     if (grouped && c.group == first.group && c.group_size == first.group_size) {
       partial_.members.push_back(c);
       if (partial_.members.size() == first.group_size) {
