@@ -12,6 +12,7 @@
 #include "host/sim/sim.h"
 #include "policies/sched/fifo.h"
 #include "tests/policies/policy_spy.h"
+#include "tests/sim/sim_checks.h"
 
 namespace wave {
 namespace {
@@ -47,12 +48,10 @@ TEST(FifoPerCpu, TasksReturnToTheirCpu) {
 
 TEST(FifoPerCpu, IdleCpusSteal) {
   const SimConfig c = Rocksdb(150'000, 0);
-  auto owned = std::make_unique<PerCpuFifoPolicy>();
-  PerCpuFifoPolicy* percpu = owned.get();
-  const SpiedRun o = RunSpied(c, std::move(owned));
-  EXPECT_GT(percpu->steals(), 0u);
-  for (int cpu = 0; cpu < c.cpus; ++cpu) EXPECT_EQ(percpu->queue_length(cpu), 0u);
-  (void)o;
+  PerCpuFifoPolicy percpu;
+  RunClean(c, percpu);
+  EXPECT_GT(percpu.steals(), 0u);
+  for (int cpu = 0; cpu < c.cpus; ++cpu) EXPECT_EQ(percpu.queue_length(cpu), 0u);
 }
 
 TEST(FifoPerCpu, PrestagingHidesTheLink) {
