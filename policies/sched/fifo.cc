@@ -57,7 +57,9 @@ void FifoPolicy::OnTaskDead(Task& task, const TaskDead&) {
 void FifoPolicy::OnCpuIdle(Cpu&, const CpuIdle& ev) { now_ns_ = std::max(now_ns_, ev.time_ns()); }
 void FifoPolicy::OnTaskOnCpu(Task&, const TaskOnCpu& ev) {
   now_ns_ = std::max(now_ns_, ev.time_ns());
-  on_cpu_since_[static_cast<size_t>(ev.cpu())] = ev.time_ns();  // the agent checked the range
+  const auto cpu = static_cast<size_t>(ev.cpu());  // the agent checked that it is a cpu
+  if (cpu >= on_cpu_since_.size()) on_cpu_since_.resize(cpu + 1, 0);
+  on_cpu_since_[cpu] = ev.time_ns();
 }
 void FifoPolicy::OnResync() {
   staged_at_.clear();  // the tasks themselves were freed (and left the queues)
@@ -133,13 +135,18 @@ void FifoPolicy::Schedule(CpuTable& cpus, Txn& txn) {
 // been on its cpu longest, while that is longer than preempt_after_ns.
 void FifoPolicy::PreemptOverruns(CpuTable& cpus, Txn& txn) {
   while (!rq_.empty() || !staged_.empty()) {
+    // Every cpu with a task has been seen going on it (ON_CPU), or was replayed (NEW with
+    // ON_CPU, no start time: counted as long running).
+    on_cpu_since_.resize(std::max(on_cpu_since_.size(), static_cast<size_t>(cpus.size())), 0);
     Cpu* victim = nullptr;
+    uint64_t victim_since = 0;
     for (Cpu& cpu : cpus) {
       if (cpu.current == nullptr || cpu.pending_txn != 0) continue;
       const uint64_t since = on_cpu_since_[static_cast<size_t>(cpu.id)];
       if (now_ns_ < since + opts_.preempt_after_ns) continue;
-      if (victim == nullptr || since < on_cpu_since_[static_cast<size_t>(victim->id)]) {
+      if (victim == nullptr || since < victim_since) {
         victim = &cpu;
+        victim_since = since;
       }
     }
     if (victim == nullptr) return;

@@ -16,9 +16,9 @@
 #ifndef LIBWAVE_POLICIES_SCHED_FIFO_H_
 #define LIBWAVE_POLICIES_SCHED_FIFO_H_
 
-#include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "lib/policy.h"
@@ -41,7 +41,7 @@ class FifoPolicy : public Policy {
  public:
   explicit FifoPolicy(uint64_t restage_after_ns = 20'000)
       : FifoPolicy(FifoOptions{.restage_after_ns = restage_after_ns}) {}
-  explicit FifoPolicy(const FifoOptions& options) : opts_(options) { on_cpu_since_.fill(0); }
+  explicit FifoPolicy(const FifoOptions& options) : opts_(options) {}
   std::string name() const override { return "fifo"; }
 
   void OnTaskNew(Task& task, const TaskNew& ev) override;
@@ -79,7 +79,7 @@ class FifoPolicy : public Policy {
   uint64_t arrivals_ = 0;  // Task::policy_word = arrival order (smaller is older)
   uint64_t now_ns_ = 0;    // the host's time, as of the latest event
   absl::flat_hash_map<const Task*, uint64_t> staged_at_;  // when last staged
-  std::array<uint64_t, WAVE_MAX_CPUS> on_cpu_since_;      // when each cpu's task went on it
+  std::vector<uint64_t> on_cpu_since_;                    // when each cpu's task went on it
 };
 
 }  // namespace wave

@@ -1,5 +1,7 @@
 #include "policies/sched/fifo_percpu.h"
 
+#include <algorithm>
+
 namespace wave {
 
 size_t PerCpuFifoPolicy::queue_length(int cpu) const {
@@ -79,7 +81,7 @@ Task* PerCpuFifoPolicy::OldestAllowed(const CpuQueue& q, int cpu) {
   return t != nullptr ? t : q.waiting.FirstAllowed(cpu, kMaxScan);
 }
 
-Task* PerCpuFifoPolicy::Steal(int thief, const CpuTable& cpus) const {
+Task* PerCpuFifoPolicy::Steal(int thief, std::span<const Cpu> cpus) const {
   size_t longest = 0;
   Task* pick = nullptr;
   for (const Cpu& cpu : cpus) {
@@ -94,6 +96,10 @@ Task* PerCpuFifoPolicy::Steal(int thief, const CpuTable& cpus) const {
 }
 
 void PerCpuFifoPolicy::Schedule(CpuTable& cpus, Txn& txn) {
+  if (cpus.size() == 0) return;
+  // The cpus with a queue: beyond WAVE_MAX_CPUS no task is allowed anyway.
+  const std::span<Cpu> queued(&cpus[0],
+                              static_cast<size_t>(std::min<int>(cpus.size(), WAVE_MAX_CPUS)));
   // New arrivals get a queue; failed decisions go back to the front of one (they were the
   // oldest). A task allowed on none of these cpus stays where it is.
   for (TaskQueue* from : {&retry_, &incoming_}) {
@@ -110,14 +116,14 @@ void PerCpuFifoPolicy::Schedule(CpuTable& cpus, Txn& txn) {
   // An idle cpu takes the oldest task of its own queue; then the idle cpus left with nothing
   // steal (after, so that no cpu steals what an idle owner was about to run).
   for (bool steal : {false, true}) {
-    for (Cpu& cpu : cpus) {
+    for (Cpu& cpu : queued) {
       if (!cpu.available()) continue;
       const CpuQueue& own = q_[cpu.id];
       Task* pick = nullptr;
       if (!steal) {
         pick = own.waiting.FirstAllowed(cpu.id, kMaxScan);
       } else if (own.staged.empty()) {  // else the host runs what is staged here
-        pick = Steal(cpu.id, cpus);
+        pick = Steal(cpu.id, queued);
       }
       if (pick == nullptr) continue;
       if (txn.Commit({.task = pick, .cpu = cpu.id, .seq = pick->seq()}) != CommitCheck::kOk) {
@@ -128,7 +134,7 @@ void PerCpuFifoPolicy::Schedule(CpuTable& cpus, Txn& txn) {
     }
   }
   // Prestaging: each cpu's own queue, oldest first, into its staging ring.
-  for (Cpu& cpu : cpus) {
+  for (Cpu& cpu : queued) {
     CpuQueue& q = q_[cpu.id];
     while (cpu.stage_room() > 0) {
       Task* t = q.waiting.FirstAllowed(cpu.id, kMaxScan);

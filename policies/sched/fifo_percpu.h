@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstddef>
+#include <span>
 #include <string>
 
 #include "lib/policy.h"
@@ -65,10 +66,11 @@ class PerCpuFifoPolicy : public Policy {
   void Leave(Task& task);
   // The oldest task of `q` allowed on `cpu` (staged ones first: they were queued earlier).
   static Task* OldestAllowed(const CpuQueue& q, int cpu);
-  Task* Steal(int thief, const CpuTable& cpus) const;
+  Task* Steal(int thief, std::span<const Cpu> cpus) const;
   size_t Load(const Cpu& cpu) const { return q_[cpu.id].size() + (cpu.available() ? 0 : 1); }
 
   const PerCpuFifoOptions opts_;
+  // A queue per cpu a task can be allowed on (cpu masks have WAVE_MAX_CPUS bits).
   std::array<CpuQueue, WAVE_MAX_CPUS> q_;
   TaskQueue incoming_;  // runnable, not yet given a queue (Schedule does, knowing the cpus)
   TaskQueue retry_;     // their decision failed: back to the front of a queue
