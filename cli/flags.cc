@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "lib/abi/wave_abi.h"
+#include "lib/nice.h"
 #include "policies/registry.h"
 #include "transport/link.h"
 
@@ -27,6 +28,7 @@ constexpr double kMaxLoadRps = 1e9;
 constexpr uint64_t kMaxDurationNs = 3600 * kNsPerS;
 constexpr uint64_t kMaxLinkLatencyNs = kNsPerS;
 constexpr int64_t kMaxThreads = 1'000'000;
+constexpr size_t kMaxNiceValues = 1024;
 
 // Concatenates anything fmt can print (std::string_view included, which the system's absl::StrCat
 // does not take).
@@ -89,8 +91,24 @@ std::string WorkloadHelp() {
              FormatTimeNs(w.mean_ns), " mean), rpc (", FormatTimeNs(w.mean_ns),
              " mean, one flow per thread, the host's network stack ", FormatTimeNs(w.net_stack_ns),
              "), vms (", w.vms, " VMs of ", w.vcpus_per_vm, " always-busy vCPUs + ", w.antagonists,
-             " antagonist threads; useful work only while a VM's vCPUs co-run)");
+             " antagonist threads; useful work only while a VM's vCPUs co-run), or cpubound (no "
+             "requests: every worker runs until --duration, for cpu shares; see --nice)");
 }
+
+// The policies of the registry, each with what it does.
+std::string PolicyHelp() {
+  std::string out = "scheduling policy:";
+  const std::vector<PolicyInfo>& policies = Policies();
+  for (size_t i = 0; i < policies.size(); ++i) {
+    out += Cat(" ", policies[i].name, " (", policies[i].summary, ")",
+               i + 1 < policies.size() ? "," : "");
+  }
+  return out;
+}
+
+constexpr WorkloadKind kWorkloads[] = {WorkloadKind::kRocksDb,     WorkloadKind::kUniform,
+                                       WorkloadKind::kExponential, WorkloadKind::kRpc,
+                                       WorkloadKind::kVms,         WorkloadKind::kCpuBound};
 
 // One flag of a command (F: SimFlags or AgentFlags): how to set it and how to show its default.
 template <typename F>
@@ -136,8 +154,8 @@ absl::StatusOr<uint64_t> HeartbeatTimeout(std::string_view flag, std::string_vie
 const std::vector<SimFlag>& SimFlagTable() {
   static const std::vector<SimFlag>* const kFlags = new std::vector<SimFlag>{
       {"--policy", "NAME",
-       Cat("scheduling policy: ", Join(PolicyNames(), "|"),
-           ", or kernel: no agent, the host's own round robin (--fallback-slice) on every cpu"),
+       Cat(PolicyHelp(),
+           ", or kernel (no agent: the host's own round robin, --fallback-slice, on every cpu)"),
        [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
          if (text == "kernel") {
            f.policy = "kernel";
@@ -151,15 +169,13 @@ const std::vector<SimFlag>& SimFlagTable() {
        [](const SimFlags& f) { return f.policy; }},
       {"--workload", "KIND", WorkloadHelp(),
        [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
-         for (WorkloadKind k : {WorkloadKind::kRocksDb, WorkloadKind::kUniform,
-                                WorkloadKind::kExponential, WorkloadKind::kRpc,
-                                WorkloadKind::kVms}) {
+         for (WorkloadKind k : kWorkloads) {
            if (text == WorkloadName(k)) {
              f.config.workload.kind = k;
              return absl::OkStatus();
            }
          }
-         return Expected(flag, "one of rocksdb|uniform|exponential|rpc|vms", text);
+         return Expected(flag, "one of rocksdb|uniform|exponential|rpc|vms|cpubound", text);
        },
        [](const SimFlags& f) -> std::string { return WorkloadName(f.config.workload.kind); }},
       {"--cpus", "N", Cat("simulated host cpus, ", kMinCpus, "..", kMaxCpus),
@@ -232,6 +248,32 @@ const std::vector<SimFlag>& SimFlagTable() {
          return absl::OkStatus();
        },
        [](const SimFlags& f) { return Cat(f.config.workload.threads); }},
+      {"--nice", "LIST",
+       "nice values of the workers, comma-separated, each in [-20, 19], given in turn (worker i "
+       "gets the (i mod n)-th); the output then shows cpu time by nice value. Default: all 0",
+       [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
+         std::vector<int> nice;
+         for (size_t start = 0;;) {
+           const size_t comma = std::min(text.find(',', start), text.size());
+           std::optional<int64_t> v = ParseInt64(text.substr(start, comma - start));
+           if (!v || *v < kMinNice || *v > kMaxNice || nice.size() >= kMaxNiceValues) {
+             return Expected(flag,
+                             Cat("up to ", kMaxNiceValues,
+                                 " comma-separated integers in [-20, 19] like 0,5,-5"),
+                             text);
+           }
+           nice.push_back(static_cast<int>(*v));
+           if (comma == text.size()) break;
+           start = comma + 1;
+         }
+         f.config.workload.nice = std::move(nice);
+         return absl::OkStatus();
+       },
+       [](const SimFlags& f) {
+         std::string out;
+         for (int n : f.config.workload.nice) out += Cat(out.empty() ? "" : ",", n);
+         return out;
+       }},
       {"--session", "NAME",
        "run in real time with the agent in another process, 'wave agent --session=NAME', joined "
        "through /dev/shm/wave-NAME (waits up to 10s for it); --policy is then ignored (the "
@@ -331,7 +373,7 @@ const std::vector<AgentFlag>& AgentFlagTable() {
          return absl::OkStatus();
        },
        [](const AgentFlags& f) { return f.session; }},
-      {"--policy", "NAME", Cat("scheduling policy: ", Join(PolicyNames(), "|")),
+      {"--policy", "NAME", PolicyHelp(),
        [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
          absl::StatusOr<std::string> v = PolicyName(flag, text);
          if (!v.ok()) return v.status();

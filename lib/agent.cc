@@ -8,7 +8,7 @@ namespace wave {
 TaskTable::~TaskTable() {
   for (auto& entry : tasks_) {
     Task* t = entry.second.get();
-    if (t->queue_ != nullptr) t->queue_->Remove(t);
+    t->LeaveQueues();
   }
 }
 
@@ -182,7 +182,7 @@ void Agent::LeaveCpu(Task& task) {
 
 void Agent::FreeTask(Task& task) {
   LeaveCpu(task);
-  if (task.queue_ != nullptr) task.queue_->Remove(&task);
+  task.LeaveQueues();
   // An in-flight commit for it keeps its cpu reserved until the result comes back; the result
   // handler copes with the task being gone.
   tasks_.Erase(task.id_);
@@ -211,6 +211,7 @@ void Agent::OnTaskMsg(const wave_k2a_task& m) {
       if (cpu.current != nullptr) LeaveCpu(*cpu.current);
       t->state_ = TaskState::kOnCpu;
       t->cpu_ = m.cpu;
+      t->last_cpu_ = m.cpu;
       cpu.current = t;
       cpu.host_idle = false;
     }
@@ -237,7 +238,7 @@ void Agent::OnTaskMsg(const wave_k2a_task& m) {
     case WAVE_EV_TASK_BLOCKED:
       LeaveCpu(*t);
       t->state_ = TaskState::kBlocked;
-      if (t->queue_ != nullptr) t->queue_->Remove(t);
+      t->LeaveQueues();
       policy_.OnTaskBlocked(*t, TaskBlocked(m));
       return;
     case WAVE_EV_TASK_PREEMPTED:
@@ -274,9 +275,10 @@ void Agent::OnTaskMsg(const wave_k2a_task& m) {
       Cpu& cpu = cpus_[m.cpu];
       if (cpu.current != nullptr && cpu.current != t) LeaveCpu(*cpu.current);
       LeaveCpu(*t);
-      if (t->queue_ != nullptr) t->queue_->Remove(t);
+      t->LeaveQueues();
       t->state_ = TaskState::kOnCpu;
       t->cpu_ = m.cpu;
+      t->last_cpu_ = m.cpu;
       cpu.current = t;
       cpu.host_idle = false;
       policy_.OnTaskOnCpu(*t, TaskOnCpu(m));
@@ -315,7 +317,7 @@ void Agent::OnResync(const wave_k2a_cpu& m) {
   for (const auto& entry : tasks_.tasks_) ids.push_back(entry.first);
   for (uint64_t id : ids) {
     Task* t = tasks_.Find(id);
-    if (t->queue_ != nullptr) t->queue_->Remove(t);
+    t->LeaveQueues();
     tasks_.Erase(id);
   }
   for (Cpu& cpu : cpus_) {

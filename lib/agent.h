@@ -46,7 +46,8 @@ class TaskTable {
   TaskTable() = default;
   TaskTable(const TaskTable&) = delete;
   TaskTable& operator=(const TaskTable&) = delete;
-  // Takes every task out of its queue before freeing it: the policy may outlive the agent.
+  // Takes every task out of its queue and heap before freeing it: the policy may outlive the
+  // agent.
   ~TaskTable();
 
   Task* Find(uint64_t id) const;

@@ -27,7 +27,7 @@ class Policy {
   virtual void OnTaskBlocked(Task& task, const TaskBlocked& ev) = 0;
   virtual void OnTaskPreempted(Task& task, const TaskPreempted& ev) = 0;
   virtual void OnTaskYield(Task& task, const TaskYield& ev) = 0;
-  // The task is freed when this returns (the agent removes it from any TaskQueue first).
+  // The task is freed when this returns (the agent takes it out of any TaskQueue or TaskHeap).
   virtual void OnTaskDead(Task& task, const TaskDead& ev) = 0;
   // A commit of this policy failed (stale, cpu busy, ...). The task's pending mark is cleared;
   // if it is still runnable the policy must queue it again or it will never run.
@@ -50,8 +50,8 @@ class Policy {
   // `handler` is the task the NIC names, or null when the agent does not know it.
   virtual void OnNetRpc(Task* /*handler*/, const NetRpc& /*ev*/) {}
   // The host is resynchronising (a restarted agent, or events lost to a full ring): every task
-  // has just been freed (and taken out of any TaskQueue) and will come back through OnTaskNew
-  // with its current state. Reset any other per-task state the policy keeps.
+  // has just been freed (and taken out of any TaskQueue or TaskHeap) and will come back through
+  // OnTaskNew with its current state. Reset any other per-task state the policy keeps.
   virtual void OnResync() {}
 };
 

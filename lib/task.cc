@@ -16,6 +16,11 @@ const char* TaskStateName(TaskState s) {
   return "?";
 }
 
+void Task::LeaveQueues() {
+  if (queue_ != nullptr) queue_->Remove(this);
+  if (heap_ != nullptr) heap_->Remove(this);
+}
+
 void TaskQueue::PushBack(Task* task) {
   task->queue_ = this;
   task->next_ = nullptr;
@@ -68,6 +73,77 @@ bool TaskQueue::Remove(Task* task) {
 
 void TaskQueue::Clear() {
   while (head_ != nullptr) PopFront();
+}
+
+Task* TaskQueue::FirstAllowed(int cpu, size_t max_scan) const {
+  Task* t = head_;
+  for (size_t scanned = 0; t != nullptr && scanned < max_scan; ++scanned, t = t->next_) {
+    if (t->Allowed(cpu)) return t;
+  }
+  return nullptr;
+}
+
+void TaskHeap::Push(Task* task, uint64_t key) {
+  task->heap_ = this;
+  task->heap_key_ = key;
+  task->heap_order_ = pushes_++;
+  heap_.push_back(task);
+  task->heap_index_ = heap_.size() - 1;
+  SiftUp(heap_.size() - 1);
+}
+
+Task* TaskHeap::Pop() {
+  Task* t = Top();
+  if (t != nullptr) Remove(t);
+  return t;
+}
+
+bool TaskHeap::Remove(Task* task) {
+  if (task->heap_ != this) return false;
+  const size_t i = task->heap_index_;
+  Task* last = heap_.back();
+  heap_.pop_back();
+  if (last != task) {
+    Place(i, last);
+    SiftUp(i);
+    SiftDown(last->heap_index_);
+  }
+  task->heap_ = nullptr;
+  task->heap_index_ = 0;
+  return true;
+}
+
+void TaskHeap::Clear() {
+  for (Task* t : heap_) {
+    t->heap_ = nullptr;
+    t->heap_index_ = 0;
+  }
+  heap_.clear();
+}
+
+void TaskHeap::SiftUp(size_t i) {
+  Task* t = heap_[i];
+  while (i > 0) {
+    const size_t parent = (i - 1) / 2;
+    if (!Less(t, heap_[parent])) break;
+    Place(i, heap_[parent]);
+    i = parent;
+  }
+  Place(i, t);
+}
+
+void TaskHeap::SiftDown(size_t i) {
+  Task* t = heap_[i];
+  const size_t n = heap_.size();
+  for (;;) {
+    size_t child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && Less(heap_[child + 1], heap_[child])) ++child;
+    if (!Less(heap_[child], t)) break;
+    Place(i, heap_[child]);
+    i = child;
+  }
+  Place(i, t);
 }
 
 CpuTable::CpuTable(int num_cpus) : cpus_(num_cpus > 0 ? num_cpus : 0) {

@@ -26,6 +26,7 @@ enum class TaskState : uint8_t {
 const char* TaskStateName(TaskState s);
 
 class TaskQueue;
+class TaskHeap;
 
 class Task {
  public:
@@ -35,6 +36,8 @@ class Task {
   bool runnable() const { return state_ == TaskState::kRunnable; }
   // The cpu the task runs on, or -1.
   int cpu() const { return cpu_; }
+  // The cpu it ran on last (or runs on now), or -1 if it has not run since the agent knew it.
+  int last_cpu() const { return last_cpu_; }
   uint64_t cpu_mask() const { return cpu_mask_; }
   bool Allowed(int cpu) const {
     return cpu >= 0 && cpu < static_cast<int>(WAVE_MAX_CPUS) && (cpu_mask_ >> cpu) & 1;
@@ -55,6 +58,13 @@ class Task {
   int staged_cpu() const { return staged_cpu_; }  // the last cpu it was staged on
   // The queue holding the task, or null.
   const TaskQueue* queue() const { return queue_; }
+  // The heap holding the task, or null.
+  const TaskHeap* heap() const { return heap_; }
+  // Runnable, with no commit in flight, no live staged copy, and in no queue or heap: nothing
+  // will run it unless the policy places it (where a policy's Enqueue starts).
+  bool Placeable() const {
+    return runnable() && !commit_pending() && !staged() && queue_ == nullptr && heap_ == nullptr;
+  }
 
   // Free for the policy (e.g. a vruntime, a home cpu). Zero on creation.
   uint64_t policy_word = 0;
@@ -62,13 +72,18 @@ class Task {
  private:
   friend class Agent;
   friend class TaskQueue;
+  friend class TaskHeap;
   friend class TaskTable;
   friend class Txn;
+
+  // Takes the task out of its queue and its heap, if any.
+  void LeaveQueues();
 
   uint64_t id_ = 0;
   Seq seq_ = 0;
   TaskState state_ = TaskState::kBlocked;
   int cpu_ = -1;
+  int last_cpu_ = -1;
   uint64_t cpu_mask_ = ~0ull;
   int nice_ = 0;
   uint32_t gang_ = 0;
@@ -82,6 +97,11 @@ class Task {
   Task* next_ = nullptr;
   Task* prev_ = nullptr;
   TaskQueue* queue_ = nullptr;
+  // Intrusive heap position.
+  TaskHeap* heap_ = nullptr;
+  size_t heap_index_ = 0;
+  uint64_t heap_key_ = 0;
+  uint64_t heap_order_ = 0;  // push order: equal keys come out first in, first out
 };
 
 // A doubly-linked FIFO of tasks through links inside Task: O(1) push, pop and remove, no
@@ -107,11 +127,55 @@ class TaskQueue {
   bool empty() const { return head_ == nullptr; }
   size_t size() const { return size_; }
   void Clear();
+  // The first task, among the first `max_scan`, that may run on `cpu`; null if none. Bounded so
+  // that a queue full of tasks pinned elsewhere costs a cpu little.
+  Task* FirstAllowed(int cpu, size_t max_scan = 16) const;
 
  private:
   Task* head_ = nullptr;
   Task* tail_ = nullptr;
   size_t size_ = 0;
+};
+
+// A min-heap of tasks by a 64-bit key (a virtual runtime, a deadline), intrusive like TaskQueue:
+// O(log n) push, pop and removal of any task, no allocation past the array's growth. Equal keys
+// come out in push order, so a policy stays deterministic. A task is in at most one heap (it may
+// also be in a TaskQueue); the agent takes a task out of its heap when it blocks, goes on a cpu
+// or is freed, exactly as for queues, so a policy never holds a dangling pointer.
+class TaskHeap {
+ public:
+  TaskHeap() = default;
+  TaskHeap(const TaskHeap&) = delete;
+  TaskHeap& operator=(const TaskHeap&) = delete;
+  ~TaskHeap() { Clear(); }
+
+  // REQUIRES: task is in no heap.
+  void Push(Task* task, uint64_t key);
+  // The task with the smallest key, or null.
+  Task* Top() const { return heap_.empty() ? nullptr : heap_.front(); }
+  Task* Pop();
+  // Removes the task if it is in this heap; returns whether it was.
+  bool Remove(Task* task);
+  bool Contains(const Task* task) const { return task->heap_ == this; }
+  // The key `task` was pushed with. REQUIRES: Contains(task).
+  static uint64_t KeyOf(const Task* task) { return task->heap_key_; }
+  bool empty() const { return heap_.empty(); }
+  size_t size() const { return heap_.size(); }
+  void Clear();
+
+ private:
+  static bool Less(const Task* a, const Task* b) {
+    return a->heap_key_ != b->heap_key_ ? a->heap_key_ < b->heap_key_
+                                        : a->heap_order_ < b->heap_order_;
+  }
+  void Place(size_t i, Task* task) {
+    heap_[i] = task;
+    task->heap_index_ = i;
+  }
+  void SiftUp(size_t i);
+  void SiftDown(size_t i);
+  std::vector<Task*> heap_;
+  uint64_t pushes_ = 0;
 };
 
 // The agent's view of one cpu. Per-cpu state is cache-line aligned (the agent's hot loop touches
@@ -143,6 +207,8 @@ class CpuTable {
   const Cpu& operator[](int cpu) const { return cpus_[cpu]; }
   auto begin() { return cpus_.begin(); }
   auto end() { return cpus_.end(); }
+  auto begin() const { return cpus_.begin(); }
+  auto end() const { return cpus_.end(); }
   int AvailableCount() const;
 
  private:

@@ -11,9 +11,18 @@
 
 namespace wave {
 
-// "fifo", ...; an unknown name is an InvalidArgument error listing the known ones.
-absl::StatusOr<std::unique_ptr<Policy>> MakePolicy(const std::string& name);
+struct PolicyInfo {
+  std::string name;     // "fifo"
+  std::string summary;  // what it does, in a few words, for --help
+};
+
+// Every policy, in the order the help lists them.
+const std::vector<PolicyInfo>& Policies();
 std::vector<std::string> PolicyNames();
+
+// A new policy with its default knobs; an unknown name is an InvalidArgument error listing the
+// known ones.
+absl::StatusOr<std::unique_ptr<Policy>> MakePolicy(const std::string& name);
 
 }  // namespace wave
 

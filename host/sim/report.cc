@@ -5,12 +5,14 @@
 #include <cmath>
 #include <cstdint>
 #include <iterator>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "lib/events.h"
+#include "lib/nice.h"
 
 namespace wave {
 namespace {
@@ -22,6 +24,33 @@ double NsToS(uint64_t ns) { return static_cast<double>(ns) / 1e9; }
 // a host cpu.
 uint64_t EffectiveLinkNs(const SimConfig& c) {
   return c.placement == Placement::kIpu ? c.link_latency_ns : c.host_link_latency_ns;
+}
+
+// Cpu time by nice value (when the run gave nice values, or is cpubound): the workers of each
+// value, and their mean cpu time.
+struct NiceShare {
+  int nice = 0;
+  uint64_t tasks = 0;
+  double cpu_ms_mean = 0;
+};
+
+std::vector<NiceShare> ByNice(const SimResult& r) {
+  const WorkloadConfig& w = r.config.workload;
+  if (w.nice.empty() && w.kind != WorkloadKind::kCpuBound) return {};
+  std::map<int, NiceShare> by;
+  for (size_t i = 0; i < r.task_runtime_ns.size(); ++i) {
+    const int nice = w.nice.empty() ? 0 : w.nice[i % w.nice.size()];
+    NiceShare& s = by[nice];
+    s.nice = nice;
+    ++s.tasks;
+    s.cpu_ms_mean += static_cast<double>(r.task_runtime_ns[i]) / 1e6;
+  }
+  std::vector<NiceShare> out;
+  for (auto& [nice, s] : by) {
+    s.cpu_ms_mean /= static_cast<double>(s.tasks);
+    out.push_back(s);
+  }
+  return out;
 }
 
 // ---- table ----------------------------------------------------------------------------------
@@ -186,6 +215,10 @@ std::string FormatTable(const SimResult& r) {
     t.Row("prestage", "staged aborts", r.staged_aborts);
     t.Row("prestage", "misses", r.staged_misses);
   }
+  for (const NiceShare& s : ByNice(r)) {
+    t.Row("by nice", fmt::format("nice {} x{}", s.nice, s.tasks), Fixed(s.cpu_ms_mean, 2),
+          fmt::format("ms cpu each (weight {})", NiceToWeight(s.nice)));
+  }
   t.Row("failure", "fallbacks", r.fallbacks);
   if (r.fallbacks > 0) {
     if (c.agent_fail_at_ns != 0) {
@@ -256,6 +289,18 @@ std::string FormatJson(const SimResult& r) {
   j.Int("aborts", r.staged_aborts);
   j.Int("misses", r.staged_misses);
   j.Close();
+  // Cpu time by nice value, when there is anything to compare.
+  if (const std::vector<NiceShare> by_nice = ByNice(r); !by_nice.empty()) {
+    j.Open("by_nice");
+    for (const NiceShare& s : by_nice) {
+      j.Open(fmt::format("{}", s.nice));
+      j.Int("tasks", s.tasks);
+      j.Int("weight", uint64_t{NiceToWeight(s.nice)});
+      j.Fixed("cpu_ms_mean", s.cpu_ms_mean, 3);
+      j.Close();
+    }
+    j.Close();
+  }
   // Failure handling.
   j.Open("failure");
   j.Int("fallbacks", r.fallbacks);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "host/mech/validate.h"
 #include "lib/agent.h"
+#include "lib/nice.h"
 #include "transport/clock.h"
 #include "transport/link.h"
 #include "transport/region.h"
@@ -31,6 +32,8 @@ const char* WorkloadName(WorkloadKind w) {
       return "rpc";
     case WorkloadKind::kVms:
       return "vms";
+    case WorkloadKind::kCpuBound:
+      return "cpubound";
   }
   return "?";
 }
@@ -67,6 +70,12 @@ absl::Status ValidateSimConfig(const SimConfig& c) {
        c.workload.vm_alone_rate > 1)) {
     return absl::InvalidArgumentError(
         "vms workload: 1-64 vms of 1-64 vcpus, 0-1024 antagonists, alone rate in [0, 1]");
+  }
+  for (int n : c.workload.nice) {
+    if (n < kMinNice || n > kMaxNice) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("nice values must be in [%d, %d], got %d", kMinNice, kMaxNice, n));
+    }
   }
   if (c.prestage_depth != 0 && (c.prestage_depth < 2 || c.prestage_depth > kMaxStageDepth ||
                                 (c.prestage_depth & (c.prestage_depth - 1)) != 0)) {
@@ -118,6 +127,7 @@ class Rng {
 
 enum class EvKind : uint8_t {
   kArrival,
+  kWorkEnd,     // cpubound: the workers' work ends
   kTaskDone,    // a = cpu, b = cpu generation
   kSliceEnd,    // a = cpu, b = cpu generation
   kAgentWake,   // the agent looks at its event ring
@@ -154,6 +164,7 @@ struct HTask {
   int cpu = -1;
   int64_t req = -1;  // request being served
   uint64_t runtime_ns = 0;
+  int nice = 0;
   int vm = -1;  // vms: the VM whose vCPU this is, or -1
 };
 
@@ -186,7 +197,11 @@ struct Request {
   uint64_t arrival = 0;
   uint64_t remaining = 0;
   bool done = false;
+  bool get = false;  // a rocksdb GET
 };
+
+// cpubound: work that outlasts any run (and whose end time cannot overflow).
+constexpr uint64_t kEndlessNs = uint64_t{1} << 62;
 
 enum class Mode : uint8_t { kAgent, kFallback };
 
@@ -237,6 +252,9 @@ class Simulator {
   void Wake(int w, int64_t r, uint64_t t);
   void OnRpcArrival(int64_t r, uint64_t t);
   void OnNetDeliver(int w, int64_t r, uint64_t t);
+  // A request of `service_ns` arrives: an idle worker wakes for it, or it waits for one.
+  void AddRequest(uint64_t t, uint64_t service_ns);
+  void OnWorkEnd(uint64_t t);
   void StartRunning(int cpu, int task_idx, uint64_t t, uint64_t slice_ns);
   void OnTaskDone(int cpu, uint64_t gen, uint64_t t);
   void OnSliceEnd(int cpu, uint64_t gen, uint64_t t);
@@ -306,6 +324,7 @@ class Simulator {
   std::vector<HVm> vms_;                        // vms
   std::vector<Request> requests_;
   std::vector<uint64_t> latencies_ns_;
+  std::vector<uint64_t> get_latencies_ns_;
 
   // Transactions and resync.
   CommitAssembler assembler_;
@@ -349,6 +368,8 @@ uint64_t Simulator::ServiceTime() {
       return std::max<uint64_t>(1, static_cast<uint64_t>(rng_.Exponential(w.mean_ns)));
     case WorkloadKind::kVms:
       return UINT64_MAX / 4;  // endless
+    case WorkloadKind::kCpuBound:
+      return kEndlessNs;  // no arrivals: the workers' work is made in Run()
   }
   return w.get_ns;
 }
@@ -413,6 +434,7 @@ void Simulator::TryResync() {
     m.task.time_ns = now_;
     m.task.runtime_ns = task.runtime_ns;
     m.task.cpu_mask = managed_mask_;
+    m.task.nice = task.nice;
     m.task.cpu = task.state == HState::kOnCpu ? task.cpu : -1;
     m.task.gang = task.vm >= 0 ? static_cast<uint32_t>(task.vm + 1) : 0;
     m.task.flags = task.state == HState::kRunnable ? WAVE_TASK_F_RUNNABLE
@@ -455,6 +477,7 @@ void Simulator::EmitTask(uint16_t type, const HTask& task, int cpu, uint32_t fla
   m.task.cpu = cpu;
   m.task.flags = flags;
   m.task.gang = task.vm >= 0 ? static_cast<uint32_t>(task.vm + 1) : 0;
+  m.task.nice = task.nice;
   Emit(m);
 }
 
@@ -516,8 +539,14 @@ void Simulator::OnArrival(uint64_t t) {
                1, static_cast<uint64_t>(rng_.Exponential(1e9 / cfg_.workload.load_rps))),
        EvKind::kArrival);
   }
+  AddRequest(t, ServiceTime());
+}
+
+void Simulator::AddRequest(uint64_t t, uint64_t service_ns) {
+  const WorkloadConfig& wl = cfg_.workload;
   const int64_t r = static_cast<int64_t>(requests_.size());
-  requests_.push_back({t, ServiceTime(), false});
+  const bool get = wl.kind == WorkloadKind::kRocksDb && service_ns == wl.get_ns;
+  requests_.push_back({.arrival = t, .remaining = service_ns, .done = false, .get = get});
   ++res_.arrived;
   if (cfg_.workload.kind == WorkloadKind::kRpc) {
     OnRpcArrival(r, t);
@@ -729,6 +758,7 @@ void Simulator::OnTaskDone(int cpu, uint64_t gen, uint64_t t) {
   ++res_.completed;
   if (t <= cfg_.duration_ns) ++res_.completed_in_window;
   latencies_ns_.push_back(t - req.arrival);
+  if (req.get) get_latencies_ns_.push_back(t - req.arrival);
   std::deque<int64_t>& next =
       cfg_.workload.kind == WorkloadKind::kRpc ? rpc_queue_[idx] : app_queue_;
   if (!next.empty()) {  // the worker loops to the next request without blocking
@@ -746,6 +776,16 @@ void Simulator::OnTaskDone(int cpu, uint64_t gen, uint64_t t) {
   if (cfg_.workload.kind != WorkloadKind::kRpc) idle_workers_.push_back(idx);
   EmitTask(WAVE_EV_TASK_BLOCKED, task, cpu);
   CpuFreed(cpu, t);
+}
+
+// cpubound: the work is over. A running worker finishes now (or once its switch-in is done), a
+// waiting one as soon as it next runs.
+void Simulator::OnWorkEnd(uint64_t t) {
+  for (Request& req : requests_) req.remaining = 0;
+  for (int c = 0; c < cfg_.cpus; ++c) {
+    const HCpu& cpu = cpus_[c];
+    if (cpu.task != -1) At(std::max(t, cpu.run_start), EvKind::kTaskDone, c, cpu.gen);
+  }
 }
 
 void Simulator::OnSliceEnd(int cpu, uint64_t gen, uint64_t t) {
@@ -958,33 +998,35 @@ absl::StatusOr<SimResult> Simulator::Run() {
   }
   res_.workload_cpus = cfg_.cpus - first;
 
-  const bool vms = cfg_.workload.kind == WorkloadKind::kVms;
-  const int threads =
-      vms ? cfg_.workload.vms * cfg_.workload.vcpus_per_vm + cfg_.workload.antagonists
-          : cfg_.workload.threads;
+  const WorkloadConfig& w = cfg_.workload;
+  const bool vms = w.kind == WorkloadKind::kVms;
+  const int threads = vms ? w.vms * w.vcpus_per_vm + w.antagonists : w.threads;
   tasks_.resize(threads);
-  vms_.assign(vms ? cfg_.workload.vms : 0, HVm{});
+  vms_.assign(vms ? w.vms : 0, HVm{});
   for (int i = 0; i < threads; ++i) {
     HTask& task = tasks_[i];
     task.id = static_cast<uint64_t>(i) + 1;
     task.seq = 1;
+    if (!w.nice.empty()) task.nice = w.nice[static_cast<size_t>(i) % w.nice.size()];
     if (!vms) {
       EmitTask(WAVE_EV_TASK_NEW, task, -1);
       continue;
     }
     // Runnable from the start: vCPUs with a first burst, antagonists with endless work.
-    if (i < cfg_.workload.vms * cfg_.workload.vcpus_per_vm) {
-      task.vm = i / cfg_.workload.vcpus_per_vm;
+    if (i < w.vms * w.vcpus_per_vm) {
+      task.vm = i / w.vcpus_per_vm;
       ++vms_[task.vm].active;
     }
     task.req = static_cast<int64_t>(requests_.size());
-    requests_.push_back({0, task.vm >= 0 ? VcpuBurst() : UINT64_MAX / 4, false});
+    requests_.push_back({0, task.vm >= 0 ? VcpuBurst() : kEndlessNs, false});
     task.state = HState::kRunnable;
     ++runnable_waiting_;
     EmitTask(WAVE_EV_TASK_NEW, task, -1, WAVE_TASK_F_RUNNABLE);
   }
   // Stack order: the lowest id is handed the first request.
-  for (int i = cfg_.workload.threads - 1; i >= 0; --i) idle_workers_.push_back(i);
+  if (!vms) {
+    for (int i = w.threads - 1; i >= 0; --i) idle_workers_.push_back(i);
+  }
   rpc_queue_.assign(tasks_.size(), {});
   pending_rpc_.assign(tasks_.size(), -1);
   for (int c = first; c < cfg_.cpus; ++c) {
@@ -996,8 +1038,11 @@ absl::StatusOr<SimResult> Simulator::Run() {
       for (int i = 0; i < threads; ++i) host_rq_.push_back(i);
       FallbackDispatch(0);
     }
+  } else if (w.kind == WorkloadKind::kCpuBound) {
+    for (int i = 0; i < w.threads; ++i) AddRequest(0, kEndlessNs);
+    At(cfg_.duration_ns, EvKind::kWorkEnd);
   } else {
-    At(static_cast<uint64_t>(rng_.Exponential(1e9 / cfg_.workload.load_rps)), EvKind::kArrival);
+    At(static_cast<uint64_t>(rng_.Exponential(1e9 / w.load_rps)), EvKind::kArrival);
   }
   if (cfg_.affinity_churn_per_s > 0) {
     At(static_cast<uint64_t>(rng_.Exponential(1e9 / cfg_.affinity_churn_per_s)), EvKind::kChurn);
@@ -1148,6 +1193,9 @@ absl::Status Simulator::Step(const SimEvent& ev) {
     case EvKind::kArrival:
       OnArrival(ev.t);
       return absl::OkStatus();
+    case EvKind::kWorkEnd:
+      OnWorkEnd(ev.t);
+      return absl::OkStatus();
     case EvKind::kTaskDone:
       OnTaskDone(ev.a, ev.b, ev.t);
       return absl::OkStatus();
@@ -1206,21 +1254,27 @@ SimResult Simulator::Finish() {
   const bool cpu_idle = idle_managed_ > 0;
   for (const HTask& t : tasks_) {
     if (t.state == HState::kRunnable && cpu_idle) ++r.lost_tasks;
+    r.task_runtime_ns.push_back(t.runtime_ns);
   }
   r.incomplete_requests = r.arrived - r.completed;
   r.throughput_rps =
       static_cast<double>(r.completed_in_window) / (static_cast<double>(cfg_.duration_ns) / 1e9);
+  // In us, of a sorted non-empty sample.
+  auto pct = [](const std::vector<uint64_t>& v, double p) {
+    size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
+    rank = std::clamp<size_t>(rank, 1, v.size());
+    return static_cast<double>(v[rank - 1]) / 1e3;
+  };
+  if (!get_latencies_ns_.empty()) {
+    std::sort(get_latencies_ns_.begin(), get_latencies_ns_.end());
+    r.get_latency_p99_us = pct(get_latencies_ns_, 0.99);
+  }
   if (!latencies_ns_.empty()) {
     std::vector<uint64_t>& v = latencies_ns_;
     std::sort(v.begin(), v.end());
-    auto pct = [&](double p) {
-      size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
-      rank = std::clamp<size_t>(rank, 1, v.size());
-      return static_cast<double>(v[rank - 1]) / 1e3;
-    };
-    r.latency_p50_us = pct(0.50);
-    r.latency_p99_us = pct(0.99);
-    r.latency_p999_us = pct(0.999);
+    r.latency_p50_us = pct(v, 0.50);
+    r.latency_p99_us = pct(v, 0.99);
+    r.latency_p999_us = pct(v, 0.999);
     r.latency_max_us = static_cast<double>(v.back()) / 1e3;
     long double sum = 0;
     for (uint64_t x : v) sum += x;

@@ -32,6 +32,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "lib/policy.h"
@@ -40,7 +41,7 @@
 namespace wave {
 
 enum class Placement { kHost, kIpu };
-enum class WorkloadKind { kRocksDb, kUniform, kExponential, kRpc, kVms };
+enum class WorkloadKind { kRocksDb, kUniform, kExponential, kRpc, kVms, kCpuBound };
 
 const char* PlacementName(Placement p);
 const char* WorkloadName(WorkloadKind w);
@@ -48,6 +49,9 @@ const char* WorkloadName(WorkloadKind w);
 // An open-loop server: requests arrive as a Poisson process and each is handed to an idle worker
 // thread, which wakes, serves it and blocks again. When every worker is busy, requests wait in
 // the application's queue and a worker finishing a request takes the next one without blocking.
+// cpubound is not a server: every worker is runnable from the start and always has work until
+// duration_ns, when each finishes as soon as it next runs (one request per worker, no arrivals;
+// load_rps is unused). It makes cpu shares measurable: see SimResult::task_runtime_ns.
 struct WorkloadConfig {
   WorkloadKind kind = WorkloadKind::kRocksDb;
   double load_rps = 100'000;
@@ -78,6 +82,9 @@ struct WorkloadConfig {
   double vm_alone_rate = 0.3;
   uint64_t vm_burst_ns = 2'000'000;
   uint64_t vm_halt_ns = 100'000;
+  // Nice values of the workers: worker i (task id i + 1) gets nice[i % nice.size()], each in
+  // [-20, 19]; empty: all 0.
+  std::vector<int> nice;
 };
 
 struct SimConfig {
@@ -123,6 +130,8 @@ struct SimResult {
   double latency_p999_us = 0;
   double latency_mean_us = 0;
   double latency_max_us = 0;
+  // rocksdb: the p99 of the GETs alone (what a scan-bound tail hides from the overall p99).
+  double get_latency_p99_us = 0;
   int workload_cpus = 0;
   uint64_t commits_ok = 0;
   uint64_t commits_stale = 0;
@@ -157,6 +166,8 @@ struct SimResult {
   double vm_oncpu_cpus = 0;
   double antagonist_cpus = 0;
   uint64_t end_ns = 0;
+  // Cpu time of each worker (index: task id - 1), context switches excluded.
+  std::vector<uint64_t> task_runtime_ns;
   AgentStats agent;
 };
 

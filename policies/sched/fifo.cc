@@ -64,6 +64,12 @@ void FifoPolicy::OnTaskDead(Task& task, const TaskDead&) {
   Unstage(task);
 }
 void FifoPolicy::OnCpuIdle(Cpu&, const CpuIdle& ev) { now_ns_ = std::max(now_ns_, ev.time_ns()); }
+void FifoPolicy::OnTaskOnCpu(Task&, const TaskOnCpu& ev) {
+  now_ns_ = std::max(now_ns_, ev.time_ns());
+  const auto cpu = static_cast<size_t>(ev.cpu());  // the agent checked that it is a cpu
+  if (cpu >= on_cpu_since_.size()) on_cpu_since_.resize(cpu + 1, 0);
+  on_cpu_since_[cpu] = ev.time_ns();
+}
 void FifoPolicy::OnResync() {
   staged_at_.clear();  // the tasks themselves were freed (and left the queues)
 }
@@ -77,12 +83,28 @@ void FifoPolicy::OnCommitDone(Task& task, const CommitResult& r) {
   Unstage(task);
 }
 
-Task* FifoPolicy::FirstAllowed(const TaskQueue& q, int cpu) {
-  Task* t = q.Front();
-  for (int scanned = 0; t != nullptr && scanned < kMaxScan; ++scanned, t = q.Next(t)) {
-    if (t->Allowed(cpu)) return t;
+Task* FifoPolicy::OldestAllowed(int cpu, bool* staged) const {
+  Task* queued = rq_.FirstAllowed(cpu, kMaxScan);
+  Task* stealable = staged_.FirstAllowed(cpu, kMaxScan);
+  *staged =
+      stealable != nullptr && (queued == nullptr || stealable->policy_word < queued->policy_word);
+  return *staged ? stealable : queued;
+}
+
+bool FifoPolicy::Place(Task* task, bool staged, int cpu, uint32_t flags, Txn& txn) {
+  if (txn.Commit({.task = task,
+                  .cpu = cpu,
+                  .seq = task->seq(),
+                  .slice_ns = opts_.slice_ns,
+                  .flags = flags}) != CommitCheck::kOk) {
+    return false;  // cannot happen for a runnable, unpending task on an available cpu
   }
-  return nullptr;
+  if (staged) {
+    Unstage(*task);  // stolen: the host will abort its staged copy
+  } else {
+    rq_.Remove(task);
+  }
+  return true;
 }
 
 void FifoPolicy::Schedule(CpuTable& cpus, Txn& txn) {
@@ -90,22 +112,9 @@ void FifoPolicy::Schedule(CpuTable& cpus, Txn& txn) {
   for (Cpu& cpu : cpus) {
     if (rq_.empty() && staged_.empty()) break;
     if (!cpu.available()) continue;
-    Task* queued = FirstAllowed(rq_, cpu.id);
-    Task* stealable = FirstAllowed(staged_, cpu.id);
-    Task* pick = queued;
-    if (stealable != nullptr && (pick == nullptr || stealable->policy_word < pick->policy_word)) {
-      pick = stealable;
-    }
-    if (pick == nullptr) continue;
-    const bool was_staged = pick != queued;
-    if (txn.Commit({.task = pick, .cpu = cpu.id, .seq = pick->seq()}) != CommitCheck::kOk) {
-      continue;  // cannot happen for a runnable, unpending task on an available cpu
-    }
-    if (was_staged) {
-      Unstage(*pick);
-    } else {
-      rq_.Remove(pick);
-    }
+    bool staged = false;
+    Task* pick = OldestAllowed(cpu.id, &staged);
+    if (pick != nullptr) Place(pick, staged, cpu.id, 0, txn);
   }
   // Prestage what is left on the cpus with staging room, one per cpu per round.
   bool progress = true;
@@ -114,9 +123,11 @@ void FifoPolicy::Schedule(CpuTable& cpus, Txn& txn) {
     for (Cpu& cpu : cpus) {
       if (rq_.empty()) break;
       if (cpu.stage_room() == 0) continue;
-      Task* pick = FirstAllowed(rq_, cpu.id);
+      Task* pick = rq_.FirstAllowed(cpu.id, kMaxScan);
       if (pick == nullptr) continue;
-      if (txn.Stage({.task = pick, .cpu = cpu.id, .seq = pick->seq()}) != CommitCheck::kOk) {
+      if (txn.Stage(
+              {.task = pick, .cpu = cpu.id, .seq = pick->seq(), .slice_ns = opts_.slice_ns}) !=
+          CommitCheck::kOk) {
         continue;
       }
       rq_.Remove(pick);
@@ -126,6 +137,34 @@ void FifoPolicy::Schedule(CpuTable& cpus, Txn& txn) {
     }
   }
   Restage(cpus, txn);
+  if (opts_.preempt_after_ns != 0) PreemptOverruns(cpus, txn);
+}
+
+// Work still waits and no cpu is free: each oldest waiting task displaces the task that has
+// been on its cpu longest, while that is longer than preempt_after_ns.
+void FifoPolicy::PreemptOverruns(CpuTable& cpus, Txn& txn) {
+  while (!rq_.empty() || !staged_.empty()) {
+    // Every cpu with a task has been seen going on it (ON_CPU), or was replayed (NEW with
+    // ON_CPU, no start time: counted as long running).
+    on_cpu_since_.resize(std::max(on_cpu_since_.size(), static_cast<size_t>(cpus.size())), 0);
+    Cpu* victim = nullptr;
+    uint64_t victim_since = 0;
+    for (Cpu& cpu : cpus) {
+      if (cpu.current == nullptr || cpu.pending_txn != 0) continue;
+      const uint64_t since = on_cpu_since_[static_cast<size_t>(cpu.id)];
+      if (now_ns_ < since + opts_.preempt_after_ns) continue;
+      if (victim == nullptr || since < victim_since) {
+        victim = &cpu;
+        victim_since = since;
+      }
+    }
+    if (victim == nullptr) return;
+    bool staged = false;
+    Task* pick = OldestAllowed(victim->id, &staged);
+    // Not allowed there (or the commit refused): leave this cpu be for now.
+    on_cpu_since_[static_cast<size_t>(victim->id)] = now_ns_;
+    if (pick != nullptr) Place(pick, staged, victim->id, WAVE_COMMIT_F_PREEMPT, txn);
+  }
 }
 
 // The oldest staged tasks that have waited too long get another copy on the cpu with the most
@@ -134,15 +173,15 @@ void FifoPolicy::Restage(CpuTable& cpus, Txn& txn) {
   Task* t = staged_.Front();
   for (int scanned = 0; t != nullptr && scanned < kMaxScan; ++scanned, t = staged_.Next(t)) {
     auto it = staged_at_.find(t);
-    if (it == staged_at_.end() || now_ns_ < it->second + restage_after_ns_) break;
+    if (it == staged_at_.end() || now_ns_ < it->second + opts_.restage_after_ns) break;
     Cpu* best = nullptr;
     for (Cpu& cpu : cpus) {
       if (cpu.id == t->staged_cpu() || !t->Allowed(cpu.id) || cpu.stage_room() == 0) continue;
       if (best == nullptr || cpu.stage_room() > best->stage_room()) best = &cpu;
     }
     if (best == nullptr) return;  // no room anywhere
-    if (txn.Stage({.task = t, .cpu = best->id, .seq = t->seq()}, /*also=*/true) ==
-        CommitCheck::kOk) {
+    if (txn.Stage({.task = t, .cpu = best->id, .seq = t->seq(), .slice_ns = opts_.slice_ns},
+                  /*also=*/true) == CommitCheck::kOk) {
       it->second = now_ns_;
     }
   }

@@ -10,22 +10,39 @@
 // the host then aborts its staged entry as stale). A task staged behind a long-running one (a
 // 5 ms scan) would wait for it, so once it has waited restage_after_ns it is also staged on
 // another cpu with room: the first cpu to free up runs it, the host aborts the other copy.
-// Knobs: restage_after_ns (default 20 us; the staging depth is the link's).
+// Knobs (FifoOptions): restage_after_ns (default 20 us; the staging depth is the link's). The
+// same queue with time slices and preemption is the Shinjuku policy (shinjuku.h): slice_ns and
+// preempt_after_ns are 0 (off) for the plain FIFO.
 #ifndef LIBWAVE_POLICIES_SCHED_FIFO_H_
 #define LIBWAVE_POLICIES_SCHED_FIFO_H_
 
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "lib/policy.h"
 
 namespace wave {
 
+struct FifoOptions {
+  // A staged task that has waited this long gets a second copy on another cpu.
+  uint64_t restage_after_ns = 20'000;
+  // Every commit and staged decision carries this slice (the host preempts the task when it
+  // ends and the task goes to the back of the queue); 0: run until it blocks or yields.
+  uint64_t slice_ns = 0;
+  // When work waits and no cpu is available, the oldest waiting task displaces (a PREEMPT
+  // commit) the task that has been on its cpu longest, if longer than this; 0: never. For hosts
+  // that do not enforce slices, and as a safety net for tasks placed without one.
+  uint64_t preempt_after_ns = 0;
+};
+
 class FifoPolicy : public Policy {
  public:
-  explicit FifoPolicy(uint64_t restage_after_ns = 20'000) : restage_after_ns_(restage_after_ns) {}
+  explicit FifoPolicy(uint64_t restage_after_ns = 20'000)
+      : FifoPolicy(FifoOptions{.restage_after_ns = restage_after_ns}) {}
+  explicit FifoPolicy(const FifoOptions& options) : opts_(options) {}
   std::string name() const override { return "fifo"; }
 
   void OnTaskNew(Task& task, const TaskNew& ev) override;
@@ -37,11 +54,13 @@ class FifoPolicy : public Policy {
   void OnCommitFailed(Task& task, const CommitResult& result) override;
   void OnCommitDone(Task& task, const CommitResult& result) override;
   void OnCpuIdle(Cpu& cpu, const CpuIdle& ev) override;
+  void OnTaskOnCpu(Task& task, const TaskOnCpu& ev) override;
   void OnResync() override;
   void Schedule(CpuTable& cpus, Txn& txn) override;
 
   size_t queued() const { return rq_.size(); }
   size_t staged() const { return staged_.size(); }
+  const FifoOptions& options() const { return opts_; }
 
  protected:
   // For policies built on this one: a task staged outside Schedule (e.g. for an expected
@@ -55,16 +74,20 @@ class FifoPolicy : public Policy {
   static constexpr int kMaxScan = 16;
   void Enqueue(Task& task);
   void Requeue(Task& task);
-  // The first task in `q` (within kMaxScan) allowed on `cpu`, or null.
-  static Task* FirstAllowed(const TaskQueue& q, int cpu);
+  // The oldest task allowed on `cpu`, queued or staged elsewhere (*staged says which), or null.
+  Task* OldestAllowed(int cpu, bool* staged) const;
+  // Commits `task` (the result of OldestAllowed) to `cpu` and takes it out of its queue.
+  bool Place(Task* task, bool staged, int cpu, uint32_t flags, Txn& txn);
   void Unstage(Task& task);
   void Restage(CpuTable& cpus, Txn& txn);
-  const uint64_t restage_after_ns_;
+  void PreemptOverruns(CpuTable& cpus, Txn& txn);
+  const FifoOptions opts_;
   TaskQueue rq_;           // runnable, waiting; oldest first
   TaskQueue staged_;       // staged on some cpu, not yet taken; oldest first
   uint64_t arrivals_ = 0;  // Task::policy_word = arrival order (smaller is older)
   uint64_t now_ns_ = 0;    // the host's time, as of the latest event
   absl::flat_hash_map<const Task*, uint64_t> staged_at_;  // when last staged
+  std::vector<uint64_t> on_cpu_since_;                    // when each cpu's task went on it
 };
 
 }  // namespace wave

@@ -3,7 +3,11 @@
 namespace wave {
 namespace {
 
-int Home(const Task& t) { return static_cast<int>(t.policy_word) - 1; }
+// policy_word: home cpu + 1 in the low bits (0: not chosen yet), and kYield when the task was
+// just preempted at home: it then waits for its cpu instead of preempting back (two tasks with
+// one home would otherwise displace each other forever on a host that honours PREEMPT).
+constexpr uint64_t kYield = uint64_t{1} << 63;
+int Home(const Task& t) { return static_cast<int>(t.policy_word & ~kYield) - 1; }
 
 }  // namespace
 
@@ -30,7 +34,10 @@ void PinPolicy::OnTaskNew(Task& task, const TaskNew&) {
 }
 void PinPolicy::OnTaskWakeup(Task& task, const TaskWakeup&) { Enqueue(task); }
 void PinPolicy::OnTaskBlocked(Task& task, const TaskBlocked&) { rq_.Remove(&task); }
-void PinPolicy::OnTaskPreempted(Task& task, const TaskPreempted&) { Enqueue(task); }
+void PinPolicy::OnTaskPreempted(Task& task, const TaskPreempted&) {
+  if (task.policy_word != 0) task.policy_word |= kYield;
+  Enqueue(task);
+}
 void PinPolicy::OnTaskYield(Task& task, const TaskYield&) { Enqueue(task); }
 void PinPolicy::OnTaskDead(Task& task, const TaskDead&) { rq_.Remove(&task); }
 
@@ -54,12 +61,14 @@ void PinPolicy::Schedule(CpuTable& cpus, Txn& txn) {
       t->policy_word = static_cast<uint64_t>(home) + 1;
     }
     Cpu& cpu = cpus[Home(*t)];
-    if (cpu.pending_txn == 0) {
+    const bool yielding = (t->policy_word & kYield) != 0;
+    if (cpu.pending_txn == 0 && (cpu.available() || !yielding)) {
       const uint32_t flags = cpu.available() ? 0 : WAVE_COMMIT_F_PREEMPT;
       if (txn.Commit(
               {.task = t, .cpu = cpu.id, .seq = t->seq(), .slice_ns = kSliceNs, .flags = flags}) ==
           CommitCheck::kOk) {
         rq_.Remove(t);
+        t->policy_word &= ~kYield;
       }
     }
     t = next;

@@ -137,6 +137,32 @@ cp "$out" "$tmp/spaced.json"
 run sim --duration=0.02 --format=json --seed=3 --cpus=4
 cmp -s "$out" "$tmp/spaced.json" || fail "--flag value and --flag=value runs differ"
 
+# Every policy runs by name.
+for policy in fifo fifo-percpu shinjuku fair; do
+  run sim --duration=0.02 --format=json --policy="$policy"
+  [ "$rc" -eq 0 ] || fail "wave sim --policy=$policy: exit code $rc: $(cat "$err")"
+  grep -q "\"policy\": \"$policy\"" "$out" || fail "wave sim --policy=$policy: not named in the output"
+  grep -q '"lost_tasks": 0' "$out" || fail "wave sim --policy=$policy: lost tasks"
+done
+
+# Cpu-bound workers with nice values: the output has their cpu time by nice value.
+run sim --duration=0.1 --workload=cpubound --threads=16 --nice=0,5 --policy=fair --format=json
+if [ "$rc" -ne 0 ]; then
+  fail "wave sim --workload=cpubound --nice=0,5: exit code $rc: $(cat "$err")"
+else
+  python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+b = d["by_nice"]
+assert sorted(b) == ["0", "5"], b
+assert b["0"]["tasks"] == 8 and b["0"]["weight"] == 1024 and b["5"]["weight"] == 335, b
+ratio = b["0"]["cpu_ms_mean"] / b["5"]["cpu_ms_mean"]
+assert abs(ratio / (1024 / 335) - 1) < 0.1, ratio
+' <"$out" || fail "wave sim --workload=cpubound --nice=0,5: bad by_nice: $(head -c 300 "$out")"
+fi
+run sim --duration=0.02
+grep -q "by nice" "$out" && fail "wave sim: a 'by nice' group with no nice values"
+
 if [ "$failures" -ne 0 ]; then
   echo "cli_test: $failures failure(s)" >&2
   exit 1

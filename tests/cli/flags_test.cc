@@ -144,12 +144,31 @@ TEST(FlagsTest, BadTimes) {
 
 TEST(FlagsTest, BadChoices) {
   EXPECT_EQ(SimError({"--workload=redis"}),
-            "--workload: expected one of rocksdb|uniform|exponential|rpc|vms, got 'redis'");
+            "--workload: expected one of rocksdb|uniform|exponential|rpc|vms|cpubound, got 'redis'");
   EXPECT_EQ(SimError({"--placement=nic"}), "--placement: expected one of host|ipu, got 'nic'");
   EXPECT_EQ(SimError({"--format=xml"}), "--format: expected one of table|json, got 'xml'");
   EXPECT_THAT(SimError({"--policy=nope"}), StartsWith("--policy: unknown policy 'nope' (known: "));
   EXPECT_THAT(SimError({"--policy=nope"}), HasSubstr("fifo"));
   EXPECT_THAT(SimError({"--workload=ROCKSDB"}), StartsWith("--workload: expected"));
+}
+
+TEST(FlagsTest, EveryPolicyAndWorkloadByName) {
+  for (const char* policy : {"fifo", "fifo-percpu", "shinjuku", "fair"}) {
+    EXPECT_EQ(Sim({std::string("--policy=") + policy}).policy, policy);
+    EXPECT_THAT(SimHelp(), HasSubstr(std::string(policy) + " ("));  // named, with what it does
+  }
+  EXPECT_EQ(Sim({"--workload=cpubound"}).config.workload.kind, WorkloadKind::kCpuBound);
+}
+
+TEST(FlagsTest, NiceLists) {
+  EXPECT_TRUE(Sim({}).config.workload.nice.empty());
+  EXPECT_EQ(Sim({"--nice=0"}).config.workload.nice, (std::vector<int>{0}));
+  EXPECT_EQ(Sim({"--nice=-20,0,19,5"}).config.workload.nice, (std::vector<int>{-20, 0, 19, 5}));
+  for (const char* bad : {"", ",", "1,", ",1", "0,,1", "20", "-21", "1.5", "a", "+1", "0 ,1"}) {
+    EXPECT_THAT(SimError({std::string("--nice=") + bad}),
+                StartsWith("--nice: expected up to 1024 comma-separated integers in [-20, 19]"))
+        << bad;
+  }
 }
 
 TEST(FlagsTest, MissingValues) {

@@ -1056,6 +1056,53 @@ TEST(AgentLifetimeTest, PolicyDestroyedBeforeTheAgent) {
   EXPECT_EQ(h.agent().tasks().Find(2)->queue(), nullptr);
 }
 
+// Holds every runnable task in a TaskHeap keyed by id and commits nothing: the agent alone must
+// take tasks out of it.
+class HeapHolder : public Policy {
+ public:
+  std::string name() const override { return "heap-holder"; }
+  void OnTaskNew(Task& t, const TaskNew&) override { Hold(t); }
+  void OnTaskWakeup(Task& t, const TaskWakeup&) override { Hold(t); }
+  void OnTaskBlocked(Task&, const TaskBlocked&) override {}
+  void OnTaskPreempted(Task& t, const TaskPreempted&) override { Hold(t); }
+  void OnTaskYield(Task& t, const TaskYield&) override { Hold(t); }
+  void OnTaskDead(Task&, const TaskDead&) override {}
+  void OnCommitFailed(Task& t, const CommitResult&) override { Hold(t); }
+  void Schedule(CpuTable&, Txn&) override {}
+  TaskHeap heap;
+
+ private:
+  void Hold(Task& t) {
+    if (t.Placeable()) heap.Push(&t, t.id());
+  }
+};
+
+TEST(AgentLifetimeTest, TheAgentTakesTasksOutOfHeapsLikeQueues) {
+  HeapHolder p;
+  {
+    Harness h(p, 2);
+    h.Push({NewTask(1, 1), NewTask(2, 1), NewTask(3, 1), NewTask(4, 1)});
+    h.Step();
+    EXPECT_EQ(p.heap.size(), 4u);
+    h.Push(TaskMsg(WAVE_EV_TASK_BLOCKED, 1, 2));
+    h.Push(TaskMsg(WAVE_EV_TASK_ON_CPU, 2, 2, 1));  // placed by the host itself
+    h.Push(TaskMsg(WAVE_EV_TASK_DEAD, 3, 2));
+    h.Step();
+    EXPECT_EQ(p.heap.size(), 1u);
+    EXPECT_EQ(p.heap.Top()->id(), 4u);
+    const Task* two = h.agent().tasks().Find(2);
+    EXPECT_EQ(two->heap(), nullptr);
+    EXPECT_EQ(two->last_cpu(), 1);
+    // It leaves the cpu: the cpu it last ran on is remembered.
+    h.Push(TaskMsg(WAVE_EV_TASK_PREEMPTED, 2, 3, 1));
+    h.Step();
+    EXPECT_EQ(two->cpu(), -1);
+    EXPECT_EQ(two->last_cpu(), 1);
+    EXPECT_EQ(p.heap.size(), 2u);
+  }
+  EXPECT_TRUE(p.heap.empty());  // the agent freed its tasks, out of the heap first
+}
+
 // ---- random input ----
 
 // Checks what must hold between any two polls, whatever the host sent.

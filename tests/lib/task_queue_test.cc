@@ -1,4 +1,5 @@
-// TaskQueue (the intrusive run queue policies share) and CpuTable. Task's fields are private to the
+// TaskQueue and TaskHeap (the intrusive run queue and heap policies share), CpuTable and the nice
+// weights. Task's fields are private to the
 // agent, so the tasks come from a real Agent fed TASK_NEW events over an in-process link.
 #include <algorithm>
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "lib/abi/wave_abi.h"
 #include "lib/agent.h"
+#include "lib/nice.h"
 #include "lib/policy.h"
 #include "lib/task.h"
 #include "transport/link.h"
@@ -303,6 +305,155 @@ TEST(TaskQueueTest, ManyOperationsKeepSizeAndOrder) {
     ASSERT_EQ(q.empty(), model.empty());
     ASSERT_EQ(Ids(q), model);
   }
+}
+
+TEST(TaskQueueTest, FirstAllowedSkipsPinnedTasksWithinTheScan) {
+  TaskSource src(4);
+  TaskQueue q;
+  for (int i = 0; i < 4; ++i) q.PushBack(src[i]);
+  EXPECT_EQ(q.FirstAllowed(2), src[0]);  // every task may run anywhere
+  EXPECT_EQ(TaskQueue().FirstAllowed(0), nullptr);
+  EXPECT_EQ(q.FirstAllowed(-1), nullptr);
+  EXPECT_EQ(q.FirstAllowed(static_cast<int>(WAVE_MAX_CPUS)), nullptr);
+  EXPECT_EQ(q.FirstAllowed(2, /*max_scan=*/0), nullptr);
+}
+
+TEST(TaskQueueTest, PlaceableMeansRunnableAndHeldByNothing) {
+  TaskSource src(2);
+  EXPECT_TRUE(src[0]->Placeable());
+  TaskQueue q;
+  q.PushBack(src[0]);
+  EXPECT_FALSE(src[0]->Placeable());
+  q.Remove(src[0]);
+  TaskHeap h;
+  h.Push(src[0], 1);
+  EXPECT_FALSE(src[0]->Placeable());
+  EXPECT_EQ(src[0]->heap(), &h);
+  h.Clear();
+  EXPECT_TRUE(src[0]->Placeable());
+  EXPECT_EQ(src[0]->heap(), nullptr);
+  EXPECT_EQ(src[1]->last_cpu(), -1);  // it has not run
+}
+
+std::vector<uint64_t> Drain(TaskHeap& h) {
+  std::vector<uint64_t> ids;
+  while (Task* t = h.Pop()) ids.push_back(t->id());
+  return ids;
+}
+
+TEST(TaskHeapTest, PopsSmallestKeyFirstAndEqualKeysInPushOrder) {
+  TaskSource src(5);
+  TaskHeap h;
+  EXPECT_TRUE(h.empty());
+  EXPECT_EQ(h.Top(), nullptr);
+  EXPECT_EQ(h.Pop(), nullptr);
+  h.Push(src[0], 30);
+  h.Push(src[1], 10);
+  h.Push(src[2], 20);
+  h.Push(src[3], 10);
+  h.Push(src[4], 30);
+  EXPECT_EQ(h.size(), 5u);
+  EXPECT_EQ(h.Top(), src[1]);
+  EXPECT_EQ(TaskHeap::KeyOf(src[2]), 20u);
+  EXPECT_TRUE(h.Contains(src[4]));
+  EXPECT_EQ(Drain(h), (IdList{2, 4, 3, 1, 5}));
+  EXPECT_TRUE(h.empty());
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(src[i]->heap(), nullptr);
+}
+
+TEST(TaskHeapTest, RemoveAnyTaskAndTheWrongHeapRefuses) {
+  TaskSource src(6);
+  TaskHeap h;
+  TaskHeap other;
+  for (int i = 0; i < 6; ++i) h.Push(src[i], static_cast<uint64_t>(60 - 10 * i));  // 60..10
+  EXPECT_FALSE(other.Remove(src[2]));
+  EXPECT_TRUE(h.Remove(src[2]));  // key 40, in the middle
+  EXPECT_FALSE(h.Remove(src[2]));
+  EXPECT_TRUE(h.Remove(src[5]));  // the top
+  EXPECT_TRUE(h.Remove(src[0]));  // the largest
+  EXPECT_EQ(h.size(), 3u);
+  other.Push(src[2], 0);
+  EXPECT_EQ(Drain(h), (IdList{5, 4, 2}));
+  EXPECT_EQ(Drain(other), (IdList{3}));
+}
+
+TEST(TaskHeapTest, AQueueAndAHeapMayHoldTheSameTask) {
+  TaskSource src(1);
+  TaskQueue q;
+  TaskHeap h;
+  q.PushBack(src[0]);
+  h.Push(src[0], 5);
+  EXPECT_TRUE(q.Contains(src[0]));
+  EXPECT_TRUE(h.Contains(src[0]));
+  EXPECT_EQ(h.Pop(), src[0]);
+  EXPECT_TRUE(q.Contains(src[0]));
+}
+
+TEST(TaskHeapTest, ManyOperationsMatchASortedModel) {
+  constexpr int kN = 32;
+  TaskSource src(kN);
+  TaskHeap h;
+  // (key, push number, id): what the heap must agree with.
+  struct Entry {
+    uint64_t key;
+    uint64_t order;
+    uint64_t id;
+    bool operator<(const Entry& o) const { return key != o.key ? key < o.key : order < o.order; }
+  };
+  std::vector<Entry> model;
+  uint64_t pushes = 0;
+  uint32_t x = 777;
+  auto next = [&x] {
+    x = x * 1103515245u + 12345u;
+    return (x >> 16) & 0x7fff;
+  };
+  for (int step = 0; step < 3000; ++step) {
+    Task* t = src[static_cast<int>(next() % kN)];
+    auto it =
+        std::find_if(model.begin(), model.end(), [&](const Entry& e) { return e.id == t->id(); });
+    const bool in = it != model.end();
+    ASSERT_EQ(h.Contains(t), in);
+    const uint32_t op = next() % 3;
+    if (op == 0 && !in) {
+      const uint64_t key = next() % 16;  // many equal keys
+      h.Push(t, key);
+      model.push_back({key, pushes++, t->id()});
+    } else if (op == 1) {
+      EXPECT_EQ(h.Remove(t), in);
+      if (in) model.erase(it);
+    } else if (op == 2) {
+      Task* top = h.Pop();
+      if (model.empty()) {
+        EXPECT_EQ(top, nullptr);
+      } else {
+        auto min = std::min_element(model.begin(), model.end());
+        ASSERT_NE(top, nullptr);
+        EXPECT_EQ(top->id(), min->id);
+        model.erase(min);
+      }
+    }
+    ASSERT_EQ(h.size(), model.size());
+    if (!model.empty()) {
+      EXPECT_EQ(h.Top()->id(), std::min_element(model.begin(), model.end())->id);
+    }
+  }
+}
+
+TEST(NiceTest, LinuxWeights) {
+  EXPECT_EQ(NiceToWeight(0), 1024u);
+  EXPECT_EQ(NiceToWeight(-20), 88761u);
+  EXPECT_EQ(NiceToWeight(19), 15u);
+  EXPECT_EQ(NiceToWeight(5), 335u);
+  EXPECT_EQ(NiceToWeight(-100), NiceToWeight(-20));  // clamped
+  EXPECT_EQ(NiceToWeight(100), NiceToWeight(19));
+  for (int n = kMinNice; n < kMaxNice; ++n) {  // each step ~1.25x
+    const double r = static_cast<double>(NiceToWeight(n)) / NiceToWeight(n + 1);
+    EXPECT_GT(r, 1.18) << n;
+    EXPECT_LT(r, 1.32) << n;
+  }
+  EXPECT_EQ(VirtualNs(1000, 1024), 1000u);
+  EXPECT_EQ(VirtualNs(1000, 2048), 500u);
+  EXPECT_EQ(VirtualNs(1000, 0), 1024000u);
 }
 
 TEST(CpuTableTest, IdsAndSize) {

@@ -3,7 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <map>
+#include <numeric>
+
 #include "policies/sched/fifo.h"
+#include "tests/sim/sim_checks.h"
 
 namespace wave {
 namespace {
@@ -22,12 +27,7 @@ SimResult MustRun(const SimConfig& c) {
 }
 
 void ExpectClean(const SimResult& r) {
-  EXPECT_GT(r.arrived, 0u);
-  EXPECT_EQ(r.completed, r.arrived);
-  EXPECT_EQ(r.incomplete_requests, 0u);
-  EXPECT_EQ(r.lost_tasks, 0u);
-  EXPECT_EQ(r.invariant_violations, 0u);
-  EXPECT_EQ(r.agent.malformed, 0u);
+  ExpectEveryRequestDone(r);
   EXPECT_EQ(r.agent.unknown_task, 0u);
   // Every commit was answered, and every ok commit started exactly one run.
   EXPECT_EQ(r.commits_ok + r.commits_stale + r.commits_rejected, r.agent.commits_sent);
@@ -79,6 +79,75 @@ TEST(SimFifo, SameSeedSameResult) {
   other.seed = 2;
   SimResult c = MustRun(other);
   EXPECT_NE(a.events_sent, c.events_sent);
+}
+
+TEST(SimWorkload, RocksDbReportsTheGetsOwnTail) {
+  SimConfig c = ShortRun();
+  c.workload.load_rps = 150'000;  // FIFO: GETs wait behind scans
+  SimResult r = MustRun(c);
+  ExpectClean(r);
+  EXPECT_GT(r.get_latency_p99_us, 10.0);
+  EXPECT_LE(r.get_latency_p99_us, r.latency_max_us);
+  c.workload.kind = WorkloadKind::kUniform;
+  EXPECT_EQ(MustRun(c).get_latency_p99_us, 0.0);  // no GETs
+}
+
+// Records the nice value each task arrives with.
+class NiceRecorder : public FifoPolicy {
+ public:
+  void OnTaskNew(Task& task, const TaskNew& ev) override {
+    nice[task.id()] = task.nice();
+    FifoPolicy::OnTaskNew(task, ev);
+  }
+  std::map<uint64_t, int> nice;
+};
+
+TEST(SimWorkload, NiceValuesReachTheAgentInTurn) {
+  SimConfig c = ShortRun();
+  c.workload.threads = 5;
+  c.workload.nice = {0, -5, 19};
+  NiceRecorder p;
+  absl::StatusOr<SimResult> r = RunSim(c, p);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(p.nice, (std::map<uint64_t, int>{{1, 0}, {2, -5}, {3, 19}, {4, 0}, {5, -5}}));
+  c.workload.nice = {0, 20};
+  EXPECT_EQ(ValidateSimConfig(c).code(), absl::StatusCode::kInvalidArgument);
+  c.workload.nice = {-21};
+  EXPECT_EQ(ValidateSimConfig(c).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(SimWorkload, CpuBoundWorkersRunUntilTheEndThenFinish) {
+  SimConfig c = ShortRun();
+  c.workload.kind = WorkloadKind::kCpuBound;
+  c.workload.threads = 12;
+  SimResult r = MustRun(c);
+  ExpectClean(r);
+  EXPECT_EQ(r.arrived, 12u);  // one endless request per worker, no arrivals
+  ASSERT_EQ(r.task_runtime_ns.size(), 12u);
+  // FIFO never preempts: the first 8 workers hold the 8 cpus for the whole window, the other 4
+  // run only to finish once the work ends.
+  for (size_t i = 0; i < 12; ++i) {
+    if (i < 8) {
+      EXPECT_GT(r.task_runtime_ns[i], c.duration_ns - 100'000) << i;
+      EXPECT_LE(r.task_runtime_ns[i], c.duration_ns) << i;
+    } else {
+      EXPECT_EQ(r.task_runtime_ns[i], 0u) << i;
+    }
+  }
+  EXPECT_GE(r.end_ns, c.duration_ns);
+  EXPECT_LT(r.end_ns, c.duration_ns + 100'000);  // a switch and a round trip, not a drain
+  EXPECT_GT(r.cpu_utilization, 0.99);
+}
+
+TEST(SimWorkload, RuntimeIsCpuTimeOfEachWorker) {
+  SimResult r = MustRun(ShortRun());
+  ASSERT_EQ(r.task_runtime_ns.size(), 256u);
+  const uint64_t total =
+      std::accumulate(r.task_runtime_ns.begin(), r.task_runtime_ns.end(), uint64_t{0});
+  // Busy cpu time is the tasks' cpu time plus one switch per run.
+  const double busy = r.cpu_utilization * static_cast<double>(r.end_ns) * r.workload_cpus;
+  EXPECT_LT(static_cast<double>(total), busy);
+  EXPECT_GT(static_cast<double>(total), busy - static_cast<double>(r.commits_ok) * 600.0);
 }
 
 }  // namespace

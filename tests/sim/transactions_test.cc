@@ -10,6 +10,7 @@
 #include "host/sim/sim.h"
 #include "lib/policy.h"
 #include "policies/sched/fifo.h"
+#include "tests/sim/sim_checks.h"
 
 namespace wave {
 namespace {
@@ -18,15 +19,6 @@ SimConfig ShortRun() {
   SimConfig c;
   c.duration_ns = 200'000'000;  // 0.2 s of virtual time
   return c;
-}
-
-void ExpectEveryRequestDone(const SimResult& r) {
-  EXPECT_GT(r.arrived, 0u);
-  EXPECT_EQ(r.completed, r.arrived);
-  EXPECT_EQ(r.incomplete_requests, 0u);
-  EXPECT_EQ(r.lost_tasks, 0u);
-  EXPECT_EQ(r.invariant_violations, 0u);
-  EXPECT_EQ(r.agent.malformed, 0u);
 }
 
 // A FIFO that never waits for an idle cpu: every queued task goes to cpu (id % cpus) with
