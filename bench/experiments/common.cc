@@ -45,6 +45,7 @@ bool PolicyAvailable(const std::string& policy) {
 absl::StatusOr<SimResult> RunSetup(const Setup& setup, SimConfig base) {
   base.placement = setup.placement;
   base.prestage_depth = setup.prestage_depth;
+  if (setup.cpus > 0) base.cpus = setup.cpus;
   if (setup.policy == "kernel") return RunSimKernel(base);
   if (!PolicyAvailable(setup.policy)) {
     return absl::NotFoundError(absl::StrFormat("policy %s is not built", setup.policy));

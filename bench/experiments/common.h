@@ -26,6 +26,7 @@ struct Setup {
   std::string policy;  // a registered policy, or "kernel" (no agent)
   Placement placement = Placement::kIpu;
   uint32_t prestage_depth = 0;
+  int cpus = 0;  // 0: the base config's
 };
 
 // Runs `base` with the setup applied. A policy that is not registered (yet) is NotFound.
