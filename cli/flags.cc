@@ -96,6 +96,18 @@ std::string WorkloadHelp() {
 }
 
 // The policies of the registry, each with what it does.
+// A time in milliseconds unless it carries a unit, in [0, max_ns] (or (0, max_ns] when zero is
+// not allowed); the error names the flag and shows `example`.
+absl::StatusOr<uint64_t> MillisecondsFlag(std::string_view flag, std::string_view text,
+                                          uint64_t max_ns, bool zero_ok, std::string_view range,
+                                          std::string_view example) {
+  std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerMs);
+  if (!ns || *ns > max_ns || (*ns == 0 && !zero_ok)) {
+    return Expected(flag, Cat("a time in ", range, " like ", example), text);
+  }
+  return *ns;
+}
+
 std::string PolicyHelp() {
   std::string out = "scheduling policy:";
   const std::vector<PolicyInfo>& policies = Policies();
@@ -313,10 +325,9 @@ const std::vector<SimFlag>& SimFlagTable() {
        "stop the in-process agent at this time (to watch the host fall back); milliseconds "
        "(500) or with a unit: 500ms, 1s; 0: never",
        [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
-         std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerMs);
-         if (!ns || *ns > kMaxDurationNs) {
-           return Expected(flag, "a time in [0, 1h] like 500 (milliseconds), 500ms or 1s", text);
-         }
+         absl::StatusOr<uint64_t> ns = MillisecondsFlag(flag, text, kMaxDurationNs, true, "[0, 1h]",
+                                                        "500 (milliseconds), 500ms or 1s");
+         if (!ns.ok()) return ns.status();
          f.config.agent_fail_at_ns = *ns;
          return absl::OkStatus();
        },
@@ -325,10 +336,9 @@ const std::vector<SimFlag>& SimFlagTable() {
        "start a new agent at this time (after --agent-fail-at); it gets a replay of every task "
        "and takes over; milliseconds or with a unit; 0: never",
        [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
-         std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerMs);
-         if (!ns || *ns > kMaxDurationNs) {
-           return Expected(flag, "a time in [0, 1h] like 800 (milliseconds), 800ms or 1s", text);
-         }
+         absl::StatusOr<uint64_t> ns = MillisecondsFlag(flag, text, kMaxDurationNs, true, "[0, 1h]",
+                                                        "800 (milliseconds), 800ms or 1s");
+         if (!ns.ok()) return ns.status();
          f.config.agent_restart_at_ns = *ns;
          return absl::OkStatus();
        },
@@ -337,10 +347,9 @@ const std::vector<SimFlag>& SimFlagTable() {
        "time slice of the host's own round robin while the agent is gone; milliseconds (3) or "
        "with a unit: 3ms, 500us",
        [](std::string_view flag, std::string_view text, SimFlags& f) -> absl::Status {
-         std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerMs);
-         if (!ns || *ns == 0 || *ns > kNsPerS) {
-           return Expected(flag, "a time in (0, 1s] like 3 (milliseconds), 3ms or 500us", text);
-         }
+         absl::StatusOr<uint64_t> ns = MillisecondsFlag(flag, text, kNsPerS, false, "(0, 1s]",
+                                                        "3 (milliseconds), 3ms or 500us");
+         if (!ns.ok()) return ns.status();
          f.config.fallback_slice_ns = *ns;
          return absl::OkStatus();
        },

@@ -143,8 +143,9 @@ TEST(FlagsTest, BadTimes) {
 }
 
 TEST(FlagsTest, BadChoices) {
-  EXPECT_EQ(SimError({"--workload=redis"}),
-            "--workload: expected one of rocksdb|uniform|exponential|rpc|vms|cpubound, got 'redis'");
+  EXPECT_EQ(
+      SimError({"--workload=redis"}),
+      "--workload: expected one of rocksdb|uniform|exponential|rpc|vms|cpubound, got 'redis'");
   EXPECT_EQ(SimError({"--placement=nic"}), "--placement: expected one of host|ipu, got 'nic'");
   EXPECT_EQ(SimError({"--format=xml"}), "--format: expected one of table|json, got 'xml'");
   EXPECT_THAT(SimError({"--policy=nope"}), StartsWith("--policy: unknown policy 'nope' (known: "));
@@ -282,6 +283,24 @@ TEST(ValueParsersTest, FormatTime) {
 }
 
 }  // namespace
+TEST(FlagsTest, SimPrestageAndFailureKnobs) {
+  SimFlags f = Sim({"--prestage=4", "--agent-fail-at=500", "--agent-restart-at=1.2s",
+                    "--fallback-slice=500us", "--policy=kernel", "--workload=vms"});
+  EXPECT_EQ(f.config.prestage_depth, 4u);
+  EXPECT_EQ(f.config.agent_fail_at_ns, 500'000'000u);
+  EXPECT_EQ(f.config.agent_restart_at_ns, 1'200'000'000u);
+  EXPECT_EQ(f.config.fallback_slice_ns, 500'000u);
+  EXPECT_EQ(f.policy, "kernel");
+  EXPECT_EQ(f.config.workload.kind, WorkloadKind::kVms);
+  EXPECT_EQ(Sim({"--workload=rpc"}).config.workload.kind, WorkloadKind::kRpc);
+  for (const char* bad : {"1", "3", "6", "512", "-2", "x"}) {
+    EXPECT_THAT(SimError({std::string("--prestage=") + bad}), StartsWith("--prestage: expected"))
+        << bad;
+  }
+  EXPECT_THAT(SimError({"--fallback-slice=0"}), StartsWith("--fallback-slice: expected a time"));
+  EXPECT_THAT(SimError({"--agent-fail-at=2h"}), StartsWith("--agent-fail-at: expected a time"));
+}
+
 TEST(FlagsTest, SimSession) {
   EXPECT_EQ(Sim({}).config.session, "");
   const SimFlags f = Sim({"--session=run-1.a_b", "--heartbeat-timeout=20ms"});

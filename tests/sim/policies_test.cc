@@ -7,6 +7,7 @@
 #include "policies/sched/fifo.h"
 #include "policies/sched/gang.h"
 #include "policies/sched/rpc.h"
+#include "tests/sim/sim_checks.h"
 
 namespace wave {
 namespace {
@@ -19,14 +20,6 @@ SimConfig RpcRun(Placement placement) {
   c.placement = placement;
   c.prestage_depth = 2;
   return c;
-}
-
-void ExpectEveryRequestDone(const SimResult& r) {
-  EXPECT_GT(r.arrived, 0u);
-  EXPECT_EQ(r.completed, r.arrived);
-  EXPECT_EQ(r.lost_tasks, 0u);
-  EXPECT_EQ(r.invariant_violations, 0u);
-  EXPECT_EQ(r.agent.malformed, 0u);
 }
 
 TEST(RpcPolicy, StagesHandlersBeforeTheirWakeupAndBeatsFifoOnTheIpu) {
