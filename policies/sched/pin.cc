@@ -1,13 +1,18 @@
 #include "policies/sched/pin.h"
 
+#include <algorithm>
+
 namespace wave {
 namespace {
 
-// policy_word: home cpu + 1 in the low bits (0: not chosen yet), and kYield when the task was
-// just preempted at home: it then waits for its cpu instead of preempting back (two tasks with
-// one home would otherwise displace each other forever on a host that honours PREEMPT).
-constexpr uint64_t kYield = uint64_t{1} << 63;
-int Home(const Task& t) { return static_cast<int>(t.policy_word & ~kYield) - 1; }
+// policy_word: home cpu + 1 in the low 8 bits (0: not chosen yet); above them, when the task was
+// last preempted at home (ns >> 8). A task preempted at home preempts back only a slice later:
+// two tasks with one home would otherwise displace each other without pause on a host that
+// honours PREEMPT (the simulator); on the trace mechanism, where a commit is an affinity, the
+// commits simply come once a slice.
+constexpr uint64_t kHomeBits = 0xff;
+int Home(const Task& t) { return static_cast<int>(t.policy_word & kHomeBits) - 1; }
+uint64_t PreemptedAt(const Task& t) { return (t.policy_word >> 8) << 8; }
 
 }  // namespace
 
@@ -32,10 +37,16 @@ void PinPolicy::OnTaskNew(Task& task, const TaskNew&) {
   task.policy_word = 0;  // home chosen in Schedule, where the number of cpus is known
   Enqueue(task);
 }
-void PinPolicy::OnTaskWakeup(Task& task, const TaskWakeup&) { Enqueue(task); }
+void PinPolicy::OnTaskWakeup(Task& task, const TaskWakeup& ev) {
+  now_ns_ = std::max(now_ns_, ev.time_ns());
+  Enqueue(task);
+}
 void PinPolicy::OnTaskBlocked(Task& task, const TaskBlocked&) { rq_.Remove(&task); }
-void PinPolicy::OnTaskPreempted(Task& task, const TaskPreempted&) {
-  if (task.policy_word != 0) task.policy_word |= kYield;
+void PinPolicy::OnTaskPreempted(Task& task, const TaskPreempted& ev) {
+  now_ns_ = std::max(now_ns_, ev.time_ns());
+  if (task.policy_word != 0) {
+    task.policy_word = (task.policy_word & kHomeBits) | ((ev.time_ns() >> 8) << 8);
+  }
   Enqueue(task);
 }
 void PinPolicy::OnTaskYield(Task& task, const TaskYield&) { Enqueue(task); }
@@ -46,7 +57,10 @@ void PinPolicy::OnTaskAffinity(Task& task, const TaskAffinity&) {
   Enqueue(task);
 }
 
-void PinPolicy::OnCommitFailed(Task& task, const CommitResult&) { Enqueue(task); }
+void PinPolicy::OnCommitFailed(Task& task, const CommitResult& r) {
+  now_ns_ = std::max(now_ns_, r.time_ns());
+  Enqueue(task);
+}
 
 void PinPolicy::Schedule(CpuTable& cpus, Txn& txn) {
   for (Task* t = rq_.Front(); t != nullptr;) {
@@ -61,14 +75,15 @@ void PinPolicy::Schedule(CpuTable& cpus, Txn& txn) {
       t->policy_word = static_cast<uint64_t>(home) + 1;
     }
     Cpu& cpu = cpus[Home(*t)];
-    const bool yielding = (t->policy_word & kYield) != 0;
+    const uint64_t preempted = PreemptedAt(*t);
+    const bool yielding = preempted != 0 && now_ns_ < preempted + kSliceNs;
     if (cpu.pending_txn == 0 && (cpu.available() || !yielding)) {
       const uint32_t flags = cpu.available() ? 0 : WAVE_COMMIT_F_PREEMPT;
       if (txn.Commit(
               {.task = t, .cpu = cpu.id, .seq = t->seq(), .slice_ns = kSliceNs, .flags = flags}) ==
           CommitCheck::kOk) {
         rq_.Remove(t);
-        t->policy_word &= ~kYield;
+        t->policy_word &= kHomeBits;
       }
     }
     t = next;
