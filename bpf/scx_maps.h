@@ -118,6 +118,14 @@ struct wave_scx_counters {
 };
 WAVE_STATIC_ASSERT(sizeof(struct wave_scx_counters) == 128, "scx counters size");
 
+/* Per-cpu state of the program (.bss); only it writes. */
+struct wave_scx_cpu_state {
+  __u32 current;       /* tid of the managed task running, 0 for none */
+  __u32 idle_reported; /* CPU_IDLE sent since a managed task last ran here */
+  __u32 commit_head;   /* consumer indices of the cpu's rings (mirrored in the credit line) */
+  __u32 stage_head;
+};
+
 /* What the program's ops.exit saw (the kernel's scx_exit_info, UEI-style). */
 struct wave_scx_exit {
   __s32 kind; /* enum scx_exit_kind; 0 while the scheduler runs */

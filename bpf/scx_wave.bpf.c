@@ -71,14 +71,7 @@ const volatile __u64 default_slice_ns = 20000000;   /* a decision's slice when i
 const volatile __u64 max_wait_ns = 2000000000;      /* FIFO for tasks waiting longer than this */
 const volatile __u64 tick_ns = 10000000;            /* the timer's period */
 
-/* Per-cpu state of this program; only it writes. */
-struct cpu_state {
-  __u32 current;       /* tid of the managed task running, 0 for none */
-  __u32 idle_reported; /* CPU_IDLE sent since a managed task last ran here */
-  __u32 commit_head;   /* consumer indices of the cpu's rings (mirrored in the credit line) */
-  __u32 stage_head;
-};
-struct cpu_state cpus[WAVE_MAX_CPUS];
+struct wave_scx_cpu_state cpus[WAVE_MAX_CPUS];
 /* Tid of the managed task each cpu runs, 0 for none: user space reads it for CPU_BUSY. */
 __u32 cpu_current[WAVE_MAX_CPUS];
 struct wave_scx_counters counters[WAVE_MAX_CPUS];
@@ -287,7 +280,7 @@ static __always_inline bool ring_take(union wave_msg* slots, __u32 depth, __u32*
   return true;
 }
 
-static __always_inline bool take_queued(s32 cpu, struct cpu_state* cs) {
+static __always_inline bool take_queued(s32 cpu, struct wave_scx_cpu_state* cs) {
   __u32 key = cpu;
   struct wave_scx_cpu_queues* q = bpf_map_lookup_elem(&queues, &key);
   struct wave_scx_counters* cnt = my_counters();
@@ -355,7 +348,7 @@ void BPF_PROG(wave_enqueue, struct task_struct* p, u64 enq_flags) {
 SEC("struct_ops/wave_dispatch")
 void BPF_PROG(wave_dispatch, s32 cpu, struct task_struct* prev) {
   if (cpu < 0 || cpu >= (s32)WAVE_MAX_CPUS) return;
-  struct cpu_state* cs = &cpus[cpu & (WAVE_MAX_CPUS - 1)];
+  struct wave_scx_cpu_state* cs = &cpus[cpu & (WAVE_MAX_CPUS - 1)];
   struct wave_scx_counters* cnt = my_counters();
   __u64 now = bpf_ktime_get_ns();
   if (!agent_alive(now)) {
@@ -485,7 +478,7 @@ static int wave_timerfn(void* map, int* key, struct bpf_timer* timer) {
     if (!kick && cpu_managed(cpu)) {
       __u32 k = cpu;
       struct wave_scx_cpu_queues* q = bpf_map_lookup_elem(&queues, &k);
-      struct cpu_state* cs = &cpus[cpu];
+      struct wave_scx_cpu_state* cs = &cpus[cpu];
       kick = q && (READ_ONCE_U32(q->commit[cs->commit_head & (WAVE_SCX_COMMIT_DEPTH - 1)]
                                      .hdr.stamp) == cs->commit_head + 1 ||
                    READ_ONCE_U32(q->stage[cs->stage_head & (WAVE_SCX_STAGE_DEPTH - 1)]
