@@ -34,7 +34,7 @@ absl::StatusOr<pid_t> SpawnAgent(const ScxConfig& config, const std::string& ses
       "--policy=" + config.policy,
       absl::StrFormat("--heartbeat-timeout=%uns", config.heartbeat_timeout_ns),
       absl::StrFormat("--idle-sleep=%uns", config.idle_sleep_ns),
-      "--mlock"};
+      "--mlock=on"};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
