@@ -410,6 +410,24 @@ const std::vector<AgentFlag>& AgentFlagTable() {
          return absl::OkStatus();
        },
        [](const AgentFlags& f) -> std::string { return f.mlock ? "on" : "off"; }},
+      {"--doorbells", "WAIT,RING",
+       "two inherited eventfds ('wave scx' passes them to the agent it starts): the agent waits "
+       "on WAIT when idle and rings RING when it has sent decisions",
+       [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
+         const size_t comma = text.find(',');
+         std::optional<int64_t> w = ParseInt64(text.substr(0, comma));
+         std::optional<int64_t> r =
+             comma == std::string_view::npos ? std::nullopt : ParseInt64(text.substr(comma + 1));
+         if (!w || !r || *w < 3 || *r < 3 || *w > 65535 || *r > 65535 || *w == *r) {
+           return Expected(flag, "two distinct file descriptors like 5,6", text);
+         }
+         f.wait_fd = static_cast<int>(*w);
+         f.ring_fd = static_cast<int>(*r);
+         return absl::OkStatus();
+       },
+       [](const AgentFlags& f) -> std::string {
+         return f.wait_fd < 0 ? "none" : Cat(f.wait_fd, ",", f.ring_fd);
+       }},
   };
   return *kFlags;
 }

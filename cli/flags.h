@@ -48,6 +48,10 @@ struct AgentFlags {
   int cpus = 0;                // 0: take the host's
   uint64_t idle_sleep_ns = 0;  // nap this long when there is nothing to do (0: spin)
   bool mlock = false;          // lock memory (an agent of a real scheduler, `wave scx`)
+  // Eventfds inherited from `wave scx`: wait on the first when idle, ring the second after
+  // sending decisions. -1: none (nap for idle_sleep_ns instead).
+  int wait_fd = -1;
+  int ring_fd = -1;
 };
 
 // `wave run`: COMMAND's threads scheduled by a policy on this machine's kernel (host/trace).

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,7 @@
 #include "lib/agent.h"
 #include "policies/registry.h"
 #include "transport/clock.h"
+#include "transport/doorbell.h"
 #include "transport/session.h"
 
 namespace wave::cli {
@@ -110,15 +112,29 @@ int RunAgentCommand(const AgentFlags& flags) {
   if (!end.ok()) return fail(end.status());
   Agent agent(*std::move(end), **policy,
               AgentOptions{.num_cpus = static_cast<int>(session->params().num_cpus)});
+  std::optional<Doorbell> wait_bell;
+  std::optional<Doorbell> ring_bell;
+  if (flags.wait_fd >= 0) {
+    wait_bell.emplace(flags.wait_fd);
+    ring_bell.emplace(flags.ring_fd);
+  }
   uint64_t next_check = 0;
   for (;;) {
+    const uint64_t sent = agent.stats().commits_sent + agent.stats().staged_sent;
     absl::StatusOr<PollResult> r = agent.RunOnce();
     if (!r.ok()) return fail(r.status());
+    if (ring_bell && agent.stats().commits_sent + agent.stats().staged_sent != sent) {
+      ring_bell->Ring();
+    }
     if (r->events == 0) {
       agent.ReturnCredits();
-      if (flags.idle_sleep_ns > 0 && agent.queued_commits() == 0) {
-        const timespec nap{0, static_cast<long>(flags.idle_sleep_ns)};
-        nanosleep(&nap, nullptr);
+      if (agent.queued_commits() == 0) {
+        if (wait_bell) {
+          wait_bell->Wait(1);  // rung by the host; the timeout keeps the heartbeat going
+        } else if (flags.idle_sleep_ns > 0) {
+          const timespec nap{0, static_cast<long>(flags.idle_sleep_ns)};
+          nanosleep(&nap, nullptr);
+        }
       }
     }
     session->Beat();

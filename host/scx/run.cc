@@ -1,5 +1,6 @@
 #include "host/scx/run.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -16,6 +17,7 @@
 
 #include "absl/strings/str_format.h"
 #include "transport/clock.h"  // MonotonicNs: CLOCK_MONOTONIC, bpf_ktime_get_ns's clock
+#include "transport/doorbell.h"
 #include "transport/session.h"
 
 namespace wave {
@@ -24,9 +26,11 @@ namespace {
 constexpr uint64_t kCheckPeriodNs = 1'000'000;
 constexpr uint32_t kSpinRounds = 64;  // empty rounds before napping
 
-// The agent child: `wave agent --session=S --policy=P ...`, its stdout and stderr ours.
+// The agent child: `wave agent --session=S --policy=P ...`, all its output on our stderr. It
+// inherits two eventfds: it waits on `wait_fd` (rung when events went to it) and rings
+// `ring_fd` when it has sent decisions, so neither side polls a quiet link.
 absl::StatusOr<pid_t> SpawnAgent(const ScxConfig& config, const std::string& session,
-                                 const sigset_t& mask) {
+                                 const sigset_t& mask, int wait_fd, int ring_fd) {
   std::vector<std::string> args = {
       "wave",
       "agent",
@@ -34,7 +38,8 @@ absl::StatusOr<pid_t> SpawnAgent(const ScxConfig& config, const std::string& ses
       "--policy=" + config.policy,
       absl::StrFormat("--heartbeat-timeout=%uns", config.heartbeat_timeout_ns),
       absl::StrFormat("--idle-sleep=%uns", config.idle_sleep_ns),
-      "--mlock=on"};
+      "--mlock=on",
+      absl::StrFormat("--doorbells=%d,%d", wait_fd, ring_fd)};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -42,16 +47,21 @@ absl::StatusOr<pid_t> SpawnAgent(const ScxConfig& config, const std::string& ses
   if (pid < 0) return absl::InternalError(absl::StrFormat("fork: %s", std::strerror(errno)));
   if (pid == 0) {
     sigprocmask(SIG_SETMASK, &mask, nullptr);
+    fcntl(wait_fd, F_SETFD, 0);  // inherited across exec
+    fcntl(ring_fd, F_SETFD, 0);
+    dup2(STDERR_FILENO, STDOUT_FILENO);  // our stdout is for our own report
     execv(config.agent_binary.c_str(), argv.data());
     _exit(127);
   }
   return pid;
 }
 
-void Nap(uint64_t ns, int fd) {
-  pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
+// Sleeps until the kernel has events, the agent rings, or `ns` passed.
+void Nap(uint64_t ns, int kernel_fd, Doorbell& bell) {
+  pollfd p[2] = {{.fd = kernel_fd, .events = POLLIN, .revents = 0},
+                 {.fd = bell.fd(), .events = POLLIN, .revents = 0}};
   const timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-  ppoll(&p, 1, &ts, nullptr);  // woken early by kernel events
+  if (ppoll(p, 2, &ts, nullptr) > 0 && (p[1].revents & POLLIN)) bell.Clear();
 }
 
 }  // namespace
@@ -114,8 +124,13 @@ absl::StatusOr<ScxResult> RunScx(const ScxConfig& config) {
 
   const bool own_agent = !config.policy.empty() && config.policy != "none";
   pid_t agent = 0;
+  Doorbell agent_bell;  // the host rings, the agent waits
+  Doorbell host_bell;   // the agent rings, the host waits
+  if (!agent_bell.ok() || !host_bell.ok()) {
+    return absl::InternalError(absl::StrFormat("eventfd: %s", std::strerror(errno)));
+  }
   if (own_agent) {
-    absl::StatusOr<pid_t> pid = SpawnAgent(config, name, old_mask);
+    absl::StatusOr<pid_t> pid = SpawnAgent(config, name, old_mask, agent_bell.fd(), host_bell.fd());
     if (!pid.ok()) return pid.status();
     agent = *pid;
   }
@@ -198,9 +213,10 @@ absl::StatusOr<ScxResult> RunScx(const ScxConfig& config) {
       }
     }
     if (*pumped > 0 || (taken.ok() && *taken > 0) || (*host)->backlogged()) {
+      if ((*host)->has_agent()) agent_bell.Ring();
       idle_rounds = 0;
     } else if (++idle_rounds > kSpinRounds) {
-      Nap(config.idle_sleep_ns, (*host)->kernel_fd());
+      Nap(config.idle_sleep_ns, (*host)->kernel_fd(), host_bell);
     }
   }
 

@@ -1,0 +1,81 @@
+# The scx scenarios, run inside the guest by tools/qemu-test (busybox sh). The caller prepends
+# the settings: POLICIES (policies to run besides fifo), ROUNDS (throughput rounds), WORK
+# (workload arguments). Every result is a line starting with WAVE_; tests/scx/check.py reads
+# them. Nothing here judges: it only runs and reports.
+POLICIES=${POLICIES:-}
+ROUNDS=${ROUNDS:-3}
+WORK=${WORK:---threads=8 --items=150 --work-us=200}
+
+state() { echo "WAVE_STATE $1 $(cat /sys/kernel/sched_ext/state)"; }
+
+# Starts `wave scx` with the given flags in the background; $scx is its pid.
+start_scx() {
+  label=$1
+  shift
+  wave scx --format=json "$@" >/tmp/scx-$label.json 2>/tmp/scx-$label.err &
+  scx=$!
+  for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    grep -q registered /tmp/scx-$label.err 2>/dev/null && break
+    sleep 0.25
+  done
+  sleep 0.5  # the agent joins
+}
+
+# Stops it (SIGINT) and reports its outcome.
+stop_scx() {
+  label=$1
+  kill -INT $scx
+  wait $scx
+  rc=$?
+  echo "WAVE_SCX label=$label rc=$rc $(cat /tmp/scx-$label.json)"
+  grep '^wave agent:' /tmp/scx-$label.err | sed "s/^/WAVE_AGENT label=$label /"
+  grep -v '^wave agent:' /tmp/scx-$label.err | sed "s/^/WAVE_LOG label=$label /"
+}
+
+# 1. Each policy schedules the workload to completion; fifo against the default class, in
+#    alternating rounds (throughput and wakeup latency).
+for r in $(seq 1 $ROUNDS); do
+  workload $WORK --label=cfs-$r
+  start_scx fifo-$r --policy=fifo
+  state fifo-$r
+  workload $WORK --ext --label=fifo-$r
+  stop_scx fifo-$r
+done
+for p in $POLICIES; do
+  start_scx $p --policy=$p
+  workload $WORK --ext --label=$p
+  stop_scx $p
+done
+
+# 2. The agent is killed mid-run: the kernel's FIFO finishes the work, the scheduler stays;
+#    a second agent joins and takes over.
+start_scx kill --policy=none --session=k --heartbeat-timeout=100ms
+wave agent --session=k --policy=fifo --idle-sleep=100us --mlock=on >/tmp/agent1.out 2>&1 &
+agent1=$!
+sleep 1
+workload --threads=8 --items=600 --work-us=200 --ext --label=kill-a &
+work=$!
+sleep 0.5
+kill -9 $agent1
+echo "WAVE_KILLED agent=$agent1"
+sleep 0.5
+state kill-after
+wait $work
+wave agent --session=k --policy=fifo --idle-sleep=100us --mlock=on >/tmp/agent2.out 2>&1 &
+agent2=$!
+sleep 1
+workload $WORK --ext --label=kill-b
+stop_scx kill
+wait $agent2
+sed 's/^/WAVE_AGENT label=kill-second /' /tmp/agent2.out
+
+# 3. A hostile agent: garbage and adversarial decisions, checked only by the kernel side.
+start_scx hostile --policy=none --session=h --host-checks=off --max-wait=50ms --prestage=4
+hostile_agent --session=h --seconds=4 &
+hostile=$!
+sleep 1
+workload $WORK --ext --label=hostile
+state hostile-during
+wait $hostile
+stop_scx hostile
+state end
