@@ -33,13 +33,20 @@ stop_scx() {
 }
 
 # 1. Each policy schedules the workload to completion; fifo against the default class, in
-#    alternating rounds (throughput and wakeup latency).
+#    alternating rounds (throughput and wakeup latency): fifo-R with wave and its agent anywhere
+#    and every cpu managed, pinned-R with wave and its agent on cpu 0 and cpus 1-3 managed (the
+#    agent takes a host cpu, as in `wave sim --placement=host`).
 for r in $(seq 1 $ROUNDS); do
   workload $WORK --label=cfs-$r
   start_scx fifo-$r --policy=fifo
   state fifo-$r
   workload $WORK --ext --label=fifo-$r
   stop_scx fifo-$r
+  start_scx pinned-$r --policy=fifo --cpus=1-3
+  taskset -p -a -c 0 $scx >/dev/null 2>&1
+  for a in $(pgrep -P $scx); do taskset -p -c 0 $a >/dev/null 2>&1; done
+  workload $WORK --ext --label=pinned-$r
+  stop_scx pinned-$r
 done
 for p in $POLICIES; do
   start_scx $p --policy=$p
