@@ -218,6 +218,9 @@ int RunScxCommand(const ScxFlags& flags) {
                        : ", waiting for 'wave agent --session=" + session + "'\n";
     std::fputs(line.c_str(), stderr);
   };
+  config.on_agent = [](uint64_t agents) {
+    std::fputs(absl::StrFormat("wave scx: agent %u attached\n", agents).c_str(), stderr);
+  };
   absl::StatusOr<ScxResult> r = RunScx(config);
   if (!r.ok()) {
     const int code =

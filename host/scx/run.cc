@@ -41,6 +41,7 @@ absl::StatusOr<pid_t> SpawnAgent(const ScxConfig& config, const std::string& ses
       "--mlock=on",
       absl::StrFormat("--doorbells=%d,%d", wait_fd, ring_fd)};
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   const pid_t pid = fork();
@@ -204,6 +205,7 @@ absl::StatusOr<ScxResult> RunScx(const ScxConfig& config) {
           }
           result.fallback_ns += now - fallback_since;
           reopened = false;
+          if (config.on_agent) config.on_agent((*host)->stats().agents);
         }
       }
       signalfd_siginfo si;

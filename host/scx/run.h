@@ -41,6 +41,8 @@ struct ScxConfig {
   bool host_checks = true;
   // Called once the scheduler is registered (and the agent child started: its pid, or 0).
   std::function<void(const std::string& session, pid_t agent)> on_attached;
+  // Called each time an agent has joined and got its replay (1 for the first).
+  std::function<void(uint64_t agents)> on_agent;
 };
 
 struct ScxResult {

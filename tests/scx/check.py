@@ -12,6 +12,7 @@ import sys
 
 log_path, policies = sys.argv[1], sys.argv[2].split()
 workloads, scx, agents, states = {}, {}, {}, {}
+timeouts = []
 hostile = None
 with open(log_path, encoding="utf-8", errors="replace") as f:
     for raw in f:
@@ -35,6 +36,8 @@ with open(log_path, encoding="utf-8", errors="replace") as f:
                          re.finditer(r"(commits sent|staged sent|ok|stale|rejected|in flight) (\d+)",
                                      m.group(2))])
             agents[m.group(1)] = nums
+        elif line.startswith("WAVE_TIMEOUT "):
+            timeouts.append(line)
         elif line.startswith("WAVE_STATE "):
             parts = line.split()
             states[parts[1]] = parts[2] if len(parts) > 2 else ""
@@ -105,6 +108,7 @@ def policy_run(label):
           f"ok {a['ok']}, fallback {s['kernel']['fallback']}")
 
 
+check("the guest never waited in vain for wave scx or an agent", not timeouts, "; ".join(timeouts))
 rounds = sorted(int(l.split("-")[1]) for l in workloads if re.fullmatch(r"fifo-\d+", l))
 for r in rounds:
     completed(f"cfs-{r}")

@@ -8,17 +8,26 @@ WORK=${WORK:---threads=8 --items=150 --work-us=200}
 
 state() { echo "WAVE_STATE $1 $(cat /sys/kernel/sched_ext/state)"; }
 
-# Starts `wave scx` with the given flags in the background; $scx is its pid.
+# wait_for FILE TEXT: up to 20 s for TEXT to appear in FILE.
+wait_for() {
+  for i in $(seq 1 80); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    sleep 0.25
+  done
+  echo "WAVE_TIMEOUT waiting for '$2' in $1"
+}
+
+# Starts `wave scx` with the given flags in the background; $scx is its pid. With an agent of
+# its own (--policy=NAME) it returns once the agent has attached. Heartbeats are generous (1s):
+# a busy host stalls the whole guest now and then, and these runs must not fall back.
 start_scx() {
   label=$1
   shift
-  wave scx --format=json "$@" >/tmp/scx-$label.json 2>/tmp/scx-$label.err &
+  wave scx --format=json --heartbeat-timeout=1s "$@" >/tmp/scx-$label.json \
+    2>/tmp/scx-$label.err &
   scx=$!
-  for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-    grep -q registered /tmp/scx-$label.err 2>/dev/null && break
-    sleep 0.25
-  done
-  sleep 0.5  # the agent joins
+  wait_for /tmp/scx-$label.err registered
+  case "$*" in *--policy=none*) ;; *) wait_for /tmp/scx-$label.err "agent 1 attached" ;; esac
 }
 
 # Stops it (SIGINT) and reports its outcome.
@@ -59,7 +68,7 @@ done
 start_scx kill --policy=none --session=k --heartbeat-timeout=100ms
 wave agent --session=k --policy=fifo --idle-sleep=100us --mlock=on >/tmp/agent1.out 2>&1 &
 agent1=$!
-sleep 1
+wait_for /tmp/scx-kill.err "agent 1 attached"
 workload --threads=8 --items=600 --work-us=200 --ext --label=kill-a &
 work=$!
 sleep 0.5
@@ -70,7 +79,7 @@ state kill-after
 wait $work
 wave agent --session=k --policy=fifo --idle-sleep=100us --mlock=on >/tmp/agent2.out 2>&1 &
 agent2=$!
-sleep 1
+wait_for /tmp/scx-kill.err "agent 2 attached"
 workload $WORK --ext --label=kill-b
 stop_scx kill
 wait $agent2
@@ -80,7 +89,7 @@ sed 's/^/WAVE_AGENT label=kill-second /' /tmp/agent2.out
 start_scx hostile --policy=none --session=h --host-checks=off --max-wait=50ms --prestage=4
 hostile_agent --session=h --seconds=4 &
 hostile=$!
-sleep 1
+wait_for /tmp/scx-hostile.err "agent 1 attached"
 workload $WORK --ext --label=hostile
 state hostile-during
 wait $hostile

@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
   std::atomic<int> wrong_policy{0};
   const uint64_t start = NowNs();
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(o.threads));
   for (int t = 0; t < o.threads; ++t) {
     threads.emplace_back([&, t] {
       if (o.ext && sched_getscheduler(0) != kSchedExt) wrong_policy.fetch_add(1);
