@@ -38,6 +38,8 @@ with open(log_path, encoding="utf-8", errors="replace") as f:
             agents[m.group(1)] = nums
         elif line.startswith("WAVE_TIMEOUT "):
             timeouts.append(line)
+        elif line.startswith("WAVE_ORPHAN ") or line.startswith("WAVE_GONE "):
+            states["agent-after-hostkill"] = line.split()[0]
         elif line.startswith("WAVE_STATE "):
             parts = line.split()
             states[parts[1]] = parts[2] if len(parts) > 2 else ""
@@ -137,6 +139,13 @@ w = workloads.get("kill-b")
 check("kill: the second agent took over (placed the second workload's threads)",
       a is not None and w is not None and a["ok"] >= int(w["items"]) // 2 and a["in_flight"] == 0,
       f"{a}")
+
+# wave scx killed: the kernel unregisters it, the threads finish, the agent leaves.
+check("hostkill: the kernel unregistered the scheduler when wave scx was killed",
+      states.get("hostkill-after") == "disabled", f"{states.get('hostkill-after')}")
+completed("hostkill")
+check("hostkill: the agent child left by itself",
+      states.get("agent-after-hostkill") == "WAVE_GONE", f"{states.get('agent-after-hostkill')}")
 
 # The hostile agent.
 completed("hostile")

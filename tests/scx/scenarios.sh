@@ -85,7 +85,22 @@ stop_scx kill
 wait $agent2
 sed 's/^/WAVE_AGENT label=kill-second /' /tmp/agent2.out
 
-# 3. A hostile agent: garbage and adversarial decisions, checked only by the kernel side.
+# 3. wave scx itself is killed (SIGKILL): the kernel unregisters the scheduler when its link
+#    goes, the threads finish under the fair class, the agent child leaves by itself.
+start_scx hostkill --policy=fifo
+workload --threads=8 --items=600 --work-us=200 --ext --label=hostkill &
+work=$!
+sleep 0.5
+agent=$(pgrep -P $scx)
+kill -9 $scx
+wait $scx
+sleep 0.5
+state hostkill-after
+wait $work
+for i in $(seq 1 20); do kill -0 $agent 2>/dev/null || break; sleep 0.25; done
+kill -0 $agent 2>/dev/null && echo "WAVE_ORPHAN agent=$agent" || echo "WAVE_GONE agent=$agent"
+
+# 4. A hostile agent: garbage and adversarial decisions, checked only by the kernel side.
 start_scx hostile --policy=none --session=h --host-checks=off --max-wait=50ms --prestage=4
 hostile_agent --session=h --seconds=4 &
 hostile=$!
