@@ -120,6 +120,12 @@ for r in rounds:
           f"{states.get(f'fifo-{r}')}")
 for p in policies:
     policy_run(p)
+policy_run("prestage")
+s = scx.get("prestage")
+if s is not None and "kernel" in s:
+    check("prestage: cpus took staged decisions, each answered STAGED",
+          s["kernel"]["staged"] > 0 and s["staged_results_kernel"] > 0 and
+          s["staged_results_kernel"] <= s["kernel"]["staged"], json.dumps(s))
 
 # The killed agent.
 completed("kill-a")

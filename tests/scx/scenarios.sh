@@ -62,6 +62,10 @@ for p in $POLICIES; do
   workload $WORK --ext --label=$p
   stop_scx $p
 done
+# fifo with prestaged decisions: cpus take them from their staging slots with no round trip.
+start_scx prestage --policy=fifo --prestage=4
+workload $WORK --ext --label=prestage
+stop_scx prestage
 
 # 2. The agent is killed mid-run: the kernel's FIFO finishes the work, the scheduler stays;
 #    a second agent joins and takes over.
