@@ -13,23 +13,6 @@
 #include "host/bpf/libbpf_util.h"
 
 namespace wave {
-namespace {
-
-constexpr const char* kScxState = "/sys/kernel/sched_ext/state";
-
-size_t PageRound(size_t n) {
-  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  return (n + page - 1) / page * page;
-}
-
-// Maps a BPF_F_MMAPABLE array shared (read-write).
-void* MapArray(bpf_map* map, size_t* bytes) {
-  *bytes = PageRound(static_cast<size_t>(bpf_map__value_size(map)) * bpf_map__max_entries(map));
-  void* p = mmap(nullptr, *bytes, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
-  return p == MAP_FAILED ? nullptr : p;
-}
-
-}  // namespace
 
 #ifdef WAVE_SCX_NO_SKELETON
 
@@ -52,6 +35,24 @@ std::optional<ScxExit> ScxProgram::Exited() const { return std::nullopt; }
 int ScxProgram::events_fd() const { return -1; }
 
 #else
+
+namespace {
+
+constexpr const char* kScxState = "/sys/kernel/sched_ext/state";
+
+size_t PageRound(size_t n) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return (n + page - 1) / page * page;
+}
+
+// Maps a BPF_F_MMAPABLE array shared (read-write).
+void* MapArray(bpf_map* map, size_t* bytes) {
+  *bytes = PageRound(static_cast<size_t>(bpf_map__value_size(map)) * bpf_map__max_entries(map));
+  void* p = mmap(nullptr, *bytes, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+
+}  // namespace
 
 absl::Status CheckScxSupport() {
   if (access(kScxState, R_OK) != 0) {
