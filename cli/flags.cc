@@ -29,6 +29,7 @@ constexpr uint64_t kMaxDurationNs = 3600 * kNsPerS;
 constexpr uint64_t kMaxLinkLatencyNs = kNsPerS;
 constexpr int64_t kMaxThreads = 1'000'000;
 constexpr size_t kMaxNiceValues = 1024;
+constexpr int64_t kMaxPrestage = 8;  // bpf/scx_maps.h's WAVE_SCX_STAGE_DEPTH
 
 // Concatenates anything fmt can print (std::string_view included, which the system's absl::StrCat
 // does not take).
@@ -153,6 +154,12 @@ absl::StatusOr<std::string> SessionName(std::string_view flag, std::string_view 
   if (!ok)
     return Expected(flag, "a session name of 1-64 [A-Za-z0-9._-], not starting with '.'", text);
   return std::string(text);
+}
+
+absl::StatusOr<bool> OnOff(std::string_view flag, std::string_view text) {
+  if (text == "on") return true;
+  if (text == "off") return false;
+  return Expected(flag, "on or off", text);
 }
 
 absl::StatusOr<uint64_t> HeartbeatTimeout(std::string_view flag, std::string_view text) {
@@ -435,6 +442,45 @@ const std::vector<AgentFlag>& AgentFlagTable() {
          return absl::OkStatus();
        },
        [](const AgentFlags& f) { return Cat(f.cpus); }},
+      {"--idle-sleep", "TIME",
+       "nap this long whenever there is nothing to do instead of spinning (0: spin, as an IPU "
+       "core would); microseconds (200) or with a unit: 200us, 1ms",
+       [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
+         std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerUs);
+         if (!ns || *ns > 100 * kNsPerMs) {
+           return Expected(flag, "a time in [0, 100ms] like 200 (microseconds), 200us or 0", text);
+         }
+         f.idle_sleep_ns = *ns;
+         return absl::OkStatus();
+       },
+       [](const AgentFlags& f) { return FormatTimeNs(f.idle_sleep_ns); }},
+      {"--mlock", "on|off",
+       "lock the agent's memory (mlockall), as the agent of a real scheduler must ('wave scx')",
+       [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
+         absl::StatusOr<bool> v = OnOff(flag, text);
+         if (!v.ok()) return v.status();
+         f.mlock = *v;
+         return absl::OkStatus();
+       },
+       [](const AgentFlags& f) -> std::string { return f.mlock ? "on" : "off"; }},
+      {"--doorbells", "WAIT,RING",
+       "two inherited eventfds ('wave scx' passes them to the agent it starts): the agent waits "
+       "on WAIT when idle and rings RING when it has sent decisions",
+       [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
+         const size_t comma = text.find(',');
+         std::optional<int64_t> w = ParseInt64(text.substr(0, comma));
+         std::optional<int64_t> r =
+             comma == std::string_view::npos ? std::nullopt : ParseInt64(text.substr(comma + 1));
+         if (!w || !r || *w < 3 || *r < 3 || *w > 65535 || *r > 65535 || *w == *r) {
+           return Expected(flag, "two distinct file descriptors like 5,6", text);
+         }
+         f.wait_fd = static_cast<int>(*w);
+         f.ring_fd = static_cast<int>(*r);
+         return absl::OkStatus();
+       },
+       [](const AgentFlags& f) -> std::string {
+         return f.wait_fd < 0 ? "none" : Cat(f.wait_fd, ",", f.ring_fd);
+       }},
   };
   return *kFlags;
 }
@@ -503,6 +549,132 @@ const std::vector<StatsFlag>& StatsFlagTable() {
          return absl::OkStatus();
        },
        [](const StatsFlags& f) -> std::string {
+         return f.format == OutputFormat::kJson ? "json" : "table";
+       }},
+  };
+  return *kFlags;
+}
+
+using ScxFlag = FlagSpec<ScxFlags>;
+
+const std::vector<ScxFlag>& ScxFlagTable() {
+  static const std::vector<ScxFlag>* const kFlags = new std::vector<ScxFlag>{
+      {"--policy", "NAME",
+       Cat("the policy of the agent that wave scx starts as its child: ", Join(PolicyNames(), "|"),
+           ", or none: start no agent, wait for 'wave agent --session=NAME' to join"),
+       [](std::string_view flag, std::string_view text, ScxFlags& f) -> absl::Status {
+         if (text == "none") {
+           f.policy = "none";
+           return absl::OkStatus();
+         }
+         absl::StatusOr<std::string> v = PolicyName(flag, text);
+         if (!v.ok()) return v.status();
+         f.policy = *v;
+         return absl::OkStatus();
+       },
+       [](const ScxFlags& f) { return f.policy; }},
+      {"--session", "NAME", "the session agents join (/dev/shm/wave-NAME); default scx-<pid>",
+       [](std::string_view flag, std::string_view text, ScxFlags& f) -> absl::Status {
+         absl::StatusOr<std::string> v = SessionName(flag, text);
+         if (!v.ok()) return v.status();
+         f.session = *v;
+         return absl::OkStatus();
+       },
+       [](const ScxFlags& f) -> std::string {
+         return f.session.empty() ? "scx-<pid>" : f.session;
+       }},
+      {"--cpus", "LIST", "cpus the agent may place threads on, e.g. 1-3",
+       [](std::string_view flag, std::string_view text, ScxFlags& f) -> absl::Status {
+         std::optional<uint64_t> v = ParseCpuList(text);
+         if (!v) return Expected(flag, "a cpu list like 1 or 0,2-3 (cpus 0..63)", text);
+         f.cpus = *v;
+         return absl::OkStatus();
+       },
+       [](const ScxFlags& f) -> std::string {
+         return f.cpus == 0 ? "every cpu" : FormatCpuList(f.cpus);
+       }},
+      {"--duration", "TIME",
+       "unregister after this long; 0: run until SIGINT or SIGTERM; seconds (10) or with a "
+       "unit: 500ms, 2s",
+       [](std::string_view flag, std::string_view text, ScxFlags& f) -> absl::Status {
+         std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerS);
+         if (!ns || *ns > kMaxDurationNs) {
+           return Expected(flag, "a time in [0, 3600s] like 10, 500ms or 2s", text);
+         }
+         f.duration_ns = *ns;
+         return absl::OkStatus();
+       },
+       [](const ScxFlags& f) { return FormatTimeNs(f.duration_ns); }},
+      {"--heartbeat-timeout", "TIME",
+       "an agent silent this long is dropped and the kernel's FIFO runs the threads until "
+       "another joins; milliseconds (200) or with a unit: 200ms, 1s",
+       [](std::string_view flag, std::string_view text, ScxFlags& f) -> absl::Status {
+         absl::StatusOr<uint64_t> v = HeartbeatTimeout(flag, text);
+         if (!v.ok()) return v.status();
+         f.heartbeat_timeout_ns = *v;
+         return absl::OkStatus();
+       },
+       [](const ScxFlags& f) { return FormatTimeNs(f.heartbeat_timeout_ns); }},
+      {"--max-wait", "TIME",
+       "a thread that waited this long for a decision runs in FIFO order anyway (the kernel's "
+       "watchdog ejects a scheduler at 30s); milliseconds (2000) or with a unit: 2s",
+       [](std::string_view flag, std::string_view text, ScxFlags& f) -> absl::Status {
+         std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerMs);
+         if (!ns || *ns < kNsPerMs || *ns > 10 * kNsPerS) {
+           return Expected(flag, "a time in [1ms, 10s] like 2000 (milliseconds) or 2s", text);
+         }
+         f.max_wait_ns = *ns;
+         return absl::OkStatus();
+       },
+       [](const ScxFlags& f) { return FormatTimeNs(f.max_wait_ns); }},
+      {"--idle-sleep", "TIME",
+       "the host half and its agent nap this long when there is nothing to do; microseconds "
+       "(200) or with a unit: 200us, 1ms",
+       [](std::string_view flag, std::string_view text, ScxFlags& f) -> absl::Status {
+         std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerUs);
+         if (!ns || *ns < 1'000 || *ns > 100 * kNsPerMs) {
+           return Expected(flag, "a time in [1us, 100ms] like 200 (microseconds) or 1ms", text);
+         }
+         f.idle_sleep_ns = *ns;
+         return absl::OkStatus();
+       },
+       [](const ScxFlags& f) { return FormatTimeNs(f.idle_sleep_ns); }},
+      {"--prestage", "N",
+       Cat("decisions the agent may stage per cpu, taken by the cpu with no round trip: 0 "
+           "(none) or 2..",
+           kMaxPrestage, ", a power of two"),
+       [](std::string_view flag, std::string_view text, ScxFlags& f) -> absl::Status {
+         std::optional<int64_t> v = ParseInt64(text);
+         if (!v || (*v != 0 && (*v < 2 || *v > kMaxPrestage || (*v & (*v - 1)) != 0))) {
+           return Expected(flag, Cat("0 or a power of two in [2, ", kMaxPrestage, "]"), text);
+         }
+         f.prestage = static_cast<uint32_t>(*v);
+         return absl::OkStatus();
+       },
+       [](const ScxFlags& f) { return Cat(f.prestage); }},
+      {"--host-checks", "on|off",
+       "check each commit in user space (host/mech's ValidateCommit) before the kernel does; "
+       "off: the kernel side's own checks are all there is (for tests of them)",
+       [](std::string_view flag, std::string_view text, ScxFlags& f) -> absl::Status {
+         absl::StatusOr<bool> v = OnOff(flag, text);
+         if (!v.ok()) return v.status();
+         f.host_checks = *v;
+         return absl::OkStatus();
+       },
+       [](const ScxFlags& f) -> std::string { return f.host_checks ? "on" : "off"; }},
+      {"--format", "FMT",
+       "statistics at the end: table (stderr, for people) or json (one object on stdout)",
+       [](std::string_view flag, std::string_view text, ScxFlags& f) -> absl::Status {
+         if (text == "table") {
+           f.format = OutputFormat::kTable;
+         } else if (text == "json") {
+           f.format = OutputFormat::kJson;
+         } else {
+           return Expected(flag, "one of table|json", text);
+         }
+         return absl::OkStatus();
+       },
+       [](const ScxFlags& f) -> std::string {
          return f.format == OutputFormat::kJson ? "json" : "table";
        }},
   };
@@ -632,6 +804,16 @@ absl::StatusOr<Command> ParseRun(const std::vector<std::string>& args) {
   return cmd;
 }
 
+absl::StatusOr<Command> ParseScx(const std::vector<std::string>& args) {
+  absl::StatusOr<std::optional<ScxFlags>> f =
+      ParseFlags<ScxFlags>("scx", ScxFlagTable(), args, ScxFlags{});
+  if (!f.ok()) return f.status();
+  if (!f->has_value()) return CommandOf(CommandKind::kScxHelp);
+  Command cmd = CommandOf(CommandKind::kScx);
+  cmd.scx = **f;
+  return cmd;
+}
+
 absl::StatusOr<Command> ParseStats(const std::vector<std::string>& args) {
   absl::StatusOr<std::optional<StatsFlags>> f =
       ParseFlags<StatsFlags>("stats", StatsFlagTable(), args, StatsFlags{});
@@ -708,6 +890,9 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
   if (first == "stats") {
     return ParseStats(std::vector<std::string>(args.begin() + 1, args.end()));
   }
+  if (first == "scx") {
+    return ParseScx(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
   if (first == "help" || IsHelp(first)) {
     if (args.size() == 1 || (args.size() == 2 && args[1] == "help")) {
       return CommandOf(CommandKind::kHelp);
@@ -716,12 +901,13 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
         {"sim", CommandKind::kSimHelp},
         {"agent", CommandKind::kAgentHelp},
         {"run", CommandKind::kRunHelp},
-        {"stats", CommandKind::kStatsHelp}};
+        {"stats", CommandKind::kStatsHelp},
+        {"scx", CommandKind::kScxHelp}};
     const auto* help = std::find_if(std::begin(kHelps), std::end(kHelps),
                                     [&](const auto& h) { return h.first == args[1]; });
     if (help == std::end(kHelps)) {
       return absl::InvalidArgumentError(Cat(first, ": unknown command ", Quoted(args[1]),
-                                            " (commands: sim, agent, run, stats, help)"));
+                                            " (commands: sim, agent, run, stats, scx, help)"));
     }
     if (args.size() > 2) {
       return absl::InvalidArgumentError(Cat(first, ": unexpected argument ", Quoted(args[2])));
@@ -734,7 +920,7 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
             " (flags go after the command, e.g. 'wave sim --cpus=4'; see 'wave --help')"));
   }
   return absl::InvalidArgumentError(
-      Cat("unknown command ", Quoted(first), " (commands: sim, agent, run, stats, help)"));
+      Cat("unknown command ", Quoted(first), " (commands: sim, agent, run, stats, scx, help)"));
 }
 
 std::string SimHelp() {
@@ -792,6 +978,7 @@ std::string TopLevelHelp() {
       "  agent       run the agent of 'wave sim --session' as its own process (wave agent --help)\n"
       "  run         run a command with its threads scheduled by a policy, on this kernel (BPF)\n"
       "  stats       show the live counters of a running 'wave run'\n"
+      "  scx         run a policy as this machine's sched_ext scheduler (Linux 6.12+, root)\n"
       "  help [CMD]  print this help, or the help of CMD\n"
       "\n"
       "flags:\n"
@@ -846,6 +1033,31 @@ std::string StatsHelp() {
       FlagsHelp(StatsFlagTable(), StatsFlags{}),
       "\n"
       "exit status: 0 ok, 1 no such run (or none running), 2 bad command line\n");
+}
+
+std::string ScxHelp() {
+  return Cat(
+      "usage: wave scx [flags]\n"
+      "\n"
+      "Runs a libwave policy as this machine's sched_ext scheduler (Linux 6.12+ with\n"
+      "CONFIG_SCHED_CLASS_EXT; root). Threads that opt in by setting the SCHED_EXT policy (7)\n"
+      "are scheduled by it: a struct_ops BPF program reports their events to the agent and\n"
+      "enacts its decisions after checking them; every other thread stays with the fair class.\n"
+      "The agent is its own process ('wave agent', started as a child with --policy, or joined\n"
+      "by hand with --policy=none): if it dies or goes silent, the kernel runs the threads in\n"
+      "FIFO order until another agent joins the session and takes over. At the end (the\n"
+      "duration, SIGINT or SIGTERM) the scheduler is unregistered and the threads go back to\n"
+      "the fair class; statistics go to stderr (or stdout with --format=json).\n"
+      "\n"
+      "flags (--flag=value or --flag value; a flag given twice keeps its last value):\n",
+      FlagsHelp(ScxFlagTable(), ScxFlags{}),
+      "\n"
+      "examples:\n"
+      "  wave scx --policy=fifo --duration=10s\n"
+      "  wave scx --policy=none --session=s1 & wave agent --session=s1 --policy=fifo\n"
+      "\n"
+      "exit status: 0 ok, 1 failed (no sched_ext, not root, another scheduler loaded, or the\n"
+      "kernel stopped the scheduler: its reason is printed), 2 bad command line\n");
 }
 
 std::optional<uint64_t> ParseCpuList(std::string_view text) {

@@ -6,6 +6,7 @@
 //   wave agent --session=NAME [--flag=value | --flag value]... [-h|--help]
 //   wave run [--flag=value | --flag value]... [-h|--help] -- COMMAND [ARGS]...
 //   wave stats [--pid=PID] [--format=FMT] [-h|--help]
+//   wave scx [--flag=value | --flag value]... [-h|--help]
 //
 // Strict means: every flag is known, every value parses completely and is in range, there are no
 // stray arguments. A flag given twice takes its last value. Errors come back as InvalidArgument
@@ -44,7 +45,13 @@ struct AgentFlags {
   bool link_latency_given = false;   // if not, the agent takes the host's
   uint32_t ring_capacity = 4096;     // must match the host's
   uint64_t heartbeat_timeout_ns = 50'000'000;
-  int cpus = 0;  // 0: take the host's
+  int cpus = 0;                // 0: take the host's
+  uint64_t idle_sleep_ns = 0;  // nap this long when there is nothing to do (0: spin)
+  bool mlock = false;          // lock memory (an agent of a real scheduler, `wave scx`)
+  // Eventfds inherited from `wave scx`: wait on the first when idle, ring the second after
+  // sending decisions. -1: none (nap for idle_sleep_ns instead).
+  int wait_fd = -1;
+  int ring_fd = -1;
 };
 
 // `wave run`: COMMAND's threads scheduled by a policy on this machine's kernel (host/trace).
@@ -61,6 +68,20 @@ struct StatsFlags {
   OutputFormat format = OutputFormat::kTable;
 };
 
+// `wave scx`: a policy as this machine's sched_ext scheduler (host/scx).
+struct ScxFlags {
+  std::string policy = "fifo";  // "none": wait for an external `wave agent --session=NAME`
+  std::string session;          // "": scx-<pid>
+  uint64_t cpus = 0;            // bit i = cpu i; 0: every cpu
+  uint64_t duration_ns = 0;     // 0: until SIGINT/SIGTERM
+  uint64_t heartbeat_timeout_ns = 200'000'000;
+  uint64_t max_wait_ns = 2'000'000'000;
+  uint64_t idle_sleep_ns = 200'000;
+  uint32_t prestage = 0;
+  bool host_checks = true;
+  OutputFormat format = OutputFormat::kTable;
+};
+
 enum class CommandKind {
   kHelp,     // wave --help, wave help
   kSimHelp,  // wave sim --help, wave help sim
@@ -71,6 +92,8 @@ enum class CommandKind {
   kRun,
   kStatsHelp,  // wave stats --help, wave help stats
   kStats,
+  kScxHelp,  // wave scx --help, wave help scx
+  kScx,
 };
 
 struct Command {
@@ -79,6 +102,7 @@ struct Command {
   AgentFlags agent;  // for kAgent
   RunFlags run;      // for kRun
   StatsFlags stats;  // for kStats
+  ScxFlags scx;      // for kScx
 };
 
 // Parses the arguments after the program name. A -h or --help anywhere after "sim" asks for
@@ -90,6 +114,7 @@ std::string SimHelp();    // every flag of `wave sim` with its default
 std::string AgentHelp();  // every flag of `wave agent` with its default
 std::string RunHelp();    // every flag of `wave run` with its default
 std::string StatsHelp();  // every flag of `wave stats` with its default
+std::string ScxHelp();    // every flag of `wave scx` with its default
 
 // Value parsers, exposed for tests. Each accepts the whole text or nothing.
 // A decimal integer: optional '-', digits; no '+', spaces, exponent or trailing characters.

@@ -3,6 +3,7 @@
 // process, `wave agent --session=NAME`. Exit status: 0 ok, 1 the simulation (or the agent)
 // failed, 2 bad command line or configuration, or (agent) a session mismatch (one line on stderr
 // starting with "wave:").
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
 #include "cli/flags.h"
+#include "host/scx/run.h"
 #include "host/sim/report.h"
 #include "host/sim/sim.h"
 #include "host/trace/run.h"
@@ -24,6 +27,7 @@
 #include "lib/agent.h"
 #include "policies/registry.h"
 #include "transport/clock.h"
+#include "transport/doorbell.h"
 #include "transport/session.h"
 
 namespace wave::cli {
@@ -96,6 +100,9 @@ int RunAgentCommand(const AgentFlags& flags) {
                           s.message().substr(0, 17) == "session mismatch:";
     return Fail(mismatch ? kExitUsage : kExitFailed, "agent: ", std::string(s.message()));
   };
+  if (flags.mlock && mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+    return Fail(kExitFailed, "agent: ", absl::StrFormat("mlockall: %s", std::strerror(errno)));
+  }
   absl::StatusOr<Session> session = Session::Join(flags.session, expect, kJoinTimeoutNs);
   if (!session.ok()) return fail(session.status());
   if (absl::Status s = session->WaitForAccept(kJoinTimeoutNs); !s.ok()) return fail(s);
@@ -105,11 +112,31 @@ int RunAgentCommand(const AgentFlags& flags) {
   if (!end.ok()) return fail(end.status());
   Agent agent(*std::move(end), **policy,
               AgentOptions{.num_cpus = static_cast<int>(session->params().num_cpus)});
+  std::optional<Doorbell> wait_bell;
+  std::optional<Doorbell> ring_bell;
+  if (flags.wait_fd >= 0) {
+    wait_bell.emplace(flags.wait_fd);
+    ring_bell.emplace(flags.ring_fd);
+  }
   uint64_t next_check = 0;
   for (;;) {
+    const uint64_t sent = agent.stats().commits_sent + agent.stats().staged_sent;
     absl::StatusOr<PollResult> r = agent.RunOnce();
     if (!r.ok()) return fail(r.status());
-    if (r->events == 0) agent.ReturnCredits();
+    if (ring_bell && agent.stats().commits_sent + agent.stats().staged_sent != sent) {
+      ring_bell->Ring();
+    }
+    if (r->events == 0) {
+      agent.ReturnCredits();
+      if (agent.queued_commits() == 0) {
+        if (wait_bell) {
+          wait_bell->Wait(1);  // rung by the host; the timeout keeps the heartbeat going
+        } else if (flags.idle_sleep_ns > 0) {
+          const timespec nap{0, static_cast<long>(flags.idle_sleep_ns)};
+          nanosleep(&nap, nullptr);
+        }
+      }
+    }
     session->Beat();
     const uint64_t now = monotonic.NowNs();
     if (now < next_check) continue;
@@ -120,12 +147,12 @@ int RunAgentCommand(const AgentFlags& flags) {
     const AgentStats& st = agent.stats();
     return Print(absl::StrFormat(
         "wave agent: session %s closed by the host; policy %s, polls %u, events %u, commits "
-        "sent %u, ok %u, stale %u, rejected %u, malformed %u, unknown task %u; link %u ns one "
-        "way, %s clock, %s\n",
-        flags.session, flags.policy, st.polls, st.events, st.commits_sent, st.commits_ok(),
-        st.commits_stale(), st.commits_rejected(), st.malformed, st.unknown_task,
-        session->params().link_latency_ns, LinkClockName(LinkClockKindInUse()),
-        session->placement()));
+        "sent %u, staged sent %u, ok %u, stale %u, rejected %u, in flight %u, malformed %u, "
+        "unknown task %u; link %u ns one way, %s clock, %s\n",
+        flags.session, flags.policy, st.polls, st.events, st.commits_sent, st.staged_sent,
+        st.commits_ok(), st.commits_stale(), st.commits_rejected(), agent.commits_in_flight(),
+        st.malformed, st.unknown_task, session->params().link_latency_ns,
+        LinkClockName(LinkClockKindInUse()), session->placement()));
   }
 }
 
@@ -171,6 +198,58 @@ int RunRunCommand(const RunFlags& flags) {
       a.events, a.commits_sent, a.malformed, a.unknown_task, a.stale_events);
   std::fputs(report.c_str(), stderr);
   return r->exit_code;
+}
+
+// `wave scx`: the policy as the sched_ext scheduler until the duration or a signal.
+int RunScxCommand(const ScxFlags& flags) {
+  ScxConfig config;
+  config.policy = flags.policy;
+  config.session = flags.session;
+  config.cpus = flags.cpus;
+  config.duration_ns = flags.duration_ns;
+  config.heartbeat_timeout_ns = flags.heartbeat_timeout_ns;
+  config.max_wait_ns = flags.max_wait_ns;
+  config.idle_sleep_ns = flags.idle_sleep_ns;
+  config.prestage = flags.prestage;
+  config.host_checks = flags.host_checks;
+  config.on_attached = [&flags](const std::string& session, pid_t agent) {
+    std::string line = absl::StrFormat("wave scx: registered; session %s", session);
+    line += agent != 0 ? absl::StrFormat(", agent pid %d (policy %s)\n", agent, flags.policy)
+                       : ", waiting for 'wave agent --session=" + session + "'\n";
+    std::fputs(line.c_str(), stderr);
+  };
+  config.on_agent = [](uint64_t agents) {
+    std::fputs(absl::StrFormat("wave scx: agent %u attached\n", agents).c_str(), stderr);
+  };
+  absl::StatusOr<ScxResult> r = RunScx(config);
+  if (!r.ok()) {
+    const int code =
+        r.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitFailed;
+    return Fail(code, "scx: ", std::string(r.status().message()));
+  }
+  std::string how = "unregistered";
+  if (r->exit && r->exit->kind >= 1024) {
+    how = absl::StrFormat("stopped by the kernel (exit kind %d, %s: %s)", r->exit->kind,
+                          r->exit->reason, r->exit->msg);
+  } else if (r->signal != 0) {
+    how = absl::StrFormat("unregistered on signal %d", r->signal);
+  }
+  std::string report =
+      absl::StrFormat("wave scx: %s; agents %u, lost %u, %.3f s without an agent%s\n", how,
+                      r->host.agents, r->agent_lost, static_cast<double>(r->fallback_ns) / 1e9,
+                      r->last_agent_error.empty() ? "" : " (last: " + r->last_agent_error + ")");
+  report += FormatScxStats(r->host, r->kernel);
+  std::fputs(report.c_str(), stderr);
+  if (flags.format == OutputFormat::kJson) {
+    std::string json = FormatScxStatsJson(r->host, r->kernel);
+    json.pop_back();  // the closing brace: add the run's own fields
+    json += absl::StrFormat(
+        ", \"agent_lost\": %u, \"fallback_ms\": %.1f, \"exit_kind\": %d, \"signal\": %d}\n",
+        r->agent_lost, static_cast<double>(r->fallback_ns) / 1e6, r->exit ? r->exit->kind : 0,
+        r->signal);
+    if (int rc = Print(json); rc != kExitOk) return rc;
+  }
+  return r->exit && r->exit->kind >= 1024 ? kExitFailed : kExitOk;
 }
 
 std::string JsonString(std::string_view s) {
@@ -243,6 +322,10 @@ int Main(int argc, char** argv) {
       return Print(StatsHelp());
     case CommandKind::kStats:
       return RunStatsCommand(cmd->stats);
+    case CommandKind::kScxHelp:
+      return Print(ScxHelp());
+    case CommandKind::kScx:
+      return RunScxCommand(cmd->scx);
   }
   return Fail(kExitFailed, "", "internal error: unhandled command");
 }

@@ -2,80 +2,19 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <linux/capability.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdarg>
-#include <cstdio>
 #include <cstring>
-#include <mutex>
-#include <string>
-#include <vector>
 
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "bpf/trace.skel.h"
+#include "host/bpf/libbpf_util.h"
 
 namespace wave {
-namespace {
-
-constexpr int kCapSysAdmin = 21;
-constexpr int kCapPerfmon = 38;
-constexpr int kCapBpf = 39;
-
-// libbpf's messages: kept (the last warning line) to explain a failed load in one line.
-std::mutex g_log_mu;
-std::string g_last_warning;
-
-int LibbpfPrint(enum libbpf_print_level level, const char* fmt, va_list args) {
-  if (level != LIBBPF_WARN) return 0;
-  char line[512];
-  vsnprintf(line, sizeof(line), fmt, args);
-  std::string s(line);
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  if (s.empty()) return 0;
-  std::lock_guard<std::mutex> lock(g_log_mu);
-  g_last_warning = s;
-  return 0;
-}
-
-absl::Status LoadError(const char* what, int err) {
-  std::string detail;
-  {
-    std::lock_guard<std::mutex> lock(g_log_mu);
-    detail = g_last_warning;
-  }
-  return absl::InternalError(
-      absl::StrFormat("%s: %s%s%s", what, std::strerror(err > 0 ? err : -err),
-                      detail.empty() ? "" : " (libbpf: ", detail.empty() ? "" : detail + ")"));
-}
-
-bool HasCap(const __user_cap_data_struct (&data)[2], int cap) {
-  return (data[cap / 32].effective >> (cap % 32)) & 1;
-}
-
-}  // namespace
 
 absl::Status CheckTraceSupport() {
-  __user_cap_header_struct header{};
-  header.version = _LINUX_CAPABILITY_VERSION_3;
-  header.pid = 0;
-  __user_cap_data_struct data[2] = {};
-  if (syscall(SYS_capget, &header, data) != 0) {
-    return absl::InternalError(absl::StrFormat("capget: %s", std::strerror(errno)));
-  }
-  // The kernel's bpf_capable() and perfmon_capable(): the capability, or CAP_SYS_ADMIN.
-  const bool admin = HasCap(data, kCapSysAdmin);
-  std::vector<std::string> missing;
-  if (!admin && !HasCap(data, kCapBpf)) missing.emplace_back("CAP_BPF");
-  if (!admin && !HasCap(data, kCapPerfmon)) missing.emplace_back("CAP_PERFMON");
-  if (!missing.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrFormat("needs root or CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN); missing: %s",
-                        absl::StrJoin(missing, ", ")));
-  }
+  if (absl::Status s = CheckBpfCapabilities(); !s.ok()) return s;
   if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "the kernel has no BTF (/sys/kernel/btf/vmlinux: %s); CONFIG_DEBUG_INFO_BTF is needed",
@@ -92,11 +31,11 @@ absl::StatusOr<std::unique_ptr<TraceProgram>> TraceProgram::Load(
     return absl::InvalidArgumentError(absl::StrFormat(
         "ring buffer of %u bytes: must be a power of two >= %u", options.ring_bytes, page));
   }
-  libbpf_set_print(LibbpfPrint);
+  InstallLibbpfLog();
   trace_bpf* skel = trace_bpf::open();
-  if (skel == nullptr) return LoadError("opening the BPF object", errno);
+  if (skel == nullptr) return LibbpfError("opening the BPF object", errno);
   auto fail = [skel](const char* what, int err) {
-    absl::Status s = LoadError(what, err);
+    absl::Status s = LibbpfError(what, err);
     trace_bpf::destroy(skel);
     return s;
   };
@@ -118,7 +57,7 @@ absl::Status TraceProgram::Detach() {
 
 absl::Status TraceProgram::Attach() {
   if (int err = trace_bpf::attach(skel_); err != 0)
-    return LoadError("attaching the BPF programs", err);
+    return LibbpfError("attaching the BPF programs", err);
   return absl::OkStatus();
 }
 

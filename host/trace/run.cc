@@ -19,12 +19,12 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "host/trace/doorbell.h"
 #include "host/trace/loader.h"
 #include "host/trace/restore.h"
 #include "host/trace/tracer.h"
 #include "lib/agent.h"
 #include "transport/clock.h"
+#include "transport/doorbell.h"
 #include "transport/link.h"
 #include "transport/region.h"
 

@@ -163,6 +163,17 @@ fi
 run sim --duration=0.02
 grep -q "by nice" "$out" && fail "wave sim: a 'by nice' group with no nice values"
 
+# wave scx on a kernel without sched_ext (this machine's): one line naming what is missing, exit 1.
+# (The guest test, tests/scx, runs it on a kernel that has it.)
+if [ ! -e /sys/kernel/sched_ext/state ]; then
+  run scx --duration=1
+  [ "$rc" -eq 1 ] || fail "wave scx without sched_ext: exit code $rc, want 1"
+  [ "$(wc -l <"$err")" -eq 1 ] && grep -q "sched_ext" "$err" ||
+    fail "wave scx without sched_ext: $(cat "$err")"
+fi
+run scx --prestage=3
+[ "$rc" -eq 2 ] || fail "wave scx --prestage=3: exit code $rc, want 2"
+
 if [ "$failures" -ne 0 ]; then
   echo "cli_test: $failures failure(s)" >&2
   exit 1

@@ -402,3 +402,71 @@ TEST(RunFlagsTest, CpuLists) {
 
 }  // namespace
 }  // namespace wave::cli
+
+namespace wave::cli {
+namespace {
+
+TEST(ScxFlagsTest, Values) {
+  absl::StatusOr<Command> c =
+      ParseCommandLine({"scx", "--policy=pin", "--session=s1", "--cpus=1-3", "--duration=2s",
+                        "--heartbeat-timeout=100ms", "--max-wait", "50ms", "--idle-sleep=50us",
+                        "--prestage=4", "--host-checks=off", "--format=json"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->kind, CommandKind::kScx);
+  EXPECT_EQ(c->scx.policy, "pin");
+  EXPECT_EQ(c->scx.session, "s1");
+  EXPECT_EQ(c->scx.cpus, 0b1110u);
+  EXPECT_EQ(c->scx.duration_ns, 2'000'000'000u);
+  EXPECT_EQ(c->scx.heartbeat_timeout_ns, 100'000'000u);
+  EXPECT_EQ(c->scx.max_wait_ns, 50'000'000u);
+  EXPECT_EQ(c->scx.idle_sleep_ns, 50'000u);
+  EXPECT_EQ(c->scx.prestage, 4u);
+  EXPECT_FALSE(c->scx.host_checks);
+  EXPECT_EQ(c->scx.format, OutputFormat::kJson);
+  c = ParseCommandLine({"scx"});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->scx.policy, "fifo");
+  EXPECT_TRUE(c->scx.host_checks);
+  EXPECT_EQ(c->scx.prestage, 0u);
+  EXPECT_EQ(ParseCommandLine({"scx", "--policy=none"})->scx.policy, "none");
+  EXPECT_EQ(ParseCommandLine({"scx", "--bogus", "-h"})->kind, CommandKind::kScxHelp);
+  EXPECT_EQ(ParseCommandLine({"help", "scx"})->kind, CommandKind::kScxHelp);
+  for (const char* flag : {"--policy=", "--session=", "--cpus=", "--duration=", "--prestage=",
+                           "--host-checks=", "--max-wait=", "exit status"}) {
+    EXPECT_THAT(ScxHelp(), HasSubstr(flag));
+  }
+  EXPECT_THAT(TopLevelHelp(), HasSubstr("scx"));
+}
+
+TEST(ScxFlagsTest, BadValues) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"scx", "--policy=nope"},
+                                             {"scx", "--prestage=3"},
+                                             {"scx", "--prestage=16"},
+                                             {"scx", "--prestage=1"},
+                                             {"scx", "--host-checks=maybe"},
+                                             {"scx", "--max-wait=20s"},
+                                             {"scx", "--idle-sleep=0"},
+                                             {"scx", "--cpus=64"},
+                                             {"scx", "--session=.x"},
+                                             {"scx", "stray"},
+                                             {"agent", "--session=s", "--doorbells=5"},
+                                             {"agent", "--session=s", "--doorbells=5,5"},
+                                             {"agent", "--session=s", "--idle-sleep=1s"},
+                                             {"agent", "--session=s", "--mlock=yes"}}) {
+    absl::StatusOr<Command> c = ParseCommandLine(args);
+    EXPECT_FALSE(c.ok()) << args.back();
+    if (!c.ok()) {
+      EXPECT_EQ(c.status().message().find('\n'), std::string::npos);
+    }
+  }
+  absl::StatusOr<Command> a =
+      ParseCommandLine({"agent", "--session=s", "--doorbells=5,6", "--mlock=on"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->agent.wait_fd, 5);
+  EXPECT_EQ(a->agent.ring_fd, 6);
+  EXPECT_TRUE(a->agent.mlock);
+}
+
+}  // namespace
+}  // namespace wave::cli

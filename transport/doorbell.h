@@ -1,10 +1,10 @@
-// A doorbell between the host loop and the agent thread of `wave run`: an eventfd, so that
-// neither side spins on a 2-cpu machine that also runs the workload. Rings coalesce; a ring that
-// comes before the wait is not lost (the eventfd's counter keeps it).
-// (The link's own batched doorbells are an open transport/ issue; this one is local to the trace
-// mechanism, which runs both ends in one process.)
-#ifndef LIBWAVE_HOST_TRACE_DOORBELL_H_
-#define LIBWAVE_HOST_TRACE_DOORBELL_H_
+// A doorbell between a host loop and its agent: an eventfd, so that neither side spins on a
+// machine that also runs the workload. Rings coalesce; a ring that comes before the wait is not
+// lost (the eventfd's counter keeps it). Used by `wave run` (agent thread, one process) and
+// `wave scx` (agent child process, which inherits the eventfds; see DoorbellFromFd).
+// (The link's own batched doorbells across an IPU are an open transport/ issue.)
+#ifndef LIBWAVE_TRANSPORT_DOORBELL_H_
+#define LIBWAVE_TRANSPORT_DOORBELL_H_
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -17,6 +17,8 @@ namespace wave {
 class Doorbell {
  public:
   Doorbell() : fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+  // Adopts an eventfd (one inherited from the process that created it).
+  explicit Doorbell(int fd) : fd_(fd) {}
   Doorbell(const Doorbell&) = delete;
   Doorbell& operator=(const Doorbell&) = delete;
   ~Doorbell() {
@@ -41,6 +43,12 @@ class Doorbell {
     Clear();
     return true;
   }
+  // Gives up ownership (the fd stays open), e.g. before handing it to a child process.
+  int Release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
 
  private:
   int fd_;
@@ -48,4 +56,4 @@ class Doorbell {
 
 }  // namespace wave
 
-#endif  // LIBWAVE_HOST_TRACE_DOORBELL_H_
+#endif  // LIBWAVE_TRANSPORT_DOORBELL_H_

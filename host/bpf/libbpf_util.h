@@ -1,0 +1,26 @@
+// Helpers shared by the loaders of the BPF host mechanisms (host/trace, host/scx).
+//
+//   InstallLibbpfLog();                                   // once, before opening an object
+//   if (err != 0) return LibbpfError("loading the BPF programs", err);
+#ifndef LIBWAVE_HOST_BPF_LIBBPF_UTIL_H_
+#define LIBWAVE_HOST_BPF_LIBBPF_UTIL_H_
+
+#include "absl/status/status.h"
+
+namespace wave {
+
+// Routes libbpf's messages into a buffer that keeps the last warning line (idempotent).
+void InstallLibbpfLog();
+
+// "WHAT: strerror(err) (libbpf: last warning)", an Internal error. `err` may be negative.
+absl::Status LibbpfError(const char* what, int err);
+
+// Ok, or a FailedPrecondition naming what is missing: "needs root or CAP_BPF and CAP_PERFMON
+// (or CAP_SYS_ADMIN); missing: CAP_BPF, CAP_PERFMON". With `need_sys_admin` (sched_ext
+// registers a scheduler, which takes CAP_SYS_ADMIN) it asks for that instead. Read from the
+// effective set (capget), not inferred from the uid.
+absl::Status CheckBpfCapabilities(bool need_sys_admin = false);
+
+}  // namespace wave
+
+#endif  // LIBWAVE_HOST_BPF_LIBBPF_UTIL_H_

@@ -1,0 +1,375 @@
+#include "host/scx/scx_host.h"
+
+#include <bpf/libbpf.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "host/mech/validate.h"
+#include "lib/events.h"
+
+namespace wave {
+namespace {
+
+uint64_t EpochOf(uint64_t txn_id) { return (txn_id >> 48) & 0xffff; }
+
+// Producer side of a kernel ring slot: the message, then (release) its stamp.
+void PublishSlot(wave_msg* slot, const wave_msg& m, uint32_t index) {
+  std::memcpy(reinterpret_cast<char*>(slot) + sizeof(m.hdr.stamp),
+              reinterpret_cast<const char*>(&m) + sizeof(m.hdr.stamp),
+              sizeof(m) - sizeof(m.hdr.stamp));
+  __atomic_store_n(&slot->hdr.stamp, index + 1, __ATOMIC_RELEASE);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ScxHost>> ScxHost::Create(ScxProgram& prog,
+                                                         const ScxHostOptions& options) {
+  std::unique_ptr<ScxHost> h(new ScxHost(prog, options));
+  h->rb_ = ring_buffer__new(prog.events_fd(), &ScxHost::OnRecord, h.get(), nullptr);
+  if (h->rb_ == nullptr) {
+    return absl::InternalError(
+        absl::StrFormat("opening the kernel's ring buffer: %s", std::strerror(errno)));
+  }
+  // The rings in the kernel's maps may have been used by an earlier host of this program.
+  for (int c = 0; c < prog.num_cpus(); ++c) {
+    const wave_scx_credit& cr = prog.queues(c).credit;
+    h->commit_tail_[c] = __atomic_load_n(&cr.commit_head, __ATOMIC_ACQUIRE);
+    h->stage_tail_[c] = __atomic_load_n(&cr.stage_head, __ATOMIC_ACQUIRE);
+  }
+  return h;
+}
+
+ScxHost::~ScxHost() {
+  if (rb_ != nullptr) ring_buffer__free(rb_);
+}
+
+int ScxHost::kernel_fd() const { return ring_buffer__epoll_fd(rb_); }
+
+void ScxHost::Beat(uint64_t now_ns) {
+  if (!link_) return;
+  __atomic_store_n(&prog_.ctl().beat_ns, now_ns, __ATOMIC_RELEASE);
+}
+
+void ScxHost::DetachAgent() {
+  __atomic_store_n(&prog_.ctl().beat_ns, 0, __ATOMIC_RELEASE);
+  link_.reset();
+}
+
+absl::Status ScxHost::AttachAgent(HostEnd link, uint32_t link_capacity, uint64_t now_ns) {
+  link_.reset();
+  // What the kernel reported before now is in the replay (or older than it): drop it.
+  if (absl::StatusOr<uint32_t> n = Pump(); !n.ok()) return n.status();
+  ++epoch_;
+  epoch_ &= 0xffff;
+  if (epoch_ == 0) epoch_ = 1;
+  __atomic_store_n(&prog_.ctl().epoch, epoch_, __ATOMIC_RELEASE);
+
+  std::vector<wave_msg> replay;
+  wave_msg m;
+  wave_msg_init(&m, WAVE_EV_RESYNC_BEGIN);
+  m.cpu.time_ns = now_ns;
+  m.cpu.cpu = -1;
+  m.cpu.task_id = epoch_;
+  m.cpu.flags = WAVE_RESYNC_AGENT_START;
+  replay.push_back(m);
+  prog_.ForEachTask([&](uint32_t tid, const wave_scx_task& t) {
+    wave_msg_init(&m, WAVE_EV_TASK_NEW);
+    m.task.task_id = tid;
+    m.task.seq = t.seq;
+    m.task.time_ns = now_ns;
+    m.task.cpu_mask = t.cpu_mask;
+    m.task.cpu = -1;
+    if (t.state == WAVE_SCX_ON_CPU && t.cpu >= 0 && t.cpu < prog_.num_cpus()) {
+      m.task.flags = WAVE_TASK_F_ON_CPU;
+      m.task.cpu = t.cpu;
+    } else if (t.state == WAVE_SCX_RUNNABLE) {
+      m.task.flags = WAVE_TASK_F_RUNNABLE;
+    }
+    replay.push_back(m);
+  });
+  stats_.replayed_tasks += replay.size() - 1;
+  for (int c = 0; c < prog_.num_cpus(); ++c) {
+    if (((prog_.managed_cpus() >> c) & 1) == 0 || prog_.CurrentOn(c) != 0) continue;
+    wave_msg_init(&m, WAVE_EV_CPU_IDLE);
+    m.cpu.time_ns = now_ns;
+    m.cpu.cpu = c;
+    replay.push_back(m);
+  }
+  wave_msg_init(&m, WAVE_EV_RESYNC_END);
+  m.cpu.time_ns = now_ns;
+  m.cpu.cpu = -1;
+  replay.push_back(m);
+
+  RingProducer& out = link.events;
+  const auto n = static_cast<uint32_t>(replay.size());
+  if (!out.ReserveBulk(n)) {
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("a replay of %u messages does not fit the link's event ring (%u slots)", n,
+                        out.capacity()));
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    out.Write(i, replay[i]);
+    ++stats_.events_by_type[replay[i].hdr.type];
+  }
+  out.Submit(n);
+  link_.emplace(std::move(link));
+  link_capacity_ = link_capacity;
+  ++stats_.agents;
+  Beat(now_ns);
+  return absl::OkStatus();
+}
+
+int ScxHost::OnRecord(void* ctx, void* data, size_t size) {
+  auto* h = static_cast<ScxHost*>(ctx);
+  if (h->link_ && h->written_ == h->reserved_) {
+    h->backlogged_ = true;
+    return -ENOSPC;  // libbpf leaves this record in the kernel's buffer for the next Pump
+  }
+  ++h->stats_.records;
+  if (size != sizeof(wave_msg)) {
+    ++h->stats_.malformed_records;
+    return 0;
+  }
+  wave_msg m;
+  std::memcpy(&m, data, sizeof(m));
+  if (m.hdr.len != WAVE_MSG_SIZE || m.hdr.type > WAVE_MSG_TYPE_MAX) {
+    ++h->stats_.malformed_records;
+    return 0;
+  }
+  if (m.hdr.type == WAVE_EV_COMMIT_RESULT) {
+    ++h->stats_.results_kernel[std::min<uint32_t>(m.result.status, WAVE_COMMIT_MALFORMED)];
+    if (m.result.flags & WAVE_RESULT_F_STAGED) ++h->stats_.staged_results_kernel;
+  }
+  if (!h->link_) {
+    ++h->stats_.discarded;
+    return 0;
+  }
+  h->link_->events.Write(h->written_++, m);
+  ++h->stats_.events_by_type[m.hdr.type];
+  return 0;
+}
+
+absl::StatusOr<uint32_t> ScxHost::Pump() {
+  backlogged_ = false;
+  written_ = 0;
+  // A ring broken by the other side reserves nothing: the kernel's buffer then fills and its
+  // drops show it (the agent reports the corruption itself).
+  reserved_ = link_ ? link_->events.Reserve(link_capacity_) : 0;
+  const uint64_t before = stats_.records;
+  const int n = ring_buffer__consume(rb_);
+  if (n < 0 && n != -ENOSPC) {
+    return absl::InternalError(
+        absl::StrFormat("reading the kernel's ring buffer: %s", std::strerror(-n)));
+  }
+  if (link_ && written_ > 0) link_->events.Submit(written_);
+  if (backlogged_) ++stats_.link_full;
+  return static_cast<uint32_t>(stats_.records - before);
+}
+
+bool ScxHost::QueueCommit(const wave_msg& m, int cpu) {
+  wave_scx_cpu_queues& q = prog_.queues(cpu);
+  const uint32_t head = __atomic_load_n(&q.credit.commit_head, __ATOMIC_ACQUIRE);
+  const uint32_t tail = commit_tail_[cpu];
+  if (tail - head >= WAVE_SCX_COMMIT_DEPTH) return false;
+  PublishSlot(&q.commit[tail & (WAVE_SCX_COMMIT_DEPTH - 1)], m, tail);
+  commit_tail_[cpu] = tail + 1;
+  return true;
+}
+
+void ScxHost::Answer(const wave_a2k_commit& c, wave_commit_status st, uint64_t seq, uint32_t i) {
+  ++stats_.results_here[st];
+  link_->events.Write(i, MakeCommitResult(c, st, seq, 0));
+}
+
+absl::StatusOr<uint32_t> ScxHost::TakeCommits(uint64_t* kick, uint64_t* preempt) {
+  RingConsumer& in = link_->commits;
+  RingProducer& out = link_->events;
+  const int num_cpus = prog_.num_cpus();
+  uint32_t taken = 0;
+  for (;;) {
+    absl::StatusOr<uint32_t> n = in.Peek(link_capacity_);
+    if (!n.ok()) return n.status();
+    if (*n == 0) break;
+    const uint32_t room = out.Reserve(*n);  // every commit may need its result now
+    if (room == 0) break;
+    const uint32_t k = std::min(*n, room);
+    uint32_t answered = 0;
+    for (uint32_t i = 0; i < k; ++i) {
+      wave_msg m;
+      in.Read(i, &m);  // a copy: checked and forwarded, never the shared slot
+      const wave_a2k_commit& c = m.commit;
+      ++stats_.commits_received;
+      if (EpochOf(c.txn_id) != epoch_) {
+        ++stats_.stale_epoch;  // made on state this agent has since forgotten
+        continue;
+      }
+      const bool cpu_ok = c.cpu >= 0 && c.cpu < num_cpus;
+      std::optional<wave_scx_task> t = prog_.LookupTask(c.task_id);
+      if (options_.host_checks) {
+        HostTaskView tv;
+        if (t) {
+          tv.seq = t->seq;
+          tv.cpu_mask = t->cpu_mask;
+          tv.runnable = t->state == WAVE_SCX_RUNNABLE;
+          tv.on_cpu = t->state == WAVE_SCX_ON_CPU;
+        }
+        HostCpuView cv;
+        if (cpu_ok) {
+          cv.managed = (prog_.managed_cpus() >> c.cpu) & 1;
+          const uint32_t current = prog_.CurrentOn(c.cpu);
+          cv.busy = current != 0 && current != c.task_id;
+        }
+        wave_commit_status st =
+            ValidateCommit(c, t ? &tv : nullptr, num_cpus, cpu_ok ? &cv : nullptr);
+        if (st == WAVE_COMMIT_OK && c.group != 0) st = WAVE_COMMIT_MALFORMED;
+        if (st != WAVE_COMMIT_OK) {
+          Answer(c, st, t ? t->seq : 0, answered++);
+          continue;
+        }
+      } else if (!cpu_ok) {
+        Answer(c, WAVE_COMMIT_CPU_NOT_ALLOWED, t ? t->seq : 0, answered++);  // cannot route it
+        continue;
+      }
+      if (!QueueCommit(m, c.cpu)) {
+        ++stats_.queue_full;
+        Answer(c, WAVE_COMMIT_CPU_BUSY, t ? t->seq : 0, answered++);
+        continue;
+      }
+      ++stats_.forwarded;
+      *kick |= 1ull << c.cpu;
+      if (c.flags & WAVE_COMMIT_F_PREEMPT) *preempt |= 1ull << c.cpu;
+    }
+    if (answered > 0) out.Submit(answered);
+    in.Advance(k);
+    taken += k;
+    if (k < *n) break;
+  }
+  if (taken > 0) in.ReturnCredits();
+  return taken;
+}
+
+absl::StatusOr<uint32_t> ScxHost::TakeStaged(uint64_t* kick) {
+  uint32_t taken = 0;
+  const int cpus = std::min<int>(static_cast<int>(link_->staged.size()), prog_.num_cpus());
+  for (int cpu = 0; cpu < cpus; ++cpu) {
+    RingConsumer& in = link_->staged[cpu];
+    wave_scx_cpu_queues& q = prog_.queues(cpu);
+    const uint32_t head = __atomic_load_n(&q.credit.stage_head, __ATOMIC_ACQUIRE);
+    const uint32_t free_slots =
+        WAVE_SCX_STAGE_DEPTH - std::min<uint32_t>(stage_tail_[cpu] - head, WAVE_SCX_STAGE_DEPTH);
+    if (free_slots == 0) continue;
+    absl::StatusOr<uint32_t> n = in.Peek(free_slots);
+    if (!n.ok()) return n.status();
+    if (*n == 0) continue;
+    for (uint32_t i = 0; i < *n; ++i) {
+      wave_msg m;
+      in.Read(i, &m);
+      ++stats_.staged_received;
+      if (EpochOf(m.commit.txn_id) != epoch_) {
+        ++stats_.stale_epoch;
+        continue;
+      }
+      // Checked by the kernel when the cpu takes it (a staged decision is for later: what
+      // holds now may not then). Its cpu is this ring's, whatever it says.
+      const uint32_t tail = stage_tail_[cpu];
+      PublishSlot(&q.stage[tail & (WAVE_SCX_STAGE_DEPTH - 1)], m, tail);
+      stage_tail_[cpu] = tail + 1;
+      ++stats_.staged_forwarded;
+      *kick |= 1ull << cpu;
+    }
+    in.Advance(*n);
+    in.ReturnCredits();
+    taken += *n;
+  }
+  return taken;
+}
+
+absl::StatusOr<uint32_t> ScxHost::Actuate() {
+  if (!link_) return 0u;
+  uint64_t kick = 0;
+  uint64_t preempt = 0;
+  absl::StatusOr<uint32_t> staged = TakeStaged(&kick);
+  if (!staged.ok()) return staged.status();
+  absl::StatusOr<uint32_t> commits = TakeCommits(&kick, &preempt);
+  if (!commits.ok()) return commits.status();
+  if (kick != 0 && prog_.Kick(kick, preempt)) ++stats_.kicks;
+  return *staged + *commits;
+}
+
+std::string FormatScxStats(const ScxHostStats& s, const ScxKernelCounters& k) {
+  std::string out = "events:";
+  bool any = false;
+  for (size_t t = 0; t < s.events_by_type.size(); ++t) {
+    if (s.events_by_type[t] == 0) continue;
+    absl::StrAppendFormat(&out, "%s %s %u", any ? "," : "", MsgTypeName(static_cast<uint16_t>(t)),
+                          s.events_by_type[t]);
+    any = true;
+  }
+  absl::StrAppendFormat(&out,
+                        "%s\ncommits: received %u, staged received %u, forwarded %u, "
+                        "staged forwarded %u, stale epoch %u, queue full %u\n",
+                        any ? "" : " none", s.commits_received, s.staged_received, s.forwarded,
+                        s.staged_forwarded, s.stale_epoch, s.queue_full);
+  const std::pair<const char*, const std::array<uint64_t, WAVE_COMMIT_STATUS_COUNT>*> kResults[] = {
+      {"answered here", &s.results_here}, {"answered by the kernel", &s.results_kernel}};
+  for (const auto& [where, results] : kResults) {
+    const auto& r = *results;
+    absl::StrAppendFormat(&out, "%s:", where);
+    for (uint32_t st = 0; st < WAVE_COMMIT_STATUS_COUNT; ++st) {
+      absl::StrAppendFormat(&out, "%s %s %u", st == 0 ? "" : ",", CommitStatusName(st), r[st]);
+    }
+    out += "\n";
+  }
+  absl::StrAppendFormat(
+      &out,
+      "kernel: emitted %u, dropped %u, commits taken %u, staged taken %u, dispatched %u, "
+      "fifo (no agent) %u, fifo (waited too long) %u, stale epoch %u, table full %u, cpu idle "
+      "%u, kicks %u\nhost: records %u, discarded (no agent) %u, agents %u, replayed tasks %u\n",
+      k.emitted, k.dropped, k.committed, k.staged, k.dispatched, k.fallback, k.starved,
+      k.stale_epoch, k.task_table_full, k.idle, k.kicks, s.records, s.discarded, s.agents,
+      s.replayed_tasks);
+  return out;
+}
+
+std::string FormatScxStatsJson(const ScxHostStats& s, const ScxKernelCounters& k) {
+  std::string out = "{\"events\": {";
+  bool any = false;
+  for (size_t t = 0; t < s.events_by_type.size(); ++t) {
+    if (s.events_by_type[t] == 0) continue;
+    absl::StrAppendFormat(&out, "%s\"%s\": %u", any ? ", " : "",
+                          MsgTypeName(static_cast<uint16_t>(t)), s.events_by_type[t]);
+    any = true;
+  }
+  auto statuses = [&out](const char* key, const auto& r) {
+    absl::StrAppendFormat(&out, ", \"%s\": {", key);
+    for (uint32_t st = 0; st < WAVE_COMMIT_STATUS_COUNT; ++st) {
+      absl::StrAppendFormat(&out, "%s\"%s\": %u", st == 0 ? "" : ", ", CommitStatusName(st), r[st]);
+    }
+    out += "}";
+  };
+  out += "}";
+  absl::StrAppendFormat(&out,
+                        ", \"commits_received\": %u, \"staged_received\": %u, \"forwarded\": %u, "
+                        "\"staged_forwarded\": %u, \"stale_epoch\": %u, \"queue_full\": %u",
+                        s.commits_received, s.staged_received, s.forwarded, s.staged_forwarded,
+                        s.stale_epoch, s.queue_full);
+  statuses("results_here", s.results_here);
+  statuses("results_kernel", s.results_kernel);
+  absl::StrAppendFormat(
+      &out,
+      ", \"staged_results_kernel\": %u, \"records\": %u, \"discarded\": %u, \"agents\": %u, "
+      "\"replayed_tasks\": %u, \"kicks\": %u, \"kernel\": {\"emitted\": %u, \"dropped\": %u, "
+      "\"committed\": %u, \"staged\": %u, \"dispatched\": %u, \"fallback\": %u, \"starved\": %u, "
+      "\"stale_epoch\": %u, \"task_table_full\": %u, \"idle\": %u, \"kicks\": %u}}",
+      s.staged_results_kernel, s.records, s.discarded, s.agents, s.replayed_tasks, s.kicks,
+      k.emitted, k.dropped, k.committed, k.staged, k.dispatched, k.fallback, k.starved,
+      k.stale_epoch, k.task_table_full, k.idle, k.kicks);
+  return out;
+}
+
+}  // namespace wave
