@@ -29,6 +29,8 @@
 #include "bpf/trace_maps.h"
 #include "lib/abi/wave_abi.h"
 
+#include "bpf/wave_emit.bpf.h" /* after the ABI and the kernel types */
+
 char LICENSE[] SEC("license") = "GPL";
 
 #define PF_EXITING 0x00000004
@@ -96,23 +98,13 @@ static __always_inline void emit(const union wave_msg* m) {
 static __always_inline void emit_task(__u16 type, struct task_struct* p, struct wave_trace_task* t,
                                       __s32 cpu, __u32 flags) {
   union wave_msg m;
-  wave_msg_init(&m, type);
-  m.task.task_id = (__u32)p->pid;
-  m.task.seq = __sync_add_and_fetch(&t->seq, 1);
-  m.task.time_ns = bpf_ktime_get_ns();
-  m.task.runtime_ns = p->se.sum_exec_runtime;
-  m.task.cpu_mask = t->cpu_mask;
-  m.task.cpu = cpu;
-  m.task.nice = p->static_prio - 120;
-  m.task.flags = flags;
+  wave_fill_task(&m, type, p, &t->seq, t->cpu_mask, cpu, flags);
   emit(&m);
 }
 
 static __always_inline void emit_cpu(__u16 type, __s32 cpu) {
   union wave_msg m;
-  wave_msg_init(&m, type);
-  m.cpu.time_ns = bpf_ktime_get_ns();
-  m.cpu.cpu = cpu;
+  wave_fill_cpu(&m, type, cpu);
   emit(&m);
 }
 

@@ -202,9 +202,9 @@ absl::StatusOr<HostEnd> AttachHost(void* mem, size_t bytes, LinkModel to_agent, 
       RingConsumer::Attach(p.commits, p.commits_bytes, p.commits_credit, to_host);
   if (!cm.ok()) return cm.status();
   if (ev->capacity() != h->event_capacity || cm->capacity() != h->commit_capacity) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "link header says rings of %u/%u slots, the rings say %u/%u", h->event_capacity,
-        h->commit_capacity, ev->capacity(), cm->capacity()));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("link header says rings of %u/%u slots, the rings say %u/%u",
+                        h->event_capacity, h->commit_capacity, ev->capacity(), cm->capacity()));
   }
   HostEnd end{*std::move(ev), *std::move(cm), {}};
   for (uint32_t c = 0; c < h->stage_cpus; ++c) {
@@ -229,9 +229,9 @@ absl::StatusOr<AgentEnd> AttachAgent(void* mem, size_t bytes, LinkModel to_agent
       RingProducer::Attach(p.commits, p.commits_bytes, p.commits_credit, to_host);
   if (!cm.ok()) return cm.status();
   if (ev->capacity() != h->event_capacity || cm->capacity() != h->commit_capacity) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "link header says rings of %u/%u slots, the rings say %u/%u", h->event_capacity,
-        h->commit_capacity, ev->capacity(), cm->capacity()));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("link header says rings of %u/%u slots, the rings say %u/%u",
+                        h->event_capacity, h->commit_capacity, ev->capacity(), cm->capacity()));
   }
   AgentEnd end{*std::move(ev), *std::move(cm), {}};
   for (uint32_t c = 0; c < h->stage_cpus; ++c) {

@@ -1,0 +1,27 @@
+/* wave_emit.bpf.h - the ABI events both mechanisms' BPF programs build (bpf/trace.bpf.c,
+ * bpf/scx_wave.bpf.c): one definition of what a task or cpu event carries. Each program sends
+ * the message through its own ring buffer. Include after vmlinux.h and wave_abi.h. */
+#ifndef LIBWAVE_BPF_WAVE_EMIT_BPF_H_
+#define LIBWAVE_BPF_WAVE_EMIT_BPF_H_
+
+/* A task event for `p`: bumps the task's sequence (`seq`, the program's per-task counter). */
+static __always_inline void wave_fill_task(union wave_msg* m, __u16 type, struct task_struct* p,
+                                           __u64* seq, __u64 cpu_mask, __s32 cpu, __u32 flags) {
+  wave_msg_init(m, type);
+  m->task.task_id = (__u32)p->pid;
+  m->task.seq = __sync_add_and_fetch(seq, 1);
+  m->task.time_ns = bpf_ktime_get_ns();
+  m->task.runtime_ns = p->se.sum_exec_runtime;
+  m->task.cpu_mask = cpu_mask;
+  m->task.cpu = cpu;
+  m->task.nice = p->static_prio - 120;
+  m->task.flags = flags;
+}
+
+static __always_inline void wave_fill_cpu(union wave_msg* m, __u16 type, __s32 cpu) {
+  wave_msg_init(m, type);
+  m->cpu.time_ns = bpf_ktime_get_ns();
+  m->cpu.cpu = cpu;
+}
+
+#endif /* LIBWAVE_BPF_WAVE_EMIT_BPF_H_ */
