@@ -16,6 +16,14 @@
  * sequence number after it; the `tasks` map holds the current one, which user space reads to
  * validate commits. Consumes nothing: commits are enacted by user space with syscalls.
  *
+ * A transition the programs did not see is inferred from the next one that implies it, and
+ * emitted then with WAVE_TASK_F_INFERRED (counted in `inferred`): a task that reaches a cpu gets
+ * the WAKEUP it missed, one that leaves a cpu the ON_CPU. Runs are missed for real: the kernel
+ * skips tracing programs in some contexts, and one sandbox kernel we run on (this project's CI
+ * machine) runs none while its init's threads are current and fires no sched_switch when a cpu
+ * switches away from them, so a wakeup from an interrupt there, or the switch to a managed task,
+ * is never seen. Without inference the agent would believe a running task blocked.
+ *
  * Unmanaged tasks produce nothing but a hash lookup. When the ring buffer is full an event is
  * dropped and counted (the agent sees a gap in the task's sequence, which it tolerates); the
  * kernel's own scheduling is never affected.
@@ -35,6 +43,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define PF_EXITING 0x00000004
 #define TASK_RUNNING 0x0000
+#define TASK_DEAD 0x00000080
 
 /* Set by the loader before load. */
 const volatile __u64 managed_cpus = ~0ull; /* cpus the policy may use */
@@ -43,6 +52,13 @@ const volatile __u64 managed_cpus = ~0ull; /* cpus the policy may use */
 struct wave_trace_counters counters[WAVE_MAX_CPUS];
 /* Tid of the managed task each cpu runs, 0 for none: the host's view of a busy cpu. */
 __u32 cpu_current[WAVE_MAX_CPUS];
+/* Tests: a thread group in whose context no program does anything, as if the kernel ran none
+ * while one of its threads is current (see the top of the file). 0: none. */
+__u32 blind_tgid;
+
+static __always_inline bool blind(void) {
+  return blind_tgid != 0 && (__u32)(bpf_get_current_pid_tgid() >> 32) == blind_tgid;
+}
 
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -108,10 +124,12 @@ static __always_inline void emit_cpu(__u16 type, __s32 cpu) {
   emit(&m);
 }
 
-/* The state of managed task `p`, created (and its TASK_NEW emitted, runnable) if it is new.
- * Null when `p` is not managed, is exiting before it was ever seen, or the table is full.
- * The thread group is checked first: an unmanaged task costs one hash lookup. */
-static __always_inline struct wave_trace_task* task_get(struct task_struct* p, __u32 creator) {
+/* The state of managed task `p`, created (and its TASK_NEW emitted) if it is new: running on
+ * `cpu` if that is >= 0, else runnable. Null when `p` is not managed, is exiting before it was
+ * ever seen, or the table is full. The thread group is checked first: an unmanaged task costs
+ * one hash lookup. */
+static __always_inline struct wave_trace_task* task_get(struct task_struct* p, __u32 creator,
+                                                        __s32 cpu) {
   __u32 tgid = p->tgid;
   if (!tgid_managed(tgid)) return NULL;
   __u32 tid = p->pid;
@@ -122,8 +140,8 @@ static __always_inline struct wave_trace_task* task_get(struct task_struct* p, _
   struct wave_trace_task init = {
       .seq = 0,
       .cpu_mask = allowed_mask(p),
-      .state = WAVE_TRACE_RUNNABLE,
-      .cpu = -1,
+      .state = cpu >= 0 ? WAVE_TRACE_ON_CPU : WAVE_TRACE_RUNNABLE,
+      .cpu = cpu,
       .tgid = tgid,
       .creator = creator,
   };
@@ -134,8 +152,39 @@ static __always_inline struct wave_trace_task* task_get(struct task_struct* p, _
     return t;
   }
   t = bpf_map_lookup_elem(&tasks, &tid);
-  if (t) emit_task(WAVE_EV_TASK_NEW, p, t, -1, WAVE_TASK_F_RUNNABLE);
+  if (t) {
+    emit_task(WAVE_EV_TASK_NEW, p, t, cpu, cpu >= 0 ? WAVE_TASK_F_ON_CPU : WAVE_TASK_F_RUNNABLE);
+  }
   return t;
+}
+
+/* Emits a transition the programs did not see (see the top of the file). */
+static __always_inline void emit_inferred(__u16 type, struct task_struct* p,
+                                          struct wave_trace_task* t, __s32 cpu) {
+  __sync_fetch_and_add(&my_counters()->inferred, 1);
+  emit_task(type, p, t, cpu, WAVE_TASK_F_INFERRED);
+}
+
+/* `p` is about to run: if the agent last heard it blocked, its wakeup was missed; if it last
+ * heard it running (here or elsewhere), its switch away was. */
+static __always_inline void catch_up_runnable(struct task_struct* p, struct wave_trace_task* t) {
+  if (t->state == WAVE_TRACE_DEAD) return;
+  if (t->state == WAVE_TRACE_BLOCKED) {
+    emit_inferred(WAVE_EV_TASK_WAKEUP, p, t, -1);
+  } else if (t->state == WAVE_TRACE_ON_CPU) {
+    emit_inferred(WAVE_EV_TASK_PREEMPTED, p, t, t->cpu);
+  }
+  t->state = WAVE_TRACE_RUNNABLE;
+}
+
+/* `p` is leaving `cpu`: if the agent did not hear it arrive there, that switch was missed. */
+static __always_inline void catch_up_running(struct task_struct* p, struct wave_trace_task* t,
+                                             __s32 cpu) {
+  if (t->state == WAVE_TRACE_ON_CPU && t->cpu == cpu) return;
+  catch_up_runnable(p, t);
+  t->state = WAVE_TRACE_ON_CPU;
+  t->cpu = cpu;
+  emit_inferred(WAVE_EV_TASK_ON_CPU, p, t, cpu);
 }
 
 /* A blocked task the fair class keeps queued until its lag is spent (EEVDF's delayed dequeue).
@@ -155,6 +204,7 @@ static __always_inline void check_affinity(struct task_struct* p, struct wave_tr
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(wave_wakeup_new, struct task_struct* p) {
+  if (blind()) return 0;
   __u64 id = bpf_get_current_pid_tgid(); /* the creator: wake_up_new_task runs in clone */
   __u32 tgid = p->tgid;
   if (!tgid_managed(tgid)) {
@@ -167,13 +217,14 @@ int BPF_PROG(wave_wakeup_new, struct task_struct* p) {
     }
     __sync_fetch_and_add(&my_counters()->children, 1);
   }
-  task_get(p, (__u32)id); /* emits TASK_NEW */
+  task_get(p, (__u32)id, -1); /* emits TASK_NEW */
   return 0;
 }
 
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(wave_wakeup, struct task_struct* p) {
-  struct wave_trace_task* t = task_get(p, 0);
+  if (blind()) return 0;
+  struct wave_trace_task* t = task_get(p, 0, -1);
   if (!t) return 0;
   check_affinity(p, t);
   /* A task woken before it managed to switch out never blocked (the kernel's ttwu_runnable):
@@ -190,19 +241,28 @@ int BPF_PROG(wave_wakeup, struct task_struct* p) {
 SEC("tp_btf/sched_switch")
 int BPF_PROG(wave_switch, bool preempt, struct task_struct* prev, struct task_struct* next,
              unsigned int prev_state) {
+  if (blind()) return 0;
   __s32 cpu = bpf_get_smp_processor_id();
-  struct wave_trace_task* t = task_get(prev, 0);
+  struct wave_trace_task* t = task_get(prev, 0, cpu); /* a task first seen here runs here */
   if (t && t->state == WAVE_TRACE_DEAD) {
-    /* Its last switch: TASK_DEAD went out at exit. The last thread of the group takes the
-     * group's id along: it may be reused by an unrelated process. */
-    __u32 prev_tid = prev->pid;
-    bpf_map_delete_elem(&tasks, &prev_tid);
-    if (prev->signal->live.counter == 0) {
-      __u32 tgid = prev->tgid;
-      bpf_map_delete_elem(&managed_tgids, &tgid);
+    /* TASK_DEAD went out at exit, and the rest of the exit path is not the policy's business.
+     * It may still block (closing files, say): counted, so the kernel's count of voluntary
+     * switches can be matched, not reported. */
+    if (prev_state == TASK_DEAD) {
+      /* Its last switch. The last thread of the group takes the group's id along: it may be
+       * reused by an unrelated process. */
+      __u32 prev_tid = prev->pid;
+      bpf_map_delete_elem(&tasks, &prev_tid);
+      if (prev->signal->live.counter == 0) {
+        __u32 tgid = prev->tgid;
+        bpf_map_delete_elem(&managed_tgids, &tgid);
+      }
+    } else if (!preempt && prev_state != TASK_RUNNING) {
+      __sync_fetch_and_add(&my_counters()->exit_blocks, 1);
     }
   } else if (t) {
     check_affinity(prev, t);
+    catch_up_running(prev, t, cpu);
     /* Blocked only if it left voluntarily in a sleeping state; a task preempted while it was
      * about to sleep, or whose sleep a signal cut short, is still runnable. */
     bool blocked = !preempt && prev_state != TASK_RUNNING;
@@ -218,9 +278,10 @@ int BPF_PROG(wave_switch, bool preempt, struct task_struct* prev, struct task_st
     }
   }
 
-  struct wave_trace_task* n = task_get(next, 0);
-  if (n) {
+  struct wave_trace_task* n = task_get(next, 0, -1);
+  if (n && n->state != WAVE_TRACE_DEAD) {
     check_affinity(next, n);
+    catch_up_runnable(next, n);
     n->state = WAVE_TRACE_ON_CPU;
     n->cpu = cpu;
     emit_task(WAVE_EV_TASK_ON_CPU, next, n, cpu, 0);
@@ -233,28 +294,32 @@ int BPF_PROG(wave_switch, bool preempt, struct task_struct* prev, struct task_st
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(wave_exit, struct task_struct* p, bool group_dead) {
+  if (blind()) return 0;
   /* The entry (and with the last thread, the group) goes at the task's last switch. */
   __u32 tid = p->pid;
   __u32 tgid = p->tgid;
+  __s32 cpu = bpf_get_smp_processor_id();
   struct wave_trace_task* t = bpf_map_lookup_elem(&tasks, &tid);
   if (!t && tgid_managed(tgid)) {
     /* Never seen (PF_EXITING is set by now, so task_get would refuse): report its life whole. */
-    struct wave_trace_task init = {.cpu_mask = allowed_mask(p), .cpu = -1, .tgid = tgid};
+    struct wave_trace_task init = {.cpu_mask = allowed_mask(p), .cpu = cpu, .tgid = tgid};
     init.state = WAVE_TRACE_ON_CPU;
     if (bpf_map_update_elem(&tasks, &tid, &init, BPF_NOEXIST) == 0) {
       t = bpf_map_lookup_elem(&tasks, &tid);
-      if (t) emit_task(WAVE_EV_TASK_NEW, p, t, -1, WAVE_TASK_F_RUNNABLE);
+      if (t) emit_task(WAVE_EV_TASK_NEW, p, t, cpu, WAVE_TASK_F_ON_CPU);
     }
   }
   if (t && t->state != WAVE_TRACE_DEAD) {
+    catch_up_running(p, t, cpu); /* it exits on a cpu */
     t->state = WAVE_TRACE_DEAD;
-    emit_task(WAVE_EV_TASK_DEAD, p, t, bpf_get_smp_processor_id(), 0);
+    emit_task(WAVE_EV_TASK_DEAD, p, t, cpu, 0);
   }
   return 0;
 }
 
 SEC("tp_btf/sched_migrate_task")
 int BPF_PROG(wave_migrate, struct task_struct* p, int dest_cpu) {
+  if (blind()) return 0;
   __u32 tid = p->pid;
   struct wave_trace_task* t = bpf_map_lookup_elem(&tasks, &tid);
   if (!t || t->state == WAVE_TRACE_DEAD) return 0;

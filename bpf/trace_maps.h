@@ -49,7 +49,8 @@ struct wave_trace_counters {
       wakeups_running; /* wakeups of a task that had not blocked yet: no event (see trace.bpf.c) */
   __u64 migrations;    /* sched_migrate_task of managed tasks */
   __u64 children;      /* child processes of managed ones that became managed */
-  __u64 pad[2];
+  __u64 inferred;      /* events emitted with WAVE_TASK_F_INFERRED: a transition was missed */
+  __u64 exit_blocks;   /* voluntary switches of managed tasks after their TASK_DEAD: not reported */
 };
 WAVE_STATIC_ASSERT(sizeof(struct wave_trace_counters) == 64, "counters size");
 

@@ -206,7 +206,7 @@ void Agent::OnTaskMsg(const wave_k2a_task& m) {
     t->nice_ = m.nice;
     t->gang_ = m.gang;
     t->runtime_ns_ = m.runtime_ns;
-    if ((m.flags & WAVE_TASK_F_ON_CPU) && m.cpu >= 0) {  // a replay: it runs right now
+    if ((m.flags & WAVE_TASK_F_ON_CPU) && m.cpu >= 0) {  // a replay, or first seen running
       Cpu& cpu = cpus_[m.cpu];
       if (cpu.current != nullptr) LeaveCpu(*cpu.current);
       t->state_ = TaskState::kOnCpu;

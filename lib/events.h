@@ -20,6 +20,9 @@ class TaskEvent {
   uint64_t runtime_ns() const { return msg_.runtime_ns; }
   // The cpu where it happened, or -1.
   int cpu() const { return msg_.cpu; }
+  // The host did not see the transition happen and inferred it from a later one (a tracing
+  // mechanism missed the kernel's event): time_ns is when it was inferred, not when it happened.
+  bool inferred() const { return msg_.flags & WAVE_TASK_F_INFERRED; }
   const wave_k2a_task& raw() const { return msg_; }
 
  protected:

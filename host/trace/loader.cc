@@ -44,6 +44,7 @@ absl::StatusOr<std::unique_ptr<TraceProgram>> TraceProgram::Load(
     return fail("sizing the ring buffer", err);
   }
   if (int err = trace_bpf::load(skel); err != 0) return fail("loading the BPF programs", err);
+  skel->bss->blind_tgid = static_cast<uint32_t>(options.blind_tgid);
   if (int err = trace_bpf::attach(skel); err != 0) return fail("attaching the BPF programs", err);
   return std::unique_ptr<TraceProgram>(new TraceProgram(skel, options.managed_cpus));
 }
@@ -97,6 +98,16 @@ TraceKernelCounters TraceProgram::Counters() const {
     sum.wakeups_running += __atomic_load_n(&c.wakeups_running, __ATOMIC_RELAXED);
     sum.migrations += __atomic_load_n(&c.migrations, __ATOMIC_RELAXED);
     sum.children += __atomic_load_n(&c.children, __ATOMIC_RELAXED);
+    sum.inferred += __atomic_load_n(&c.inferred, __ATOMIC_RELAXED);
+    sum.exit_blocks += __atomic_load_n(&c.exit_blocks, __ATOMIC_RELAXED);
+  }
+  bpf_program* prog = nullptr;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    bpf_prog_info info{};
+    uint32_t len = sizeof(info);
+    if (bpf_prog_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0) {
+      sum.missed_runs += info.recursion_misses;
+    }
   }
   return sum;
 }

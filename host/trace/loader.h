@@ -32,6 +32,9 @@ absl::Status CheckTraceSupport();
 struct TraceProgramOptions {
   uint64_t managed_cpus = ~0ull;   // cpus the policy may use; others never appear as idle
   uint32_t ring_bytes = 4u << 20;  // BPF ring buffer: a power of two of at least a page
+  // Tests: the programs do nothing while a thread of this group is current, like a kernel that
+  // skips tracing programs in some contexts (the events they miss are inferred later). 0: none.
+  pid_t blind_tgid = 0;
 };
 
 // Sums of the per-cpu counters in the program's .bss.
@@ -42,6 +45,11 @@ struct TraceKernelCounters {
   uint64_t wakeups_running = 0;
   uint64_t migrations = 0;
   uint64_t children = 0;
+  uint64_t inferred = 0;     // events inferred for transitions the programs did not see
+  uint64_t exit_blocks = 0;  // blocks of managed tasks on their exit paths, after TASK_DEAD
+  // Runs of the programs the kernel skipped because one was already running on that cpu (its
+  // recursion guard; bpf_prog_info.recursion_misses): events that were never seen, not dropped.
+  uint64_t missed_runs = 0;
 };
 
 class TraceProgram {

@@ -39,6 +39,8 @@ struct RunConfig {
   uint64_t batch_ns = 1'000'000;
   std::string policy_name;    // for the stats file
   bool publish_stats = true;  // /dev/shm/wave-run.<pid>, read by `wave stats`
+  // Tests: TraceProgramOptions::blind_tgid.
+  pid_t blind_tgid = 0;
   // Called in the host thread once the child is managed and running.
   std::function<void(pid_t child)> on_start;
 };

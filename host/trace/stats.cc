@@ -48,13 +48,15 @@ std::string FormatTraceStats(const TraceStats& s) {
                         "\nenacted: affinity %u, slice %u, failed %u, journal full %u; threads "
                         "restored %u\n",
                         s.affinity_set, s.attr_set, s.enact_failed, s.journal_full, s.restored);
-  absl::StrAppendFormat(&out,
-                        "kernel: emitted %u, dropped %u, task table full %u; read %u, malformed "
-                        "%u, own affinity %u, link full %u; wakeups of running tasks %u, "
-                        "migrations %u, child processes %u\n",
-                        s.kernel_emitted, s.kernel_dropped, s.task_table_full, s.records,
-                        s.malformed_records, s.own_affinity, s.link_full, s.wakeups_running,
-                        s.migrations, s.children);
+  absl::StrAppendFormat(
+      &out,
+      "kernel: emitted %u, dropped %u, task table full %u; read %u, malformed "
+      "%u, own affinity %u, link full %u; wakeups of running tasks %u, "
+      "migrations %u, child processes %u, inferred %u, blocks after exit %u, missed program "
+      "runs %u\n",
+      s.kernel_emitted, s.kernel_dropped, s.task_table_full, s.records, s.malformed_records,
+      s.own_affinity, s.link_full, s.wakeups_running, s.migrations, s.children, s.inferred,
+      s.exit_blocks, s.missed_runs);
   return out;
 }
 
@@ -76,10 +78,12 @@ std::string FormatTraceStatsJson(const TraceStats& s) {
       "}, \"affinity_set\": %u, \"slice_set\": %u, \"enact_failed\": %u, \"journal_full\": %u, "
       "\"restored\": %u, \"kernel_emitted\": %u, \"kernel_dropped\": %u, \"task_table_full\": "
       "%u, \"records\": %u, \"malformed_records\": %u, \"own_affinity\": %u, \"link_full\": %u, "
-      "\"wakeups_running\": %u, \"migrations\": %u, \"children\": %u}",
+      "\"wakeups_running\": %u, \"migrations\": %u, \"children\": %u, \"inferred\": %u, "
+      "\"exit_blocks\": %u, \"missed_runs\": %u}",
       s.affinity_set, s.attr_set, s.enact_failed, s.journal_full, s.restored, s.kernel_emitted,
       s.kernel_dropped, s.task_table_full, s.records, s.malformed_records, s.own_affinity,
-      s.link_full, s.wakeups_running, s.migrations, s.children);
+      s.link_full, s.wakeups_running, s.migrations, s.children, s.inferred, s.exit_blocks,
+      s.missed_runs);
   return out;
 }
 

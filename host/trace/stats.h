@@ -39,6 +39,9 @@ struct TraceStats {
   uint64_t wakeups_running = 0;
   uint64_t migrations = 0;
   uint64_t children = 0;
+  uint64_t inferred = 0;     // events the kernel side inferred for transitions it did not see
+  uint64_t exit_blocks = 0;  // blocks after TASK_DEAD, on exit paths: counted, not reported
+  uint64_t missed_runs = 0;  // program runs the kernel skipped (TraceKernelCounters)
 
   uint64_t commits_total() const {
     uint64_t n = 0;
@@ -56,7 +59,7 @@ std::string FormatTraceStats(const TraceStats& s);
 std::string FormatTraceStatsJson(const TraceStats& s);
 
 inline constexpr uint32_t kStatsMagic = 0x53564157u;  // "WAVS"
-inline constexpr uint32_t kStatsVersion = 1;
+inline constexpr uint32_t kStatsVersion = 2;
 
 // What /dev/shm/wave-run.<pid> holds.
 struct TraceStatsFile {

@@ -275,6 +275,9 @@ void TraceHost::UpdateKernelCounters() {
   stats_.wakeups_running = k.wakeups_running;
   stats_.migrations = k.migrations;
   stats_.children = k.children;
+  stats_.inferred = k.inferred;
+  stats_.exit_blocks = k.exit_blocks;
+  stats_.missed_runs = k.missed_runs;
 }
 
 }  // namespace wave

@@ -81,7 +81,11 @@ struct wave_msg_hdr {
 
 /* wave_k2a_task.flags */
 #define WAVE_TASK_F_RUNNABLE (1u << 0) /* TASK_NEW: the task starts runnable */
-#define WAVE_TASK_F_ON_CPU (1u << 1)   /* TASK_NEW in a replay: the task runs on `cpu` */
+#define WAVE_TASK_F_ON_CPU (1u << 1)   /* TASK_NEW: the task runs on `cpu` (replay, first seen) */
+/* The host did not see this transition happen (a tracing mechanism missed the kernel's event) and
+ * infers it from a later one: the task was, say, found running although its wakeup never came.
+ * The event is as good as a seen one for the task's state; its time_ns is when it was inferred. */
+#define WAVE_TASK_F_INFERRED (1u << 2)
 
 /* wave_k2a_cpu.flags of RESYNC_BEGIN: why. */
 #define WAVE_RESYNC_AGENT_START (1u << 0) /* a new agent attached */
