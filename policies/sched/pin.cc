@@ -44,7 +44,7 @@ void PinPolicy::OnTaskWakeup(Task& task, const TaskWakeup& ev) {
 void PinPolicy::OnTaskBlocked(Task& task, const TaskBlocked&) { rq_.Remove(&task); }
 void PinPolicy::OnTaskPreempted(Task& task, const TaskPreempted& ev) {
   now_ns_ = std::max(now_ns_, ev.time_ns());
-  if (task.policy_word != 0) {
+  if (task.policy_word != 0 && ev.cpu() == Home(task)) {  // elsewhere it just goes home
     task.policy_word = (task.policy_word & kHomeBits) | ((ev.time_ns() >> 8) << 8);
   }
   Enqueue(task);

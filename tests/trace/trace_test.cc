@@ -336,7 +336,10 @@ void ExpectPinned(uint64_t cpus) {
   for (const auto& [tid, cpu] : where) {
     EXPECT_EQ(cpu, PinPolicy::HomeCpu(tid, managed, num_cpus)) << "tid " << tid;
   }
-  EXPECT_GE(result->stats.commits[WAVE_COMMIT_OK], 4u);
+  // Wave pinned them. (Not necessarily with one affinity each: a thread created by a pinned one
+  // starts pinned, and with one managed cpu it is then already home.)
+  EXPECT_GE(result->stats.affinity_set, 1u);
+  EXPECT_GE(result->stats.commits[WAVE_COMMIT_OK], 1u);
   EXPECT_EQ(result->stats.kernel_dropped, 0u);
 }
 
