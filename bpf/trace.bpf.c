@@ -7,7 +7,9 @@
  * processes join it when they are created):
  *   sched_wakeup_new    -> TASK_NEW (runnable)
  *   sched_wakeup        -> TASK_WAKEUP, only for a task that had blocked (see below)
- *   sched_switch        -> prev: TASK_BLOCKED or TASK_PREEMPTED; next: TASK_ON_CPU;
+ *   sched_switch        -> prev: TASK_BLOCKED, TASK_YIELD (switched away inside sched_yield(),
+ *                          marked by kprobes on do_sched_yield) or TASK_PREEMPTED;
+ *                          next: TASK_ON_CPU;
  *                          CPU_IDLE when a managed cpu goes from managed work to other work
  *   sched_process_exit  -> TASK_DEAD
  *   sched_migrate_task  -> TASK_AFFINITY when the allowed cpus changed (else only counted)
@@ -266,9 +268,13 @@ int BPF_PROG(wave_switch, bool preempt, struct task_struct* prev, struct task_st
     /* Blocked only if it left voluntarily in a sleeping state; a task preempted while it was
      * about to sleep, or whose sleep a signal cut short, is still runnable. */
     bool blocked = !preempt && prev_state != TASK_RUNNING;
+    bool yielded = !preempt && !blocked && t->yielding;
     t->state = blocked ? WAVE_TRACE_BLOCKED : WAVE_TRACE_RUNNABLE;
     t->cpu = cpu;
-    emit_task(blocked ? WAVE_EV_TASK_BLOCKED : WAVE_EV_TASK_PREEMPTED, prev, t, cpu, 0);
+    emit_task(blocked   ? WAVE_EV_TASK_BLOCKED
+              : yielded ? WAVE_EV_TASK_YIELD
+                        : WAVE_EV_TASK_PREEMPTED,
+              prev, t, cpu, 0);
     /* Its wakeup came before this switch (while the kernel had let go of the run queue's lock
      * and the task was still queued, so the wakeup found it "running" and was not reported):
      * it blocked, as the kernel counts it, and is already runnable again. Report both. */
@@ -327,5 +333,47 @@ int BPF_PROG(wave_migrate, struct task_struct* p, int dest_cpu) {
    * allowed cpus changed, which is what forced most moves. */
   __sync_fetch_and_add(&my_counters()->migrations, 1);
   check_affinity(p, t);
+  return 0;
+}
+
+/* sched_yield(): the switch it makes (if another task is runnable there) is a TASK_YIELD, not a
+ * preemption, which the switch tracepoint alone cannot tell apart. The flag covers the call and
+ * is cleared when it returns, whether or not it switched. Two ways to see the call, attached by
+ * the loader (host/trace/loader.h, YieldEvents):
+ *  - kprobes on do_sched_yield: cost nothing but on yields. Not every kernel has them (this
+ *    project's CI machine's has no kprobes, and refuses fentry/fexit programs);
+ *  - the raw syscall tracepoints: on any kernel, but once attached every system call of every
+ *    task takes the kernel's traced path and runs the program (a compare, for other calls).
+ * Without either a yield reads as TASK_PREEMPTED. */
+static __always_inline void mark_yielding(__u32 on) {
+  if (blind()) return;
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  struct wave_trace_task* t = bpf_map_lookup_elem(&tasks, &tid);
+  if (t) t->yielding = on;
+}
+
+#define NR_SCHED_YIELD 24 /* x86-64 */
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(wave_sys_enter, struct pt_regs* regs, long id) {
+  if (id == NR_SCHED_YIELD) mark_yielding(1);
+  return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(wave_sys_exit, struct pt_regs* regs, long ret) {
+  if (regs->orig_ax == NR_SCHED_YIELD) mark_yielding(0);
+  return 0;
+}
+
+SEC("kprobe/do_sched_yield")
+int BPF_KPROBE(wave_yield_enter) {
+  mark_yielding(1);
+  return 0;
+}
+
+SEC("kretprobe/do_sched_yield")
+int BPF_KRETPROBE(wave_yield_exit) {
+  mark_yielding(0);
   return 0;
 }

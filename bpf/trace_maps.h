@@ -29,16 +29,19 @@ struct wave_trace_task {
   __u32 state;    /* enum wave_trace_task_state */
   __s32 cpu;      /* cpu it runs on (ON_CPU) or last ran on */
   __u32 tgid;
-  __u32 creator; /* tid of the thread that created it (0: it existed before it was managed) */
+  __u32 creator;  /* tid of the thread that created it (0: it existed before it was managed) */
+  __u32 yielding; /* inside sched_yield(): a switch away from it now is a TASK_YIELD */
+  __u32 pad;
 };
 
-WAVE_STATIC_ASSERT(sizeof(struct wave_trace_task) == 32, "trace task size");
+WAVE_STATIC_ASSERT(sizeof(struct wave_trace_task) == 40, "trace task size");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_trace_task, seq) == 0, "trace task seq");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_trace_task, cpu_mask) == 8, "trace task mask");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_trace_task, state) == 16, "trace task state");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_trace_task, cpu) == 20, "trace task cpu");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_trace_task, tgid) == 24, "trace task tgid");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_trace_task, creator) == 28, "trace task creator");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_trace_task, yielding) == 32, "trace task yielding");
 
 /* Per-cpu counters in .bss, one cache line per cpu so cpus do not share lines. */
 struct wave_trace_counters {

@@ -523,6 +523,17 @@ const std::vector<RunFlag>& RunFlagTable() {
          return absl::OkStatus();
        },
        [](const RunFlags& f) { return FormatTimeNs(f.batch_ns); }},
+      {"--yields", "HOW",
+       "how sched_yield() is told from a preemption (TASK_YIELD): auto (kprobes, if the kernel "
+       "has them), syscalls (else the syscall tracepoints: every system call of every task then "
+       "pays a little), off (a yield is TASK_PREEMPTED)",
+       [](std::string_view flag, std::string_view text, RunFlags& f) -> absl::Status {
+         std::optional<YieldEvents> v = ParseYieldEvents(text);
+         if (!v) return Expected(flag, "auto, syscalls or off", text);
+         f.yields = *v;
+         return absl::OkStatus();
+       },
+       [](const RunFlags& f) -> std::string { return YieldEventsName(f.yields); }},
   };
   return *kFlags;
 }

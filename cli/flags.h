@@ -23,6 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "host/sim/sim.h"
+#include "host/trace/yield_events.h"
 
 namespace wave::cli {
 
@@ -59,6 +60,7 @@ struct RunFlags {
   std::string policy = "fifo";
   uint64_t cpus = 0;              // bit i = cpu i; 0: every cpu wave may run on
   uint64_t batch_ns = 1'000'000;  // the host's wakeups are at least this far apart (0: none)
+  YieldEvents yields = YieldEvents::kAuto;
   std::vector<std::string> command;
 };
 

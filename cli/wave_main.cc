@@ -172,6 +172,7 @@ int RunRunCommand(const RunFlags& flags) {
   config.command = flags.command;
   config.cpus = flags.cpus;
   config.batch_ns = flags.batch_ns;
+  config.yields = flags.yields;
   config.policy_name = flags.policy;
   absl::StatusOr<RunResult> r = RunTraced(config, **policy);
   if (!r.ok()) {

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -26,7 +27,19 @@ constexpr int kCapBpf = 39;
 std::mutex g_log_mu;
 std::string g_last_warning;
 
+// WAVE_BPF_LOG=1 in the environment: all of libbpf's log (the verifier's included) to stderr.
+const bool g_log_all = [] {
+  const char* v = std::getenv("WAVE_BPF_LOG");
+  return v != nullptr && v[0] != '\0' && v[0] != '0';
+}();
+
 int LibbpfPrint(enum libbpf_print_level level, const char* fmt, va_list args) {
+  if (g_log_all) {
+    va_list copy;
+    va_copy(copy, args);
+    vfprintf(stderr, fmt, copy);
+    va_end(copy);
+  }
   if (level != LIBBPF_WARN) return 0;
   char line[512];
   vsnprintf(line, sizeof(line), fmt, args);

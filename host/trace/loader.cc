@@ -43,15 +43,50 @@ absl::StatusOr<std::unique_ptr<TraceProgram>> TraceProgram::Load(
   if (int err = bpf_map__set_max_entries(skel->maps.events, options.ring_bytes); err != 0) {
     return fail("sizing the ring buffer", err);
   }
+  // The yield programs are optional: attached by hand, see AttachYieldPrograms.
+  for (bpf_program* p : {skel->progs.wave_yield_enter, skel->progs.wave_yield_exit,
+                         skel->progs.wave_sys_enter, skel->progs.wave_sys_exit}) {
+    bpf_program__set_autoattach(p, false);
+  }
   if (int err = trace_bpf::load(skel); err != 0) return fail("loading the BPF programs", err);
   skel->bss->blind_tgid = static_cast<uint32_t>(options.blind_tgid);
   if (int err = trace_bpf::attach(skel); err != 0) return fail("attaching the BPF programs", err);
-  return std::unique_ptr<TraceProgram>(new TraceProgram(skel, options.managed_cpus));
+  std::unique_ptr<TraceProgram> prog(new TraceProgram(skel, options.managed_cpus, options.yields));
+  prog->AttachYieldPrograms();
+  return prog;
 }
 
-TraceProgram::~TraceProgram() { trace_bpf::destroy(skel_); }
+TraceProgram::~TraceProgram() {
+  DetachYieldPrograms();
+  trace_bpf::destroy(skel_);
+}
+
+void TraceProgram::AttachYieldPrograms() {
+  auto attach = [this](bpf_program* enter, bpf_program* exit) {
+    yield_enter_ = bpf_program__attach(enter);
+    yield_exit_ = yield_enter_ != nullptr ? bpf_program__attach(exit) : nullptr;
+    if (yield_exit_ == nullptr) DetachYieldPrograms();
+    return yield_exit_ != nullptr;
+  };
+  if (yields_ == YieldEvents::kOff) return;
+  if (attach(skel_->progs.wave_yield_enter, skel_->progs.wave_yield_exit)) {
+    yield_source_ = YieldSource::kKprobes;
+  } else if (yields_ == YieldEvents::kSyscalls &&
+             attach(skel_->progs.wave_sys_enter, skel_->progs.wave_sys_exit)) {
+    yield_source_ = YieldSource::kSyscalls;
+  }
+}
+
+void TraceProgram::DetachYieldPrograms() {
+  if (yield_enter_ != nullptr) bpf_link__destroy(yield_enter_);
+  if (yield_exit_ != nullptr) bpf_link__destroy(yield_exit_);
+  yield_enter_ = nullptr;
+  yield_exit_ = nullptr;
+  yield_source_ = YieldSource::kNone;
+}
 
 absl::Status TraceProgram::Detach() {
+  DetachYieldPrograms();
   trace_bpf::detach(skel_);
   return absl::OkStatus();
 }
@@ -59,6 +94,7 @@ absl::Status TraceProgram::Detach() {
 absl::Status TraceProgram::Attach() {
   if (int err = trace_bpf::attach(skel_); err != 0)
     return LibbpfError("attaching the BPF programs", err);
+  AttachYieldPrograms();
   return absl::OkStatus();
 }
 

@@ -18,9 +18,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "bpf/trace_maps.h"
+#include "host/trace/yield_events.h"
 
 struct trace_bpf;
 struct ring_buffer;
+struct bpf_link;
 
 namespace wave {
 
@@ -35,6 +37,7 @@ struct TraceProgramOptions {
   // Tests: the programs do nothing while a thread of this group is current, like a kernel that
   // skips tracing programs in some contexts (the events they miss are inferred later). 0: none.
   pid_t blind_tgid = 0;
+  YieldEvents yields = YieldEvents::kAuto;
 };
 
 // Sums of the per-cpu counters in the program's .bss.
@@ -76,12 +79,21 @@ class TraceProgram {
   // The ring buffer map's fd (for ring_buffer__new).
   int events_fd() const;
   uint64_t managed_cpus() const { return managed_cpus_; }
+  // Where sched_yield() calls are seen from (TraceProgramOptions::yields, and what the kernel
+  // allowed); kNone: a yield is TASK_PREEMPTED.
+  YieldSource yield_source() const { return yield_source_; }
 
  private:
-  explicit TraceProgram(trace_bpf* skel, uint64_t managed_cpus)
-      : skel_(skel), managed_cpus_(managed_cpus) {}
+  explicit TraceProgram(trace_bpf* skel, uint64_t managed_cpus, YieldEvents yields)
+      : skel_(skel), managed_cpus_(managed_cpus), yields_(yields) {}
+  void AttachYieldPrograms();  // a pair (entry, exit) or nothing
+  void DetachYieldPrograms();
   trace_bpf* skel_;
   uint64_t managed_cpus_;
+  YieldEvents yields_;
+  YieldSource yield_source_ = YieldSource::kNone;
+  bpf_link* yield_enter_ = nullptr;
+  bpf_link* yield_exit_ = nullptr;
 };
 
 }  // namespace wave

@@ -177,8 +177,11 @@ absl::StatusOr<RunResult> RunTraced(const RunConfig& config, Policy& policy) {
   Fd sigfd(signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK));
   if (sigfd.get() < 0) return Errno("signalfd");
 
-  absl::StatusOr<std::unique_ptr<TraceProgram>> prog = TraceProgram::Load(
-      {.managed_cpus = cpus, .ring_bytes = config.ring_bytes, .blind_tgid = config.blind_tgid});
+  absl::StatusOr<std::unique_ptr<TraceProgram>> prog =
+      TraceProgram::Load({.managed_cpus = cpus,
+                          .ring_bytes = config.ring_bytes,
+                          .blind_tgid = config.blind_tgid,
+                          .yields = config.yields});
   if (!prog.ok()) return prog.status();
 
   const LinkConfig link_config{.event_capacity = config.link_capacity,

@@ -22,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "host/trace/stats.h"
+#include "host/trace/yield_events.h"
 #include "lib/policy.h"
 #include "lib/stats.h"
 
@@ -37,8 +38,9 @@ struct RunConfig {
   // each of their wakeups is itself a context switch of a managed thread, hence more events:
   // batching bounds that feedback.
   uint64_t batch_ns = 1'000'000;
-  std::string policy_name;    // for the stats file
-  bool publish_stats = true;  // /dev/shm/wave-run.<pid>, read by `wave stats`
+  std::string policy_name;                  // for the stats file
+  bool publish_stats = true;                // /dev/shm/wave-run.<pid>, read by `wave stats`
+  YieldEvents yields = YieldEvents::kAuto;  // how sched_yield() is seen (yield_events.h)
   // Tests: TraceProgramOptions::blind_tgid.
   pid_t blind_tgid = 0;
   // Called in the host thread once the child is managed and running.

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "absl/strings/str_format.h"
+#include "host/trace/yield_events.h"
 #include "lib/events.h"
 
 namespace wave {
@@ -53,10 +54,10 @@ std::string FormatTraceStats(const TraceStats& s) {
       "kernel: emitted %u, dropped %u, task table full %u; read %u, malformed "
       "%u, own affinity %u, link full %u; wakeups of running tasks %u, "
       "migrations %u, child processes %u, inferred %u, blocks after exit %u, missed program "
-      "runs %u\n",
+      "runs %u; yields seen via %s\n",
       s.kernel_emitted, s.kernel_dropped, s.task_table_full, s.records, s.malformed_records,
       s.own_affinity, s.link_full, s.wakeups_running, s.migrations, s.children, s.inferred,
-      s.exit_blocks, s.missed_runs);
+      s.exit_blocks, s.missed_runs, YieldSourceName(static_cast<YieldSource>(s.yield_source)));
   return out;
 }
 
@@ -79,11 +80,11 @@ std::string FormatTraceStatsJson(const TraceStats& s) {
       "\"restored\": %u, \"kernel_emitted\": %u, \"kernel_dropped\": %u, \"task_table_full\": "
       "%u, \"records\": %u, \"malformed_records\": %u, \"own_affinity\": %u, \"link_full\": %u, "
       "\"wakeups_running\": %u, \"migrations\": %u, \"children\": %u, \"inferred\": %u, "
-      "\"exit_blocks\": %u, \"missed_runs\": %u}",
+      "\"exit_blocks\": %u, \"missed_runs\": %u, \"yields_via\": \"%s\"}",
       s.affinity_set, s.attr_set, s.enact_failed, s.journal_full, s.restored, s.kernel_emitted,
       s.kernel_dropped, s.task_table_full, s.records, s.malformed_records, s.own_affinity,
       s.link_full, s.wakeups_running, s.migrations, s.children, s.inferred, s.exit_blocks,
-      s.missed_runs);
+      s.missed_runs, YieldSourceName(static_cast<YieldSource>(s.yield_source)));
   return out;
 }
 

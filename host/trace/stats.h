@@ -39,9 +39,10 @@ struct TraceStats {
   uint64_t wakeups_running = 0;
   uint64_t migrations = 0;
   uint64_t children = 0;
-  uint64_t inferred = 0;     // events the kernel side inferred for transitions it did not see
-  uint64_t exit_blocks = 0;  // blocks after TASK_DEAD, on exit paths: counted, not reported
-  uint64_t missed_runs = 0;  // program runs the kernel skipped (TraceKernelCounters)
+  uint64_t inferred = 0;      // events the kernel side inferred for transitions it did not see
+  uint64_t exit_blocks = 0;   // blocks after TASK_DEAD, on exit paths: counted, not reported
+  uint64_t missed_runs = 0;   // program runs the kernel skipped (TraceKernelCounters)
+  uint64_t yield_source = 0;  // YieldSource: where sched_yield() calls are seen from
 
   uint64_t commits_total() const {
     uint64_t n = 0;

@@ -278,6 +278,7 @@ void TraceHost::UpdateKernelCounters() {
   stats_.inferred = k.inferred;
   stats_.exit_blocks = k.exit_blocks;
   stats_.missed_runs = k.missed_runs;
+  stats_.yield_source = static_cast<uint64_t>(prog_.yield_source());
 }
 
 }  // namespace wave

@@ -261,6 +261,41 @@ TEST_F(TraceTest, MissedProgramRunsAreInferred) {
   EXPECT_GT(inferred, 0u) << "the spinners never hid an event: nothing was tested";
 }
 
+TEST_F(TraceTest, SchedYieldIsReportedAsYield) {
+  // Two threads on one cpu, each yielding 200 times: most yields switch to the other thread.
+  constexpr int kCalls = 200;
+  const std::string out = TmpPath("yield.out");
+  RecordingPolicy rec;
+  RunConfig config = Config({Workload(), "yield", "2", std::to_string(kCalls), out});
+  config.yields = YieldEvents::kSyscalls;  // kprobes where the kernel has them
+  absl::StatusOr<RunResult> r = RunTraced(config, rec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0);
+  const Report rep = ReadReport(out);
+  ASSERT_EQ(rep.workers.size(), 2u);
+  SCOPED_TRACE(FormatTraceStats(r->stats));
+  EXPECT_NE(r->stats.yield_source, static_cast<uint64_t>(YieldSource::kNone));
+  for (const auto& [tid, unused] : rep.workers) {
+    SCOPED_TRACE(testing::Message() << "worker " << tid << ": " << rec.Log(tid));
+    // A yield with nothing else to run there does not switch, and makes no event.
+    EXPECT_GE(rec.Of(tid, WAVE_EV_TASK_YIELD), 1u);
+    EXPECT_LE(rec.Of(tid, WAVE_EV_TASK_YIELD), static_cast<uint64_t>(kCalls));
+    EXPECT_EQ(rec.Impossible(tid), "");
+  }
+}
+
+TEST_F(TraceTest, WithYieldEventsOffAYieldIsAPreemption) {
+  const std::string out = TmpPath("yield.out");
+  RecordingPolicy rec;
+  RunConfig config = Config({Workload(), "yield", "2", "50", out});
+  config.yields = YieldEvents::kOff;
+  absl::StatusOr<RunResult> r = RunTraced(config, rec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->stats.yield_source, static_cast<uint64_t>(YieldSource::kNone));
+  EXPECT_EQ(r->stats.events_by_type[WAVE_EV_TASK_YIELD], 0u);
+  EXPECT_GT(r->stats.events_by_type[WAVE_EV_TASK_PREEMPTED], 0u);
+}
+
 TEST_F(TraceTest, UnmanagedTasksProduceNoEvents) {
   // The same workload, started by the test itself and not managed, runs alongside.
   const std::string other_out = TmpPath("unmanaged.out");

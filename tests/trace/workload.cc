@@ -14,6 +14,9 @@
 //                                 its workers is pinned to one cpu (at most 60 s), then with MODE
 //                                 "exit" exits (0 if they were pinned, 1 if not), with "wait"
 //                                 waits for STOP
+//   workload yield N M OUT        N threads on one cpu (the process pins itself to the cpu it
+//                                 starts on) x M sched_yield() calls each, started together;
+//                                 OUT gets "worker TID" per thread at the end
 //   workload show TID             prints "mask LIST policy P nice N slice NS" of a thread
 #include <pthread.h>
 #include <sched.h>
@@ -153,6 +156,39 @@ int Spin(int n, const char* stop, const std::string& out) {
   return 0;
 }
 
+struct YieldWork {
+  int calls = 0;
+  std::atomic<bool> go{false};
+  std::atomic<int> next{0};
+  pid_t tids[64] = {};
+};
+
+void* Yielder(void* arg) {
+  auto* w = static_cast<YieldWork*>(arg);
+  w->tids[w->next.fetch_add(1)] = Gettid();
+  while (!w->go.load(std::memory_order_acquire)) {
+  }
+  for (int i = 0; i < w->calls; ++i) sched_yield();
+  return nullptr;
+}
+
+int Yield(int n, int m, const std::string& out) {
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(sched_getcpu(), &one);
+  if (sched_setaffinity(0, sizeof(one), &one) != 0) std::abort();  // threads inherit it
+  static YieldWork w;
+  w.calls = m;
+  Threads threads = StartThreads(n, &Yielder, &w);
+  while (w.next.load() < n) sched_yield();
+  w.go.store(true, std::memory_order_release);
+  threads.JoinAll();
+  std::ostringstream s;
+  for (int i = 0; i < n; ++i) s << "worker " << w.tids[i] << "\n";
+  WriteFile(out, s.str());
+  return 0;
+}
+
 std::vector<pid_t> Workers(const std::string& out) {
   std::vector<pid_t> tids;
   std::ifstream in(out);
@@ -204,7 +240,8 @@ int Show(pid_t tid) {
 
 int Usage() {
   std::fputs(
-      "usage: workload sleep N M OUT | spin N STOP OUT | tree N STOP OUT exit|wait | show TID\n",
+      "usage: workload sleep N M OUT | spin N STOP OUT | tree N STOP OUT exit|wait | yield N M OUT"
+      " | show TID\n",
       stderr);
   return 2;
 }
@@ -217,5 +254,6 @@ int main(int argc, char** argv) {
   if (a.size() == 4 && a[0] == "spin") return Spin(std::stoi(a[1]), argv[3], a[3]);
   if (a.size() == 5 && a[0] == "tree") return Tree(std::stoi(a[1]), argv[3], a[3], a[4]);
   if (a.size() == 2 && a[0] == "show") return Show(std::stoi(a[1]));
+  if (a.size() == 4 && a[0] == "yield") return Yield(std::stoi(a[1]), std::stoi(a[2]), a[3]);
   return Usage();
 }
