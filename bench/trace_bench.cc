@@ -153,6 +153,7 @@ absl::StatusOr<TracedRun> RunManaged(int pairs, int rounds, int cpu, uint64_t ba
 }
 
 std::map<int, std::pair<double, double>> g_overhead;  // mode -> round trip without, with
+std::map<int, YieldSource> g_yield_source;            // mode -> as attached
 struct RateResult {
   double events_per_s = 0;
   uint64_t dropped = 0;
@@ -173,18 +174,21 @@ double Median(std::vector<double> v) {
 }
 
 // Alternates runs without and with (mode 1: the programs attached, the child not managed;
-// mode 2: the child managed by RunTraced), so that both see the same machine; reports medians.
+// mode 2: the child managed by RunTraced; mode 3: as 1, with yields seen through the syscall
+// tracepoints unless the kernel has kprobes), so that both see the same machine; reports medians.
 void BM_PipePingPong(benchmark::State& state) {
   const int mode = static_cast<int>(state.range(0));
   if (!Supported(state)) return;
   std::unique_ptr<TraceProgram> prog;
-  if (mode == 1) {
-    absl::StatusOr<std::unique_ptr<TraceProgram>> p = TraceProgram::Load({});
+  if (mode == 1 || mode == 3) {
+    absl::StatusOr<std::unique_ptr<TraceProgram>> p =
+        TraceProgram::Load({.yields = mode == 3 ? YieldEvents::kSyscalls : YieldEvents::kAuto});
     if (!p.ok()) {
       state.SkipWithError(std::string(p.status().message()).c_str());
       return;
     }
     prog = *std::move(p);
+    g_yield_source[mode] = prog->yield_source();
   }
   std::vector<double> without;
   std::vector<double> with;
@@ -218,7 +222,13 @@ void BM_PipePingPong(benchmark::State& state) {
   state.counters["ratio"] = rt_with / rt_without;
   g_overhead[mode] = {rt_without, rt_with};
 }
-BENCHMARK(BM_PipePingPong)->ArgName("mode")->Arg(1)->Arg(2)->UseManualTime()->Iterations(11);
+BENCHMARK(BM_PipePingPong)
+    ->ArgName("mode")
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(3)
+    ->UseManualTime()
+    ->Iterations(11);
 
 void BM_EventRate(benchmark::State& state) {
   const int pairs = static_cast<int>(state.range(0));
@@ -255,11 +265,15 @@ BENCHMARK(BM_EventRate)
     ->Iterations(3);
 
 void PrintSummary() {
-  const char* what[] = {"", "programs attached, task not managed", "managed by RunTraced"};
+  const char* what[] = {"", "programs attached, task not managed", "managed by RunTraced",
+                        "as the first, --yields=syscalls"};
   std::printf("\ntrace mechanism, pipe ping-pong round trip on one cpu (2 switches), medians:\n");
   for (const auto& [mode, rt] : g_overhead) {
-    std::printf("  %-36s %6.0f ns   without %6.0f ns   ratio %.2f\n", what[mode], rt.second,
-                rt.first, rt.second / rt.first);
+    std::printf("  %-36s %6.0f ns   without %6.0f ns   ratio %.2f", what[mode], rt.second, rt.first,
+                rt.second / rt.first);
+    auto y = g_yield_source.find(mode);
+    if (y != g_yield_source.end()) std::printf("   (yields via %s)", YieldSourceName(y->second));
+    std::printf("\n");
   }
   for (const auto& [key, r] : g_rate) {
     std::printf(
