@@ -3,8 +3,8 @@
  * Linux, no custom scheduling class.
  *
  * Emits, into the `events` BPF ring buffer, one ABI message (lib/abi/wave_abi.h) per scheduling
- * event of a *managed* task (its thread group is in `managed_tgids`; children of managed
- * processes join it when they are created):
+ * event of a *managed* task (its thread group is in `managed_tgids`, or it is in the cgroup v2
+ * subtree `managed_cgroup_id`; children of managed processes join it when they are created):
  *   sched_wakeup_new    -> TASK_NEW (runnable)
  *   sched_wakeup        -> TASK_WAKEUP, only for a task that had blocked (see below)
  *   sched_switch        -> prev: TASK_BLOCKED, TASK_YIELD (switched away inside sched_yield(),
@@ -54,6 +54,10 @@ const volatile __u64 managed_cpus = ~0ull; /* cpus the policy may use */
 struct wave_trace_counters counters[WAVE_MAX_CPUS];
 /* Tid of the managed task each cpu runs, 0 for none: the host's view of a busy cpu. */
 __u32 cpu_current[WAVE_MAX_CPUS];
+/* Set by user space (TraceProgram::ManageCgroup): every task in the cgroup v2 subtree whose root
+ * has this kernfs id, at this depth below the hierarchy's root, is managed too. 0: none. */
+__u64 managed_cgroup_id;
+__u32 managed_cgroup_level;
 /* Tests: a thread group in whose context no program does anything, as if the kernel ran none
  * while one of its threads is current (see the top of the file). 0: none. */
 __u32 blind_tgid;
@@ -96,6 +100,22 @@ static __always_inline bool tgid_managed(__u32 tgid) {
   return bpf_map_lookup_elem(&managed_tgids, &tgid) != NULL;
 }
 
+/* Whether `p` is in the managed cgroup's subtree: its default-hierarchy cgroup's ancestor at the
+ * managed cgroup's level is that cgroup. A few reads, no map: cheap enough for every event of
+ * every task. Read with probe reads (the ancestor is at a variable index). */
+static __always_inline bool cgroup_managed(struct task_struct* p) {
+  __u64 id = managed_cgroup_id;
+  if (id == 0) return false;
+  struct cgroup* cgrp = BPF_CORE_READ(p, cgroups, dfl_cgrp);
+  if (!cgrp) return false;
+  __u32 level = managed_cgroup_level;
+  if (level > 4096 || BPF_CORE_READ(cgrp, level) < (int)level) return false;
+  struct cgroup* anc = NULL;
+  __u64 at = (__u64)cgrp + bpf_core_field_offset(struct cgroup, ancestors) + level * sizeof(anc);
+  if (bpf_probe_read_kernel(&anc, sizeof(anc), (const void*)at) != 0 || !anc) return false;
+  return BPF_CORE_READ(anc, kn, id) == id;
+}
+
 static __always_inline __u64 allowed_mask(struct task_struct* p) {
   return p->cpus_ptr->bits[0] & managed_cpus;
 }
@@ -128,12 +148,12 @@ static __always_inline void emit_cpu(__u16 type, __s32 cpu) {
 
 /* The state of managed task `p`, created (and its TASK_NEW emitted) if it is new: running on
  * `cpu` if that is >= 0, else runnable. Null when `p` is not managed, is exiting before it was
- * ever seen, or the table is full. The thread group is checked first: an unmanaged task costs
- * one hash lookup. */
+ * ever seen, or the table is full. Management is checked first: an unmanaged task costs one
+ * hash lookup (and, with a managed cgroup, a few reads). */
 static __always_inline struct wave_trace_task* task_get(struct task_struct* p, __u32 creator,
                                                         __s32 cpu) {
   __u32 tgid = p->tgid;
-  if (!tgid_managed(tgid)) return NULL;
+  if (!tgid_managed(tgid) && !cgroup_managed(p)) return NULL;
   __u32 tid = p->pid;
   struct wave_trace_task* t = bpf_map_lookup_elem(&tasks, &tid);
   if (t) return t;
@@ -209,7 +229,7 @@ int BPF_PROG(wave_wakeup_new, struct task_struct* p) {
   if (blind()) return 0;
   __u64 id = bpf_get_current_pid_tgid(); /* the creator: wake_up_new_task runs in clone */
   __u32 tgid = p->tgid;
-  if (!tgid_managed(tgid)) {
+  if (!tgid_managed(tgid) && !cgroup_managed(p)) {
     /* A new process whose creator is managed joins the policy, as its threads would. */
     __u32 creator_tgid = id >> 32;
     __u32 yes = 1;
@@ -306,7 +326,7 @@ int BPF_PROG(wave_exit, struct task_struct* p, bool group_dead) {
   __u32 tgid = p->tgid;
   __s32 cpu = bpf_get_smp_processor_id();
   struct wave_trace_task* t = bpf_map_lookup_elem(&tasks, &tid);
-  if (!t && tgid_managed(tgid)) {
+  if (!t && (tgid_managed(tgid) || cgroup_managed(p))) {
     /* Never seen (PF_EXITING is set by now, so task_get would refuse): report its life whole. */
     struct wave_trace_task init = {.cpu_mask = allowed_mask(p), .cpu = cpu, .tgid = tgid};
     init.state = WAVE_TRACE_ON_CPU;

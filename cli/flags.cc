@@ -523,6 +523,15 @@ const std::vector<RunFlag>& RunFlagTable() {
          return absl::OkStatus();
        },
        [](const RunFlags& f) { return FormatTimeNs(f.batch_ns); }},
+      {"--cgroup", "PATH",
+       "also manage every task of this cgroup v2 directory and its subtree, as they come and go; "
+       "with it the command is optional: without one, wave runs until SIGINT or SIGTERM",
+       [](std::string_view flag, std::string_view text, RunFlags& f) -> absl::Status {
+         if (text.empty()) return Expected(flag, "a cgroup directory", text);
+         f.cgroup = std::string(text);
+         return absl::OkStatus();
+       },
+       [](const RunFlags& f) -> std::string { return f.cgroup.empty() ? "none" : f.cgroup; }},
       {"--yields", "HOW",
        "how sched_yield() is told from a preemption (TASK_YIELD): auto (kprobes, if the kernel "
        "has them), syscalls (else the syscall tracepoints: every system call of every task then "
@@ -805,13 +814,15 @@ absl::StatusOr<Command> ParseRun(const std::vector<std::string>& args) {
     return f.status();
   }
   if (!f->has_value()) return CommandOf(CommandKind::kRunHelp);
-  if (sep == args.end() || sep + 1 == args.end()) {
+  const bool has_command = sep != args.end() && sep + 1 != args.end();
+  if (!has_command && (*f)->cgroup.empty()) {
     return absl::InvalidArgumentError(
-        "run: missing command after '--', e.g. 'wave run --policy=fifo -- make -j2'");
+        "run: missing command after '--', e.g. 'wave run --policy=fifo -- make -j2' (or a "
+        "--cgroup=PATH to manage)");
   }
   Command cmd = CommandOf(CommandKind::kRun);
   cmd.run = **f;
-  cmd.run.command.assign(sep + 1, args.end());
+  if (has_command) cmd.run.command.assign(sep + 1, args.end());
   return cmd;
 }
 

@@ -61,6 +61,7 @@ struct RunFlags {
   uint64_t cpus = 0;              // bit i = cpu i; 0: every cpu wave may run on
   uint64_t batch_ns = 1'000'000;  // the host's wakeups are at least this far apart (0: none)
   YieldEvents yields = YieldEvents::kAuto;
+  std::string cgroup;  // a cgroup v2 directory managed too; then the command is optional
   std::vector<std::string> command;
 };
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/flags.h"
 #include "host/scx/run.h"
@@ -173,6 +174,7 @@ int RunRunCommand(const RunFlags& flags) {
   config.cpus = flags.cpus;
   config.batch_ns = flags.batch_ns;
   config.yields = flags.yields;
+  config.cgroup = flags.cgroup;
   config.policy_name = flags.policy;
   absl::StatusOr<RunResult> r = RunTraced(config, **policy);
   if (!r.ok()) {
@@ -181,17 +183,22 @@ int RunRunCommand(const RunFlags& flags) {
     return Fail(code, "run: ", std::string(r.status().message()));
   }
   std::string how;
-  if (!r->child_exited) {
+  if (r->child == 0) {
+    how = "managed until wave's signal";
+  } else if (!r->child_exited) {
     how = absl::StrFormat("left running after a second signal (pid %d)", r->child);
   } else if (WIFSIGNALED(r->wait_status)) {
     how = absl::StrFormat("killed by signal %d", WTERMSIG(r->wait_status));
   } else {
     how = absl::StrFormat("exited with status %d", r->exit_code);
   }
-  std::string report =
-      absl::StrFormat("wave run: %s %s; policy %s on cpus %s%s\n", flags.command[0], how,
-                      flags.policy, FormatCpuList(flags.cpus != 0 ? flags.cpus : allowed),
-                      r->signal != 0 ? absl::StrFormat(" (wave got signal %d)", r->signal) : "");
+  std::string report = absl::StrFormat(
+      "wave run: %s %s; policy %s on cpus %s%s\n",
+      flags.command.empty()  ? "cgroup " + flags.cgroup
+      : flags.cgroup.empty() ? flags.command[0]
+                             : absl::StrCat(flags.command[0], " and cgroup ", flags.cgroup),
+      how, flags.policy, FormatCpuList(flags.cpus != 0 ? flags.cpus : allowed),
+      r->signal != 0 ? absl::StrFormat(" (wave got signal %d)", r->signal) : "");
   report += FormatTraceStats(r->stats);
   const AgentStats& a = r->agent;
   report += absl::StrFormat(

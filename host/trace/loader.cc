@@ -109,6 +109,12 @@ absl::Status TraceProgram::Manage(pid_t tgid) {
   return absl::OkStatus();
 }
 
+void TraceProgram::ManageCgroup(const CgroupRef& cgroup) {
+  // The level first: a program that sees the new id reads a level at least as new.
+  __atomic_store_n(&skel_->bss->managed_cgroup_level, cgroup.level, __ATOMIC_RELAXED);
+  __atomic_store_n(&skel_->bss->managed_cgroup_id, cgroup.id, __ATOMIC_RELEASE);
+}
+
 std::optional<wave_trace_task> TraceProgram::LookupTask(uint64_t tid) const {
   if (tid == 0 || tid > UINT32_MAX) return std::nullopt;
   const uint32_t key = static_cast<uint32_t>(tid);

@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "bpf/trace_maps.h"
+#include "host/trace/cgroup.h"
 #include "host/trace/yield_events.h"
 
 struct trace_bpf;
@@ -70,6 +71,9 @@ class TraceProgram {
 
   // Manages the thread group `tgid` (and processes it creates from now on).
   absl::Status Manage(pid_t tgid);
+  // Manages every task in the cgroup's subtree (at its next event), besides the thread groups.
+  // One cgroup at a time: a second call replaces the first.
+  void ManageCgroup(const CgroupRef& cgroup);
   // The kernel side's current view of a managed task, or nullopt if it tracks none by that tid.
   std::optional<wave_trace_task> LookupTask(uint64_t tid) const;
   // Tid of the managed task running on `cpu` now, 0 for none.

@@ -17,8 +17,10 @@
 #include <thread>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "host/trace/cgroup.h"
 #include "host/trace/loader.h"
 #include "host/trace/restore.h"
 #include "host/trace/tracer.h"
@@ -142,8 +144,16 @@ uint64_t AllowedCpus() {
 }
 
 absl::StatusOr<RunResult> RunTraced(const RunConfig& config, Policy& policy) {
-  if (config.command.empty()) return absl::InvalidArgumentError("no command to run");
+  if (config.command.empty() && config.cgroup.empty()) {
+    return absl::InvalidArgumentError("no command to run and no cgroup to manage");
+  }
   if (absl::Status s = CheckTraceSupport(); !s.ok()) return s;
+  std::optional<CgroupRef> cgroup;
+  if (!config.cgroup.empty()) {
+    absl::StatusOr<CgroupRef> c = ResolveCgroup(config.cgroup);
+    if (!c.ok()) return c.status();
+    cgroup = *c;
+  }
   const long conf = sysconf(_SC_NPROCESSORS_CONF);
   if (conf < 1 || conf > static_cast<long>(WAVE_MAX_CPUS)) {
     return absl::FailedPreconditionError(
@@ -183,6 +193,7 @@ absl::StatusOr<RunResult> RunTraced(const RunConfig& config, Policy& policy) {
                           .blind_tgid = config.blind_tgid,
                           .yields = config.yields});
   if (!prog.ok()) return prog.status();
+  if (cgroup) (*prog)->ManageCgroup(*cgroup);
 
   const LinkConfig link_config{.event_capacity = config.link_capacity,
                                .commit_capacity = config.link_capacity};
@@ -201,30 +212,38 @@ absl::StatusOr<RunResult> RunTraced(const RunConfig& config, Policy& policy) {
 
   std::optional<StatsPublisher> publisher;
   if (config.publish_stats) {
-    absl::StatusOr<StatsPublisher> p =
-        StatsPublisher::Create(config.policy_name, absl::StrJoin(config.command, " "));
+    std::string what = absl::StrJoin(config.command, " ");
+    if (cgroup) what = absl::StrCat("cgroup ", cgroup->path, what.empty() ? "" : " + ", what);
+    absl::StatusOr<StatsPublisher> p = StatsPublisher::Create(config.policy_name, what);
     if (!p.ok()) return p.status();
     publisher.emplace(*std::move(p));
   }
 
+  // The command, if any, starts paused until its thread group is managed. Without one (a
+  // cgroup alone), wave runs until SIGINT or SIGTERM.
   Fd go;
   Fd exec_err;
-  absl::StatusOr<pid_t> child = ForkPaused(config.command, old_mask, go, exec_err);
-  if (!child.ok()) return child.status();
   RunResult result;
-  result.child = *child;
-  if (absl::Status s = (*prog)->Manage(*child); !s.ok()) {
-    kill(*child, SIGKILL);
-    waitpid(*child, nullptr, 0);
-    return s;
+  auto kill_child = [&result] {
+    if (result.child <= 0) return;
+    kill(result.child, SIGKILL);
+    waitpid(result.child, nullptr, 0);
+  };
+  if (!config.command.empty()) {
+    absl::StatusOr<pid_t> child = ForkPaused(config.command, old_mask, go, exec_err);
+    if (!child.ok()) return child.status();
+    result.child = *child;
+    if (absl::Status s = (*prog)->Manage(*child); !s.ok()) {
+      kill_child();
+      return s;
+    }
+    if (publisher) publisher->SetChild(*child);
   }
-  if (publisher) publisher->SetChild(*child);
 
   Doorbell agent_bell;
   Doorbell host_bell;
   if (!agent_bell.ok() || !host_bell.ok()) {
-    kill(*child, SIGKILL);
-    waitpid(*child, nullptr, 0);
+    kill_child();
     return Errno("eventfd");
   }
   Agent agent(*std::move(agent_end), policy, AgentOptions{.num_cpus = num_cpus});
@@ -234,19 +253,23 @@ absl::StatusOr<RunResult> RunTraced(const RunConfig& config, Policy& policy) {
                            std::cref(agent_stop), std::ref(agent_error));
 
   // Let it run; a failed exec reports its errno through exec_err.
-  go.Reset();
   int exec_errno = 0;
-  while (read(exec_err.get(), &exec_errno, sizeof(exec_errno)) < 0 && errno == EINTR) {
-  }
-  exec_err.Reset();
-
+  const pid_t child_pid = result.child;
   absl::Status loop_error;
-  const pid_t child_pid = *child;
-  Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, child_pid, 0)));
+  Fd pidfd;
+  if (child_pid > 0) {
+    go.Reset();
+    while (read(exec_err.get(), &exec_errno, sizeof(exec_errno)) < 0 && errno == EINTR) {
+    }
+    exec_err.Reset();
+    pidfd.Reset(static_cast<int>(syscall(SYS_pidfd_open, child_pid, 0)));
+    if (pidfd.get() < 0) loop_error = Errno("pidfd_open");
+  }
   Fd ep(epoll_create1(EPOLL_CLOEXEC));
-  if (pidfd.get() < 0 || ep.get() < 0) loop_error = Errno("pidfd_open/epoll_create1");
+  if (ep.get() < 0) loop_error = Errno("epoll_create1");
   for (int fd : {(*host)->kernel_fd(), host_bell.fd(), sigfd.get(), pidfd.get()}) {
     if (!loop_error.ok()) break;
+    if (fd < 0) continue;  // no child
     epoll_event ev{.events = EPOLLIN, .data = {.fd = fd}};
     if (epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev) != 0) loop_error = Errno("epoll_ctl");
   }
@@ -315,6 +338,10 @@ absl::StatusOr<RunResult> RunTraced(const RunConfig& config, Policy& policy) {
         // Undo everything now, and stop enacting: the command runs on unmanaged from here.
         (*host)->StopEnacting();
         (*host)->mutable_stats().restored += (*journal)->RestoreAll();
+        if (child_pid <= 0) {
+          child_done = true;  // nothing to wait for: a cgroup alone ends here
+          break;
+        }
         // A signal from the terminal reached the command's process group already.
         if (si.ssi_pid != 0) kill(child_pid, static_cast<int>(si.ssi_signo));
       }
@@ -355,6 +382,7 @@ absl::StatusOr<RunResult> RunTraced(const RunConfig& config, Policy& policy) {
   if (!loop_error.ok()) return loop_error;
   if (!agent_error.ok()) return agent_error;
   result.exit_code = result.child_exited ? ExitCode(result.wait_status)
+                     : child_pid <= 0    ? 0                  // a cgroup alone, stopped
                                          : 128 + result.signal;  // left running: wave's signal
   return result;
 }

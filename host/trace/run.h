@@ -29,10 +29,13 @@
 namespace wave {
 
 struct RunConfig {
-  std::vector<std::string> command;  // REQUIRES: non-empty; looked up in PATH
-  uint64_t cpus = 0;                 // cpus the policy may use (bit i = cpu i); 0: every cpu
-  uint32_t ring_bytes = 4u << 20;    // the kernel's ring buffer
-  uint32_t link_capacity = 4096;     // slots of each link ring
+  std::vector<std::string> command;  // looked up in PATH; may be empty only with a cgroup
+  // A cgroup v2 directory whose tasks (its whole subtree, as they come and go) are managed too.
+  // Without a command, wave runs until SIGINT or SIGTERM.
+  std::string cgroup;
+  uint64_t cpus = 0;               // cpus the policy may use (bit i = cpu i); 0: every cpu
+  uint32_t ring_bytes = 4u << 20;  // the kernel's ring buffer
+  uint32_t link_capacity = 4096;   // slots of each link ring
   // The host wakes at most once per batch_ns to forward events and enact commits (0: whenever
   // the kernel has something). The agent and host threads share the cpus with the workload, and
   // each of their wakeups is itself a context switch of a managed thread, hence more events:

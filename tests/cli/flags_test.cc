@@ -364,6 +364,23 @@ TEST(RunFlagsTest, CommandGoesAfterTheSeparator) {
   EXPECT_EQ(ParseCommandLine({"run", "--", "true"})->run.policy, "fifo");
   EXPECT_EQ(ParseCommandLine({"run", "--batch=0", "--", "true"})->run.batch_ns, 0u);
   EXPECT_EQ(ParseCommandLine({"run", "--batch", "2ms", "--", "true"})->run.batch_ns, 2'000'000u);
+  EXPECT_EQ(ParseCommandLine({"run", "--", "true"})->run.yields, YieldEvents::kAuto);
+  EXPECT_EQ(ParseCommandLine({"run", "--yields=syscalls", "--", "x"})->run.yields,
+            YieldEvents::kSyscalls);
+  EXPECT_EQ(ParseCommandLine({"run", "--yields=off", "--", "x"})->run.yields, YieldEvents::kOff);
+}
+
+TEST(RunFlagsTest, ACgroupMakesTheCommandOptional) {
+  absl::StatusOr<Command> c = ParseCommandLine({"run", "--cgroup=/sys/fs/cgroup/app"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->run.cgroup, "/sys/fs/cgroup/app");
+  EXPECT_TRUE(c->run.command.empty());
+  c = ParseCommandLine({"run", "--cgroup", "/cg", "--", "make"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->run.cgroup, "/cg");
+  EXPECT_EQ(c->run.command, std::vector<std::string>{"make"});
+  EXPECT_THAT(std::string(ParseCommandLine({"run"}).status().message()),
+              testing::HasSubstr("--cgroup=PATH"));
 }
 
 TEST(RunFlagsTest, BadRunCommandLines) {
@@ -376,6 +393,8 @@ TEST(RunFlagsTest, BadRunCommandLines) {
                                              {"run", "--cpus=1-0", "--", "x"},
                                              {"run", "--batch=2s", "--", "x"},
                                              {"run", "--policy=nope", "--", "x"},
+                                             {"run", "--yields=sometimes", "--", "x"},
+                                             {"run", "--cgroup=", "--", "x"},
                                              {"stats", "--pid=-1"},
                                              {"stats", "x"}}) {
     absl::StatusOr<Command> c = ParseCommandLine(args);

@@ -4,12 +4,16 @@
 // counts and placements, never durations.
 #include <sched.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
@@ -20,6 +24,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "host/trace/cgroup.h"
 #include "host/trace/loader.h"
 #include "host/trace/proc.h"
 #include "host/trace/run.h"
@@ -384,6 +389,114 @@ TEST_F(TraceTest, PinPolicyKeepsToTheManagedCpus) {
   const uint64_t allowed = AllowedCpus();
   const uint64_t last = allowed == 0 ? 0 : 1ull << (63 - __builtin_clzll(allowed));
   ExpectPinned(last);  // one cpu: every thread goes there
+}
+
+// A process started unmanaged, then moved into a cgroup.
+struct Spinners {
+  pid_t pid = -1;
+  std::string stop;
+  std::vector<pid_t> tids;
+  void Stop() {
+    if (pid <= 0) return;
+    std::ofstream(stop) << "stop\n";
+    waitpid(pid, nullptr, 0);
+    pid = -1;
+  }
+  ~Spinners() { Stop(); }
+};
+
+void StartSpinners(int n, const std::string& name, Spinners* s) {
+  const std::string out = TmpPath(name + ".out");
+  s->stop = TmpPath(name + ".stop");
+  std::remove(out.c_str());
+  std::remove(s->stop.c_str());
+  const std::string workload = Workload();
+  s->pid = fork();
+  ASSERT_GE(s->pid, 0);
+  if (s->pid == 0) {
+    execl(workload.c_str(), workload.c_str(), "spin", std::to_string(n).c_str(), s->stop.c_str(),
+          out.c_str(), nullptr);
+    _exit(127);
+  }
+  for (int i = 0; i < 6000 && ReadReport(out).workers.size() != static_cast<size_t>(n); ++i) {
+    usleep(10'000);
+  }
+  for (const auto& w : ReadReport(out).workers) s->tids.push_back(w.first);
+  ASSERT_EQ(s->tids.size(), static_cast<size_t>(n));
+}
+
+TEST_F(TraceTest, CgroupTasksAreManaged) {
+  absl::StatusOr<std::string> root = CgroupV2Root();
+  if (!root.ok()) {
+    std::printf("WAVE_SKIP: %s\n", std::string(root.status().message()).c_str());
+    GTEST_SKIP() << root.status().message();
+  }
+  const std::string dir = *root + "/wave-test-" + std::to_string(getpid());
+  if (mkdir(dir.c_str(), 0755) != 0) {
+    std::printf("WAVE_SKIP: cannot create a cgroup under %s: %s\n", root->c_str(),
+                std::strerror(errno));
+    GTEST_SKIP() << "no cgroup";
+  }
+  struct Rmdir {
+    std::string dir;
+    ~Rmdir() { rmdir(dir.c_str()); }
+  } rmdir_at_end{dir};  // declared first: runs after the spinners are gone
+  ThreadSettings before;
+  ASSERT_TRUE(ReadThreadSettings(0, &before));
+  Spinners inside;
+  Spinners outside;
+  StartSpinners(2, "inside", &inside);
+  StartSpinners(1, "outside", &outside);
+  ASSERT_TRUE(MoveToCgroup(dir, inside.pid).ok());
+
+  // The pin policy on the cgroup alone, no command: wave runs until its host thread gets SIGTERM.
+  PinPolicy pin;
+  RunConfig config;
+  config.cgroup = dir;
+  config.publish_stats = false;
+  std::atomic<pid_t> host_tid{0};
+  config.on_start = [&host_tid](pid_t child) {
+    EXPECT_EQ(child, 0);
+    host_tid.store(static_cast<pid_t>(syscall(SYS_gettid)));
+  };
+  absl::StatusOr<RunResult> result = absl::UnknownError("not run");
+  std::thread runner([&] { result = RunTraced(config, pin); });
+
+  const int num_cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_CONF));
+  bool pinned = false;
+  bool outside_pinned = false;
+  for (int i = 0; i < 6000 && !pinned; ++i) {  // a deadline, not a timing assertion
+    usleep(10'000);
+    pinned = host_tid.load() != 0;
+    for (pid_t tid : inside.tids) {
+      ThreadSettings s;
+      const int home = PinPolicy::HomeCpu(tid, AllowedCpus(), num_cpus);
+      pinned = pinned && ReadThreadSettings(tid, &s) && CPU_COUNT(&s.mask) == 1 &&
+               CPU_ISSET(home, &s.mask);
+    }
+    ThreadSettings o;
+    outside_pinned = outside_pinned ||
+                     (ReadThreadSettings(outside.tids[0], &o) && !SameMask(o.mask, before.mask));
+  }
+  // Stop wave the way a user would, with SIGTERM to it (its host thread reads the signal).
+  for (int i = 0; i < 6000 && host_tid.load() == 0; ++i) usleep(10'000);
+  ASSERT_NE(host_tid.load(), 0);
+  syscall(SYS_tgkill, getpid(), host_tid.load(), SIGTERM);
+  runner.join();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(pinned) << "the cgroup's threads were not all pinned\n"
+                      << FormatTraceStats(result->stats);
+  EXPECT_FALSE(outside_pinned) << "a process outside the cgroup was managed";
+  EXPECT_EQ(result->signal, SIGTERM);
+  EXPECT_EQ(result->exit_code, 0);
+  EXPECT_GE(result->stats.events_by_type[WAVE_EV_TASK_NEW], 2u);
+  EXPECT_EQ(result->stats.kernel_dropped, 0u);
+  // Restored when wave stopped.
+  for (pid_t tid : inside.tids) {
+    ThreadSettings now;
+    ASSERT_TRUE(ReadThreadSettings(tid, &now));
+    EXPECT_TRUE(SameMask(now.mask, before.mask)) << "tid " << tid << " still pinned";
+  }
 }
 
 TEST_F(TraceTest, SurvivingThreadsGetTheirSettingsBack) {
