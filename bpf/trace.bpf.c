@@ -8,7 +8,7 @@
  *   sched_wakeup_new    -> TASK_NEW (runnable)
  *   sched_wakeup        -> TASK_WAKEUP, only for a task that had blocked (see below)
  *   sched_switch        -> prev: TASK_BLOCKED, TASK_YIELD (switched away inside sched_yield(),
- *                          marked by kprobes on do_sched_yield) or TASK_PREEMPTED;
+ *                          when the call is seen: see the end of the file) or TASK_PREEMPTED;
  *                          next: TASK_ON_CPU;
  *                          CPU_IDLE when a managed cpu goes from managed work to other work
  *   sched_process_exit  -> TASK_DEAD
@@ -26,7 +26,7 @@
  * switches away from them, so a wakeup from an interrupt there, or the switch to a managed task,
  * is never seen. Without inference the agent would believe a running task blocked.
  *
- * Unmanaged tasks produce nothing but a hash lookup. When the ring buffer is full an event is
+ * Unmanaged tasks produce nothing but a hash lookup (and with a managed cgroup, a few reads). When the ring buffer is full an event is
  * dropped and counted (the agent sees a gap in the task's sequence, which it tolerates); the
  * kernel's own scheduling is never affected.
  */
