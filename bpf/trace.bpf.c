@@ -260,48 +260,73 @@ int BPF_PROG(wave_wakeup, struct task_struct* p) {
   return 0;
 }
 
+/* The switch away from managed task `p`, not its last (see wave_switch). */
+static __always_inline void switch_out(struct task_struct* p, struct wave_trace_task* t, __s32 cpu,
+                                       bool preempt, unsigned int prev_state) {
+  if (t->state == WAVE_TRACE_DEAD) {
+    /* TASK_DEAD went out at exit, and the rest of the exit path is not the policy's business.
+     * It may still block (closing files, say): counted, so the kernel's count of voluntary
+     * switches can be matched, not reported. */
+    if (!preempt && prev_state != TASK_RUNNING) {
+      __sync_fetch_and_add(&my_counters()->exit_blocks, 1);
+    }
+    return;
+  }
+  check_affinity(p, t);
+  catch_up_running(p, t, cpu);
+  /* Blocked only if it left voluntarily in a sleeping state; a task preempted while it was
+   * about to sleep, or whose sleep a signal cut short, is still runnable. */
+  bool blocked = !preempt && prev_state != TASK_RUNNING;
+  bool yielded = !preempt && !blocked && t->yielding;
+  /* One yield per call: schedule() goes round again if the task is asked to reschedule as soon
+   * as it is back, and that next switch is a preemption. */
+  if (yielded) t->yielding = 0;
+  t->state = blocked ? WAVE_TRACE_BLOCKED : WAVE_TRACE_RUNNABLE;
+  t->cpu = cpu;
+  emit_task(blocked   ? WAVE_EV_TASK_BLOCKED
+            : yielded ? WAVE_EV_TASK_YIELD
+                      : WAVE_EV_TASK_PREEMPTED,
+            p, t, cpu, 0);
+  /* Its wakeup came before this switch (while the kernel had let go of the run queue's lock
+   * and the task was still queued, so the wakeup found it "running" and was not reported):
+   * it blocked, as the kernel counts it, and is already runnable again. Report both. */
+  if (blocked && p->on_rq && !task_sleeping_on_rq(p)) {
+    t->state = WAVE_TRACE_RUNNABLE;
+    emit_task(WAVE_EV_TASK_WAKEUP, p, t, -1, 0);
+  }
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(wave_switch, bool preempt, struct task_struct* prev, struct task_struct* next,
              unsigned int prev_state) {
   if (blind()) return 0;
   __s32 cpu = bpf_get_smp_processor_id();
-  struct wave_trace_task* t = task_get(prev, 0, cpu); /* a task first seen here runs here */
-  if (t && t->state == WAVE_TRACE_DEAD) {
-    /* TASK_DEAD went out at exit, and the rest of the exit path is not the policy's business.
-     * It may still block (closing files, say): counted, so the kernel's count of voluntary
-     * switches can be matched, not reported. */
-    if (prev_state == TASK_DEAD) {
-      /* Its last switch. The last thread of the group takes the group's id along: it may be
-       * reused by an unrelated process. */
-      __u32 prev_tid = prev->pid;
-      bpf_map_delete_elem(&tasks, &prev_tid);
-      if (prev->signal->live.counter == 0) {
-        __u32 tgid = prev->tgid;
-        bpf_map_delete_elem(&managed_tgids, &tgid);
+  struct wave_trace_task* t = NULL;
+  bool prev_managed = false;
+  if (prev_state == TASK_DEAD) {
+    /* Its last switch. The entry goes, whether or not the task is managed still (it may have
+     * left the managed cgroup), with the TASK_DEAD inferred if its exit was not seen; and the
+     * group's last thread takes the group's id along: it may be reused by an unrelated process.
+     * A lookup, not task_get: a task is never created at its last switch. */
+    __u32 prev_tid = prev->pid;
+    __u32 tgid = prev->tgid;
+    t = bpf_map_lookup_elem(&tasks, &prev_tid);
+    prev_managed = t != NULL;
+    if (t) {
+      if (t->state != WAVE_TRACE_DEAD) {
+        catch_up_running(prev, t, cpu);
+        t->state = WAVE_TRACE_DEAD;
+        emit_inferred(WAVE_EV_TASK_DEAD, prev, t, cpu);
       }
-    } else if (!preempt && prev_state != TASK_RUNNING) {
-      __sync_fetch_and_add(&my_counters()->exit_blocks, 1);
+      bpf_map_delete_elem(&tasks, &prev_tid);
     }
-  } else if (t) {
-    check_affinity(prev, t);
-    catch_up_running(prev, t, cpu);
-    /* Blocked only if it left voluntarily in a sleeping state; a task preempted while it was
-     * about to sleep, or whose sleep a signal cut short, is still runnable. */
-    bool blocked = !preempt && prev_state != TASK_RUNNING;
-    bool yielded = !preempt && !blocked && t->yielding;
-    t->state = blocked ? WAVE_TRACE_BLOCKED : WAVE_TRACE_RUNNABLE;
-    t->cpu = cpu;
-    emit_task(blocked   ? WAVE_EV_TASK_BLOCKED
-              : yielded ? WAVE_EV_TASK_YIELD
-                        : WAVE_EV_TASK_PREEMPTED,
-              prev, t, cpu, 0);
-    /* Its wakeup came before this switch (while the kernel had let go of the run queue's lock
-     * and the task was still queued, so the wakeup found it "running" and was not reported):
-     * it blocked, as the kernel counts it, and is already runnable again. Report both. */
-    if (blocked && prev->on_rq && !task_sleeping_on_rq(prev)) {
-      t->state = WAVE_TRACE_RUNNABLE;
-      emit_task(WAVE_EV_TASK_WAKEUP, prev, t, -1, 0);
+    if (prev->signal->live.counter == 0 && (prev_managed || tgid_managed(tgid))) {
+      bpf_map_delete_elem(&managed_tgids, &tgid);
     }
+  } else {
+    t = task_get(prev, 0, cpu); /* a task first seen here runs here */
+    prev_managed = t != NULL;
+    if (t) switch_out(prev, t, cpu, preempt, prev_state);
   }
 
   struct wave_trace_task* n = task_get(next, 0, -1);
@@ -314,7 +339,7 @@ int BPF_PROG(wave_switch, bool preempt, struct task_struct* prev, struct task_st
   }
   __u32 now = n ? (__u32)next->pid : 0;
   cpu_current[cpu & (WAVE_MAX_CPUS - 1)] = now;
-  if (t && !n && cpu_managed(cpu)) emit_cpu(WAVE_EV_CPU_IDLE, cpu);
+  if (prev_managed && !n && cpu_managed(cpu)) emit_cpu(WAVE_EV_CPU_IDLE, cpu);
   return 0;
 }
 
