@@ -519,6 +519,42 @@ TEST(AgentTest, BlockedTakesTheTaskOffItsCpu) {
   ExpectCommit(h.OneCommit(), 1, 0, 4);
 }
 
+// Hears which events were inferred by the host (WAVE_TASK_F_INFERRED) rather than seen.
+class InferenceListener : public ScriptedPolicy {
+ public:
+  void OnTaskWakeup(Task& t, const TaskWakeup& e) override {
+    inferred.push_back(e.inferred());
+    ScriptedPolicy::OnTaskWakeup(t, e);
+  }
+  void OnTaskOnCpu(Task&, const TaskOnCpu& e) override { inferred.push_back(e.inferred()); }
+  std::vector<bool> inferred;
+};
+
+TEST(AgentTest, InferredEventsCountLikeSeenOnesAndSaySo) {
+  InferenceListener p;
+  Harness h(p, 2);
+  // First seen on cpu 1 (TASK_NEW with ON_CPU), then blocked; its wakeup and its next switch
+  // in were missed and are inferred when it is seen leaving cpu 0.
+  wave_msg seen = NewTask(1, 1, false);
+  seen.task.flags = WAVE_TASK_F_ON_CPU;
+  seen.task.cpu = 1;
+  h.Push({seen, TaskMsg(WAVE_EV_TASK_BLOCKED, 1, 2, 1)});
+  wave_msg wakeup = TaskMsg(WAVE_EV_TASK_WAKEUP, 1, 3);
+  wakeup.task.flags = WAVE_TASK_F_INFERRED;
+  wave_msg on_cpu = TaskMsg(WAVE_EV_TASK_ON_CPU, 1, 4, 0);
+  on_cpu.task.flags = WAVE_TASK_F_INFERRED;
+  h.Push({wakeup, on_cpu});
+  h.Step();
+  const Task* t = h.agent().tasks().Find(1);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->state(), TaskState::kOnCpu);
+  EXPECT_EQ(t->cpu(), 0);
+  EXPECT_EQ(h.agent().cpus()[0].current, t);
+  EXPECT_EQ(h.agent().cpus()[1].current, nullptr);
+  EXPECT_EQ(p.inferred, (std::vector<bool>{true, true}));
+  EXPECT_EQ(h.stats().malformed, 0u);
+}
+
 TEST(AgentTest, BlockedRemovesAQueuedTaskEvenIfThePolicyDoesNot) {
   ScriptedPolicy p;  // never removes anything from its queue itself
   Harness h(p, 1);
