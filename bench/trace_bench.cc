@@ -35,27 +35,13 @@
 #include "benchmark/benchmark.h"
 #include "host/trace/loader.h"
 #include "host/trace/run.h"
-#include "lib/policy.h"
+#include "lib/null_policy.h"
 
 namespace wave {
 namespace {
 
 constexpr int kOverheadRounds = 20'000;
 constexpr int kRateRounds = 50'000;
-
-// Observes, never commits: the cost of delivering events, without enacting anything.
-class ObservePolicy : public Policy {
- public:
-  std::string name() const override { return "observe"; }
-  void OnTaskNew(Task&, const TaskNew&) override {}
-  void OnTaskWakeup(Task&, const TaskWakeup&) override {}
-  void OnTaskBlocked(Task&, const TaskBlocked&) override {}
-  void OnTaskPreempted(Task&, const TaskPreempted&) override {}
-  void OnTaskYield(Task&, const TaskYield&) override {}
-  void OnTaskDead(Task&, const TaskDead&) override {}
-  void OnCommitFailed(Task&, const CommitResult&) override {}
-  void Schedule(CpuTable&, Txn&) override {}
-};
 
 // The child: PAIRS pairs of threads, ROUNDS round trips each, on cpu CPU (-1: anywhere); writes
 // its wall time in ns to FD.
@@ -136,7 +122,7 @@ struct TracedRun {
 absl::StatusOr<TracedRun> RunManaged(int pairs, int rounds, int cpu, uint64_t batch_ns) {
   int fds[2];
   if (pipe2(fds, 0) != 0) return absl::InternalError("pipe");
-  ObservePolicy policy;
+  NullPolicy policy;  // hears every event, never commits: the cost of delivery alone
   RunConfig config;
   config.command = PingPongCommand(pairs, rounds, cpu, fds[1]);
   config.batch_ns = batch_ns;

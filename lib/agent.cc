@@ -166,6 +166,7 @@ void Agent::Dispatch(const wave_msg& msg) {
       policy_.OnNetRpc(tasks_.Find(msg.net_rpc.task_id), NetRpc(msg.net_rpc));
       return;
     case WAVE_EV_RESYNC_END:
+      cpus_.Observe(msg.cpu.time_ns);
       return;
     default:
       ++stats_.malformed;
@@ -200,6 +201,7 @@ void Agent::OnTaskMsg(const wave_k2a_task& m) {
       ++stats_.duplicate_new;
       return;
     }
+    cpus_.Observe(m.time_ns);
     t->seq_ = m.seq;
     t->state_ = (m.flags & WAVE_TASK_F_RUNNABLE) ? TaskState::kRunnable : TaskState::kBlocked;
     t->cpu_mask_ = m.cpu_mask == 0 ? ~0ull : m.cpu_mask;
@@ -227,6 +229,7 @@ void Agent::OnTaskMsg(const wave_k2a_task& m) {
     ++stats_.stale_events;
     return;
   }
+  cpus_.Observe(m.time_ns);
   t->seq_ = m.seq;
   t->runtime_ns_ = m.runtime_ns;
   switch (m.hdr.type) {
@@ -292,6 +295,7 @@ void Agent::OnCpuMsg(const wave_k2a_cpu& m) {
     ++stats_.malformed;
     return;
   }
+  cpus_.Observe(m.time_ns);
   Cpu& cpu = cpus_[m.cpu];
   switch (m.hdr.type) {
     case WAVE_EV_CPU_IDLE:
@@ -311,6 +315,7 @@ void Agent::OnCpuMsg(const wave_k2a_cpu& m) {
 
 void Agent::OnResync(const wave_k2a_cpu& m) {
   ++stats_.resyncs;
+  cpus_.Observe(m.time_ns);  // the host's clock goes on: now_ns() is not reset
   // Free every task (the TaskTable takes each out of its queue first), then the rest.
   std::vector<uint64_t> ids;
   ids.reserve(tasks_.size());
@@ -342,6 +347,7 @@ void Agent::OnResultMsg(const wave_k2a_commit_result& m) {
   }
   const InFlight sent = it->second;
   in_flight_.erase(it);
+  cpus_.Observe(m.time_ns);
   const uint32_t status =
       m.status < WAVE_COMMIT_STATUS_COUNT ? m.status : uint32_t{WAVE_COMMIT_MALFORMED};
   ++stats_.results[status];

@@ -5,7 +5,8 @@
 //
 // Callbacks are made after the agent has applied the event to its model: in OnTaskWakeup the
 // task is already runnable, in OnTaskBlocked it is already off its cpu. Required callbacks are
-// pure virtual; optional ones default to nothing.
+// pure virtual; optional ones default to nothing. The time to decide by is the host's as of the
+// latest event, CpuTable::now_ns() in Schedule: a policy keeps no clock of its own.
 #ifndef LIBWAVE_LIB_POLICY_H_
 #define LIBWAVE_LIB_POLICY_H_
 

@@ -1,4 +1,5 @@
-// The agent's model of the host: tasks, cpus, and an intrusive run queue policies share.
+// The agent's model of the host: tasks, cpus, the host's time, and an intrusive run queue
+// policies share.
 #ifndef LIBWAVE_LIB_TASK_H_
 #define LIBWAVE_LIB_TASK_H_
 
@@ -210,9 +211,17 @@ class CpuTable {
   auto begin() const { return cpus_.begin(); }
   auto end() const { return cpus_.end(); }
   int AvailableCount() const;
+  // The host's time (ns, on its clock) as of the latest event or commit result from the host
+  // that the agent accepted; 0 before the first, and it never goes back. Policies measure waits
+  // and runs against it: the agent keeps no clock of its own. The NIC's NET_RPC times are on
+  // another clock (the IPU's) and do not count.
+  uint64_t now_ns() const { return now_ns_; }
 
  private:
+  friend class Agent;
+  void Observe(uint64_t time_ns) { now_ns_ = time_ns > now_ns_ ? time_ns : now_ns_; }
   std::vector<Cpu> cpus_;
+  uint64_t now_ns_ = 0;
 };
 
 }  // namespace wave

@@ -10,8 +10,8 @@
 
 namespace wave::experiments {
 
-absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
-  Options o;
+absl::StatusOr<Options> ParseOptions(int argc, char** argv, const Options& defaults) {
+  Options o = defaults;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a.rfind("--out=", 0) == 0) {
@@ -46,6 +46,7 @@ absl::StatusOr<SimResult> RunSetup(const Setup& setup, SimConfig base) {
   base.placement = setup.placement;
   base.prestage_depth = setup.prestage_depth;
   if (setup.cpus > 0) base.cpus = setup.cpus;
+  if (setup.link_latency_ns.has_value()) base.link_latency_ns = *setup.link_latency_ns;
   if (setup.policy == "kernel") return RunSimKernel(base);
   if (!PolicyAvailable(setup.policy)) {
     return absl::NotFoundError(absl::StrFormat("policy %s is not built", setup.policy));

@@ -3,6 +3,8 @@
 #ifndef LIBWAVE_BENCH_EXPERIMENTS_COMMON_H_
 #define LIBWAVE_BENCH_EXPERIMENTS_COMMON_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,8 +19,8 @@ struct Options {
   double seconds = 1.0;                  // virtual time per point
   bool quick = false;                    // fewer points (for tests)
 };
-// --out=DIR --seconds=S --quick; anything else is an error naming the flag.
-absl::StatusOr<Options> ParseOptions(int argc, char** argv);
+// --out=DIR --seconds=S --quick over `defaults`; anything else is an error naming the flag.
+absl::StatusOr<Options> ParseOptions(int argc, char** argv, const Options& defaults = {});
 
 // One line of an experiment: a policy and where its agent runs.
 struct Setup {
@@ -27,6 +29,8 @@ struct Setup {
   Placement placement = Placement::kIpu;
   uint32_t prestage_depth = 0;
   int cpus = 0;  // 0: the base config's
+  // The IPU's link, one way; none: the base config's.
+  std::optional<uint64_t> link_latency_ns = std::nullopt;
 };
 
 // Runs `base` with the setup applied. A policy that is not registered (yet) is NotFound.

@@ -9,13 +9,13 @@ void FifoPolicy::Unstage(Task& task) {
   staged_at_.erase(&task);
 }
 
-void FifoPolicy::TrackStaged(Task& task) {
+void FifoPolicy::TrackStaged(Task& task, uint64_t now_ns) {
   rq_.Remove(&task);
   if (!staged_.Contains(&task)) {
     task.policy_word = ++arrivals_;
     staged_.PushBack(&task);
   }
-  staged_at_[&task] = now_ns_;
+  staged_at_[&task] = now_ns;
 }
 
 void FifoPolicy::Enqueue(Task& task) {
@@ -38,34 +38,19 @@ void FifoPolicy::Requeue(Task& task) {
   }
 }
 
-void FifoPolicy::OnTaskNew(Task& task, const TaskNew& ev) {
-  now_ns_ = std::max(now_ns_, ev.time_ns());
-  Enqueue(task);
-}
-void FifoPolicy::OnTaskWakeup(Task& task, const TaskWakeup& ev) {
-  now_ns_ = std::max(now_ns_, ev.time_ns());
-  Enqueue(task);
-}
-void FifoPolicy::OnTaskBlocked(Task& task, const TaskBlocked& ev) {
-  now_ns_ = std::max(now_ns_, ev.time_ns());
+void FifoPolicy::OnTaskNew(Task& task, const TaskNew&) { Enqueue(task); }
+void FifoPolicy::OnTaskWakeup(Task& task, const TaskWakeup&) { Enqueue(task); }
+void FifoPolicy::OnTaskBlocked(Task& task, const TaskBlocked&) {
   rq_.Remove(&task);
   Unstage(task);
 }
-void FifoPolicy::OnTaskPreempted(Task& task, const TaskPreempted& ev) {
-  now_ns_ = std::max(now_ns_, ev.time_ns());
-  Enqueue(task);
-}
-void FifoPolicy::OnTaskYield(Task& task, const TaskYield& ev) {
-  now_ns_ = std::max(now_ns_, ev.time_ns());
-  Enqueue(task);
-}
+void FifoPolicy::OnTaskPreempted(Task& task, const TaskPreempted&) { Enqueue(task); }
+void FifoPolicy::OnTaskYield(Task& task, const TaskYield&) { Enqueue(task); }
 void FifoPolicy::OnTaskDead(Task& task, const TaskDead&) {
   rq_.Remove(&task);
   Unstage(task);
 }
-void FifoPolicy::OnCpuIdle(Cpu&, const CpuIdle& ev) { now_ns_ = std::max(now_ns_, ev.time_ns()); }
 void FifoPolicy::OnTaskOnCpu(Task&, const TaskOnCpu& ev) {
-  now_ns_ = std::max(now_ns_, ev.time_ns());
   const auto cpu = static_cast<size_t>(ev.cpu());  // the agent checked that it is a cpu
   if (cpu >= on_cpu_since_.size()) on_cpu_since_.resize(cpu + 1, 0);
   on_cpu_since_[cpu] = ev.time_ns();
@@ -74,14 +59,8 @@ void FifoPolicy::OnResync() {
   staged_at_.clear();  // the tasks themselves were freed (and left the queues)
 }
 
-void FifoPolicy::OnCommitFailed(Task& task, const CommitResult& r) {
-  now_ns_ = std::max(now_ns_, r.time_ns());
-  Requeue(task);
-}
-void FifoPolicy::OnCommitDone(Task& task, const CommitResult& r) {
-  now_ns_ = std::max(now_ns_, r.time_ns());
-  Unstage(task);
-}
+void FifoPolicy::OnCommitFailed(Task& task, const CommitResult&) { Requeue(task); }
+void FifoPolicy::OnCommitDone(Task& task, const CommitResult&) { Unstage(task); }
 
 Task* FifoPolicy::OldestAllowed(int cpu, bool* staged) const {
   Task* queued = rq_.FirstAllowed(cpu, kMaxScan);
@@ -132,7 +111,7 @@ void FifoPolicy::Schedule(CpuTable& cpus, Txn& txn) {
       }
       rq_.Remove(pick);
       staged_.PushBack(pick);
-      staged_at_[pick] = now_ns_;
+      staged_at_[pick] = cpus.now_ns();
       progress = true;
     }
   }
@@ -152,7 +131,7 @@ void FifoPolicy::PreemptOverruns(CpuTable& cpus, Txn& txn) {
     for (Cpu& cpu : cpus) {
       if (cpu.current == nullptr || cpu.pending_txn != 0) continue;
       const uint64_t since = on_cpu_since_[static_cast<size_t>(cpu.id)];
-      if (now_ns_ < since + opts_.preempt_after_ns) continue;
+      if (cpus.now_ns() < since + opts_.preempt_after_ns) continue;
       if (victim == nullptr || since < victim_since) {
         victim = &cpu;
         victim_since = since;
@@ -162,7 +141,7 @@ void FifoPolicy::PreemptOverruns(CpuTable& cpus, Txn& txn) {
     bool staged = false;
     Task* pick = OldestAllowed(victim->id, &staged);
     // Not allowed there (or the commit refused): leave this cpu be for now.
-    on_cpu_since_[static_cast<size_t>(victim->id)] = now_ns_;
+    on_cpu_since_[static_cast<size_t>(victim->id)] = cpus.now_ns();
     if (pick != nullptr) Place(pick, staged, victim->id, WAVE_COMMIT_F_PREEMPT, txn);
   }
 }
@@ -173,7 +152,7 @@ void FifoPolicy::Restage(CpuTable& cpus, Txn& txn) {
   Task* t = staged_.Front();
   for (int scanned = 0; t != nullptr && scanned < kMaxScan; ++scanned, t = staged_.Next(t)) {
     auto it = staged_at_.find(t);
-    if (it == staged_at_.end() || now_ns_ < it->second + opts_.restage_after_ns) break;
+    if (it == staged_at_.end() || cpus.now_ns() < it->second + opts_.restage_after_ns) break;
     Cpu* best = nullptr;
     for (Cpu& cpu : cpus) {
       if (cpu.id == t->staged_cpu() || !t->Allowed(cpu.id) || cpu.stage_room() == 0) continue;
@@ -182,7 +161,7 @@ void FifoPolicy::Restage(CpuTable& cpus, Txn& txn) {
     if (best == nullptr) return;  // no room anywhere
     if (txn.Stage({.task = t, .cpu = best->id, .seq = t->seq(), .slice_ns = opts_.slice_ns},
                   /*also=*/true) == CommitCheck::kOk) {
-      it->second = now_ns_;
+      it->second = cpus.now_ns();
     }
   }
 }

@@ -16,7 +16,6 @@
 #ifndef LIBWAVE_POLICIES_SCHED_FIFO_H_
 #define LIBWAVE_POLICIES_SCHED_FIFO_H_
 
-#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -53,7 +52,6 @@ class FifoPolicy : public Policy {
   void OnTaskDead(Task& task, const TaskDead& ev) override;
   void OnCommitFailed(Task& task, const CommitResult& result) override;
   void OnCommitDone(Task& task, const CommitResult& result) override;
-  void OnCpuIdle(Cpu& cpu, const CpuIdle& ev) override;
   void OnTaskOnCpu(Task& task, const TaskOnCpu& ev) override;
   void OnResync() override;
   void Schedule(CpuTable& cpus, Txn& txn) override;
@@ -63,11 +61,10 @@ class FifoPolicy : public Policy {
   const FifoOptions& options() const { return opts_; }
 
  protected:
-  // For policies built on this one: a task staged outside Schedule (e.g. for an expected
-  // wakeup) joins the staged queue, so it is stolen or restaged like the others.
-  void TrackStaged(Task& task);
-  uint64_t now_ns() const { return now_ns_; }
-  void Observe(uint64_t time_ns) { now_ns_ = std::max(now_ns_, time_ns); }
+  // For policies built on this one: a task staged outside FifoPolicy::Schedule (e.g. for an
+  // expected wakeup) at `now_ns` (CpuTable::now_ns()) joins the staged queue, so it is stolen
+  // or restaged like the others.
+  void TrackStaged(Task& task, uint64_t now_ns);
 
  private:
   // How far down a queue to look for a task allowed on a cpu before giving up on that cpu.
@@ -85,7 +82,6 @@ class FifoPolicy : public Policy {
   TaskQueue rq_;           // runnable, waiting; oldest first
   TaskQueue staged_;       // staged on some cpu, not yet taken; oldest first
   uint64_t arrivals_ = 0;  // Task::policy_word = arrival order (smaller is older)
-  uint64_t now_ns_ = 0;    // the host's time, as of the latest event
   absl::flat_hash_map<const Task*, uint64_t> staged_at_;  // when last staged
   std::vector<uint64_t> on_cpu_since_;                    // when each cpu's task went on it
 };

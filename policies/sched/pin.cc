@@ -1,7 +1,5 @@
 #include "policies/sched/pin.h"
 
-#include <algorithm>
-
 namespace wave {
 namespace {
 
@@ -37,13 +35,9 @@ void PinPolicy::OnTaskNew(Task& task, const TaskNew&) {
   task.policy_word = 0;  // home chosen in Schedule, where the number of cpus is known
   Enqueue(task);
 }
-void PinPolicy::OnTaskWakeup(Task& task, const TaskWakeup& ev) {
-  now_ns_ = std::max(now_ns_, ev.time_ns());
-  Enqueue(task);
-}
+void PinPolicy::OnTaskWakeup(Task& task, const TaskWakeup&) { Enqueue(task); }
 void PinPolicy::OnTaskBlocked(Task& task, const TaskBlocked&) { rq_.Remove(&task); }
 void PinPolicy::OnTaskPreempted(Task& task, const TaskPreempted& ev) {
-  now_ns_ = std::max(now_ns_, ev.time_ns());
   if (task.policy_word != 0 && ev.cpu() == Home(task)) {  // elsewhere it just goes home
     task.policy_word = (task.policy_word & kHomeBits) | ((ev.time_ns() >> 8) << 8);
   }
@@ -57,10 +51,7 @@ void PinPolicy::OnTaskAffinity(Task& task, const TaskAffinity&) {
   Enqueue(task);
 }
 
-void PinPolicy::OnCommitFailed(Task& task, const CommitResult& r) {
-  now_ns_ = std::max(now_ns_, r.time_ns());
-  Enqueue(task);
-}
+void PinPolicy::OnCommitFailed(Task& task, const CommitResult&) { Enqueue(task); }
 
 void PinPolicy::Schedule(CpuTable& cpus, Txn& txn) {
   for (Task* t = rq_.Front(); t != nullptr;) {
@@ -76,7 +67,7 @@ void PinPolicy::Schedule(CpuTable& cpus, Txn& txn) {
     }
     Cpu& cpu = cpus[Home(*t)];
     const uint64_t preempted = PreemptedAt(*t);
-    const bool yielding = preempted != 0 && now_ns_ < preempted + kSliceNs;
+    const bool yielding = preempted != 0 && cpus.now_ns() < preempted + kSliceNs;
     if (cpu.pending_txn == 0 && (cpu.available() || !yielding)) {
       const uint32_t flags = cpu.available() ? 0 : WAVE_COMMIT_F_PREEMPT;
       if (txn.Commit(

@@ -39,8 +39,7 @@ class PinPolicy : public Policy {
  private:
   // Task::policy_word: home cpu + 1 (0: not chosen yet), and when last preempted (pin.cc).
   void Enqueue(Task& task);
-  TaskQueue rq_;         // runnable tasks waiting for a commit to their home
-  uint64_t now_ns_ = 0;  // the host's time, as of the latest event
+  TaskQueue rq_;  // runnable tasks waiting for a commit to their home
 };
 
 }  // namespace wave

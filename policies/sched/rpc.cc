@@ -2,8 +2,7 @@
 
 namespace wave {
 
-void RpcPolicy::OnNetRpc(Task* handler, const NetRpc& ev) {
-  Observe(ev.time_ns());
+void RpcPolicy::OnNetRpc(Task* handler, const NetRpc&) {
   // Only a sleeping handler needs its wakeup prepared; a running one takes the RPC itself.
   if (handler == nullptr || handler->state() != TaskState::kBlocked || handler->staged() ||
       handler->queue() != nullptr) {
@@ -36,7 +35,7 @@ void RpcPolicy::Schedule(CpuTable& cpus, Txn& txn) {
     Task* t = expected_.PopFront();
     if (t->state() != TaskState::kBlocked) continue;  // cannot happen: wakeups leave the queue
     if (txn.StageForWakeup({.task = t, .cpu = cpu.id, .seq = t->seq() + 1}) == CommitCheck::kOk) {
-      TrackStaged(*t);
+      TrackStaged(*t, cpus.now_ns());
       ++staged_for_wakeup_;
     }
   }

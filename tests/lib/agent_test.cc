@@ -707,6 +707,86 @@ TEST(AgentTest, ResultForAnEarlierLifeOfATaskIdIsNotReportedToTheNewOne) {
   EXPECT_EQ(fifo.contract_violations, 0);
 }
 
+// ---- the host's time: CpuTable::now_ns() ----
+
+// `m` stamped with the host's time.
+wave_msg At(uint64_t time_ns, wave_msg m) {
+  switch (m.hdr.type) {
+    case WAVE_EV_COMMIT_RESULT:
+      m.result.time_ns = time_ns;
+      break;
+    case WAVE_EV_NET_RPC:
+      m.net_rpc.time_ns = time_ns;
+      break;
+    default:
+      if (m.hdr.type >= WAVE_EV_CPU_IDLE) {
+        m.cpu.time_ns = time_ns;
+      } else {
+        m.task.time_ns = time_ns;
+      }
+  }
+  return m;
+}
+
+TEST(AgentClockTest, NowIsTheLatestTimeOfAnAcceptedEventOrResult) {
+  ScriptedPolicy p;
+  std::vector<uint64_t> seen;  // now_ns() at each Schedule
+  p.script = [&](CpuTable& cpus, Txn& txn) {
+    seen.push_back(cpus.now_ns());
+    if (!p.rq.empty() && cpus[0].available()) {
+      Task* t = p.rq.PopFront();
+      txn.Commit({.task = t, .cpu = 0, .seq = t->seq()});
+    }
+  };
+  Harness h(p, 2);
+  EXPECT_EQ(h.agent().cpus().now_ns(), 0u);
+
+  // Events out of order within a batch: the latest counts, and time never goes back.
+  h.Push({At(200, NewTask(1, 1)), At(150, Idle(0))});
+  h.Step();
+  EXPECT_EQ(seen, (std::vector<uint64_t>{200}));
+  const wave_a2k_commit c = h.OneCommit();
+  h.Push(At(100, CpuMsg(WAVE_EV_CPU_BUSY, 1)));
+  h.Step();
+  EXPECT_EQ(h.agent().cpus().now_ns(), 200u);
+
+  // Results count; so do cpu events the policy never sees (BUSY).
+  h.Push(At(300, Answer(c, WAVE_COMMIT_OK, 1)));
+  h.Step();
+  EXPECT_EQ(h.agent().cpus().now_ns(), 300u);
+  h.Push(At(350, CpuMsg(WAVE_EV_CPU_BUSY, 1)));
+  h.Step();
+  EXPECT_EQ(seen.back(), 350u);
+
+  // What the agent rejects does not move it: a stale event, one for an unknown task, a
+  // duplicate NEW, a cpu out of range, a result for nothing sent. Nor does the NIC's clock.
+  h.Push({At(1'000, TaskMsg(WAVE_EV_TASK_WAKEUP, 1, 1)),
+          At(1'001, TaskMsg(WAVE_EV_TASK_WAKEUP, 42, 5)), At(1'002, NewTask(1, 9)),
+          At(1'003, Idle(7)), At(1'004, Answer(c, WAVE_COMMIT_OK, 1))});
+  h.Step();
+  wave_msg rpc = Blank();
+  rpc.net_rpc.hdr.type = WAVE_EV_NET_RPC;
+  rpc.net_rpc.hdr.len = WAVE_MSG_SIZE;
+  rpc.net_rpc.task_id = 1;
+  h.agent().DeliverLocal(At(1'005, rpc));
+  h.Step();
+  EXPECT_EQ(h.stats().stale_events, 1u);
+  EXPECT_EQ(h.stats().unknown_task, 1u);
+  EXPECT_EQ(h.stats().duplicate_new, 1u);
+  EXPECT_EQ(h.stats().malformed, 2u);
+  EXPECT_EQ(h.agent().cpus().now_ns(), 350u);
+
+  // A resync forgets the host's state, not its time.
+  h.Push({At(400, CpuMsg(WAVE_EV_RESYNC_BEGIN, 0)), At(390, NewTask(1, 1)),
+          At(410, CpuMsg(WAVE_EV_RESYNC_END, 0))});
+  h.Step();
+  EXPECT_EQ(h.stats().resyncs, 1u);
+  EXPECT_EQ(seen.back(), 410u);
+  h.Push(At(5, CpuMsg(WAVE_EV_RESYNC_BEGIN, 0)));
+  h.Step();
+  EXPECT_EQ(h.agent().cpus().now_ns(), 410u);
+}
+
 // ---- malformed input: counted, skipped, never followed ----
 
 TEST(AgentMalformedTest, BadLength) {

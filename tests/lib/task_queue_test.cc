@@ -17,27 +17,13 @@
 #include "lib/abi/wave_abi.h"
 #include "lib/agent.h"
 #include "lib/nice.h"
-#include "lib/policy.h"
+#include "lib/null_policy.h"
 #include "lib/task.h"
 #include "transport/link.h"
 #include "transport/region.h"
 
 namespace wave {
 namespace {
-
-// A policy that does nothing: the test owns every queue.
-class NullPolicy : public Policy {
- public:
-  std::string name() const override { return "null"; }
-  void OnTaskNew(Task&, const TaskNew&) override {}
-  void OnTaskWakeup(Task&, const TaskWakeup&) override {}
-  void OnTaskBlocked(Task&, const TaskBlocked&) override {}
-  void OnTaskPreempted(Task&, const TaskPreempted&) override {}
-  void OnTaskYield(Task&, const TaskYield&) override {}
-  void OnTaskDead(Task&, const TaskDead&) override {}
-  void OnCommitFailed(Task&, const CommitResult&) override {}
-  void Schedule(CpuTable&, Txn&) override {}
-};
 
 void MustOk(const absl::Status& s) {
   if (!s.ok()) {
