@@ -90,6 +90,13 @@ bool RestoreEntry(const JournalEntry& e) {
   return any;
 }
 
+// All `n` bytes at `offset`, or false with errno set (EIO if the file is shorter).
+bool ReadAt(int fd, void* buf, size_t n, off_t offset) {
+  const ssize_t got = pread(fd, buf, n, offset);
+  if (got >= 0 && static_cast<size_t>(got) != n) errno = EIO;
+  return got >= 0 && static_cast<size_t>(got) == n;
+}
+
 std::string JournalPath(const std::string& dir, pid_t pid) {
   return absl::StrFormat("%s/%s%d", dir, kJournalPrefix, pid);
 }
@@ -138,7 +145,7 @@ std::optional<OrphanedJournal> RestoreIfOrphaned(const std::string& path, pid_t 
   if (size < sizeof(h)) {
     return left(Outcome::kMalformed, absl::StrFormat("too short (%d bytes)", size));
   }
-  if (pread(fd.fd, &h, sizeof(h), 0) != static_cast<ssize_t>(sizeof(h))) {
+  if (!ReadAt(fd.fd, &h, sizeof(h), 0)) {
     return left(Outcome::kError, absl::StrFormat("read: %s", std::strerror(errno)));
   }
   if (h.magic != kJournalMagic) {
@@ -175,8 +182,7 @@ std::optional<OrphanedJournal> RestoreIfOrphaned(const std::string& path, pid_t 
 
   std::vector<JournalEntry> entries(h.capacity);
   const size_t bytes = entries.size() * sizeof(JournalEntry);
-  if (pread(fd.fd, static_cast<void*>(entries.data()), bytes, sizeof(h)) !=
-      static_cast<ssize_t>(bytes)) {
+  if (!ReadAt(fd.fd, entries.data(), bytes, sizeof(h))) {
     return left(Outcome::kError, absl::StrFormat("read: %s", std::strerror(errno)));
   }
   // All entries checked before any is acted on: a corrupt one means the file is not what wave
