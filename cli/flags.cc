@@ -846,6 +846,23 @@ absl::StatusOr<Command> ParseStats(const std::vector<std::string>& args) {
   return cmd;
 }
 
+// `wave restore [-h|--help]`: no flags.
+absl::StatusOr<Command> ParseRestore(const std::vector<std::string>& args) {
+  if (std::any_of(args.begin(), args.end(), [](const std::string& a) { return IsHelp(a); })) {
+    return CommandOf(CommandKind::kRestoreHelp);
+  }
+  if (!args.empty()) {
+    const std::string_view arg = args[0];
+    if (arg.size() > 1 && arg[0] == '-') {
+      return absl::InvalidArgumentError(
+          Cat("unknown flag ", Quoted(arg), " for 'restore' (see 'wave restore --help')"));
+    }
+    return absl::InvalidArgumentError(
+        Cat("restore: unexpected argument ", Quoted(arg), " (it takes none)"));
+  }
+  return CommandOf(CommandKind::kRestore);
+}
+
 // "  --name=VALUE  help... (default: X)" with the help wrapped at 100 columns under its own
 // column; the default is never split.
 void AppendFlagHelp(std::string& out, std::string_view left, std::string_view help,
@@ -912,6 +929,9 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
   if (first == "stats") {
     return ParseStats(std::vector<std::string>(args.begin() + 1, args.end()));
   }
+  if (first == "restore") {
+    return ParseRestore(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
   if (first == "scx") {
     return ParseScx(std::vector<std::string>(args.begin() + 1, args.end()));
   }
@@ -920,16 +940,15 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
       return CommandOf(CommandKind::kHelp);
     }
     static const std::pair<std::string_view, CommandKind> kHelps[] = {
-        {"sim", CommandKind::kSimHelp},
-        {"agent", CommandKind::kAgentHelp},
-        {"run", CommandKind::kRunHelp},
-        {"stats", CommandKind::kStatsHelp},
-        {"scx", CommandKind::kScxHelp}};
+        {"sim", CommandKind::kSimHelp},         {"agent", CommandKind::kAgentHelp},
+        {"run", CommandKind::kRunHelp},         {"stats", CommandKind::kStatsHelp},
+        {"restore", CommandKind::kRestoreHelp}, {"scx", CommandKind::kScxHelp}};
     const auto* help = std::find_if(std::begin(kHelps), std::end(kHelps),
                                     [&](const auto& h) { return h.first == args[1]; });
     if (help == std::end(kHelps)) {
-      return absl::InvalidArgumentError(Cat(first, ": unknown command ", Quoted(args[1]),
-                                            " (commands: sim, agent, run, stats, scx, help)"));
+      return absl::InvalidArgumentError(
+          Cat(first, ": unknown command ", Quoted(args[1]),
+              " (commands: sim, agent, run, stats, restore, scx, help)"));
     }
     if (args.size() > 2) {
       return absl::InvalidArgumentError(Cat(first, ": unexpected argument ", Quoted(args[2])));
@@ -941,8 +960,8 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
         Cat("unknown flag ", Quoted(first),
             " (flags go after the command, e.g. 'wave sim --cpus=4'; see 'wave --help')"));
   }
-  return absl::InvalidArgumentError(
-      Cat("unknown command ", Quoted(first), " (commands: sim, agent, run, stats, scx, help)"));
+  return absl::InvalidArgumentError(Cat("unknown command ", Quoted(first),
+                                        " (commands: sim, agent, run, stats, restore, scx, help)"));
 }
 
 std::string SimHelp() {
@@ -1000,6 +1019,7 @@ std::string TopLevelHelp() {
       "  agent       run the agent of 'wave sim --session' as its own process (wave agent --help)\n"
       "  run         run a command with its threads scheduled by a policy, on this kernel (BPF)\n"
       "  stats       show the live counters of a running 'wave run'\n"
+      "  restore     restore the threads of a 'wave run' killed together with its guardian\n"
       "  scx         run a policy as this machine's sched_ext scheduler (Linux 6.12+, root)\n"
       "  help [CMD]  print this help, or the help of CMD\n"
       "\n"
@@ -1028,7 +1048,9 @@ std::string RunHelp() {
       "Every thread wave changed gets its original affinity and policy back when wave ends: at\n"
       "the command's exit, on SIGINT/SIGTERM (restored at once; the signal is passed on to the\n"
       "command unless it came from the terminal; a second signal stops waiting for it), when the\n"
-      "command is killed, and, through a guardian process, when wave itself is killed.\n"
+      "command is killed, and, through a guardian process, when wave itself is killed. If the\n"
+      "guardian is killed too, its journal (/dev/shm/wave-journal.PID) stays: 'wave restore', or\n"
+      "the start of the next 'wave run', restores from it.\n"
       "\n"
       "Needs root, or CAP_BPF and CAP_PERFMON, and a kernel with BTF.\n"
       "\n"
@@ -1055,6 +1077,26 @@ std::string StatsHelp() {
       FlagsHelp(StatsFlagTable(), StatsFlags{}),
       "\n"
       "exit status: 0 ok, 1 no such run (or none running), 2 bad command line\n");
+}
+
+std::string RestoreHelp() {
+  return Cat(
+      "usage: wave restore [-h|--help]\n"
+      "\n"
+      "Gives the threads of a 'wave run' killed together with its guardian (e.g. kill -9 of both)\n"
+      "their original affinity and policy back. Every 'wave run' journals what it changes in\n"
+      "/dev/shm/wave-journal.PID; normally it (or its guardian) restores and removes it. This\n"
+      "restores each journal whose wave and guardian are both gone, by the same rules (the same\n"
+      "thread only, by tid and start time; a setting the application changed itself since is\n"
+      "kept), removes it, and prints one line per journal; journals of running waves are left\n"
+      "alone. Files it cannot read as journals get a warning and stay. 'wave run' does this too\n"
+      "when it starts (it says so only when it restored something).\n"
+      "\n"
+      "flags:\n"
+      "  -h, --help             print this help and exit\n"
+      "\n"
+      "exit status: 0 ok (also when a file was skipped with a warning), 1 a journal could not be\n"
+      "read or removed\n");
 }
 
 std::string ScxHelp() {

@@ -6,6 +6,7 @@
 //   wave agent --session=NAME [--flag=value | --flag value]... [-h|--help]
 //   wave run [--flag=value | --flag value]... [-h|--help] -- COMMAND [ARGS]...
 //   wave stats [--pid=PID] [--format=FMT] [-h|--help]
+//   wave restore [-h|--help]
 //   wave scx [--flag=value | --flag value]... [-h|--help]
 //
 // Strict means: every flag is known, every value parses completely and is in range, there are no
@@ -95,6 +96,8 @@ enum class CommandKind {
   kRun,
   kStatsHelp,  // wave stats --help, wave help stats
   kStats,
+  kRestoreHelp,  // wave restore --help, wave help restore
+  kRestore,
   kScxHelp,  // wave scx --help, wave help scx
   kScx,
 };
@@ -117,7 +120,8 @@ std::string SimHelp();    // every flag of `wave sim` with its default
 std::string AgentHelp();  // every flag of `wave agent` with its default
 std::string RunHelp();    // every flag of `wave run` with its default
 std::string StatsHelp();  // every flag of `wave stats` with its default
-std::string ScxHelp();    // every flag of `wave scx` with its default
+std::string RestoreHelp();
+std::string ScxHelp();  // every flag of `wave scx` with its default
 
 // Value parsers, exposed for tests. Each accepts the whole text or nothing.
 // A decimal integer: optional '-', digits; no '+', spaces, exponent or trailing characters.

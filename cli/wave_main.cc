@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -23,6 +24,8 @@
 #include "host/scx/run.h"
 #include "host/sim/report.h"
 #include "host/sim/sim.h"
+#include "host/trace/proc.h"
+#include "host/trace/restore.h"
 #include "host/trace/run.h"
 #include "host/trace/stats.h"
 #include "lib/agent.h"
@@ -159,6 +162,43 @@ int RunAgentCommand(const AgentFlags& flags) {
 
 constexpr int kExitCannotRun = 127;
 
+// Restores the journals of waves killed together with their guardians (RestoreOrphanedJournals),
+// and removes the stats file each such wave left, as its guardian would have (unless its pid
+// names a running process again).
+std::vector<OrphanedJournal> RestoreOrphans() {
+  std::vector<OrphanedJournal> journals = RestoreOrphanedJournals();
+  for (const OrphanedJournal& j : journals) {
+    if (j.outcome != OrphanedJournal::Outcome::kRestored) continue;
+    const std::optional<ThreadStat> st = ReadThreadStat(j.owner);
+    if (!st || st->state == 'Z' || st->state == 'X') {
+      unlink(StatsPublisher::PathFor(j.owner).c_str());
+    }
+  }
+  return journals;
+}
+
+// `wave restore`: one line per journal on stdout; a file that is not a journal is a warning and
+// a journal that could not be restored an error, on stderr.
+int RunRestoreCommand() {
+  const std::vector<OrphanedJournal> journals = RestoreOrphans();
+  std::string out;
+  bool failed = false;
+  for (const OrphanedJournal& j : journals) {
+    const std::string line = FormatOrphanedJournal(j);
+    if (j.outcome == OrphanedJournal::Outcome::kMalformed) {
+      Fail(kExitOk, "restore: warning: ", line);
+    } else if (j.outcome == OrphanedJournal::Outcome::kError) {
+      failed = true;
+      Fail(kExitFailed, "restore: ", line);
+    } else {
+      out += line + "\n";
+    }
+  }
+  if (journals.empty()) out = absl::StrFormat("no wave journals in %s\n", kJournalDir);
+  const int rc = out.empty() ? kExitOk : Print(out);
+  return failed ? kExitFailed : rc;
+}
+
 // `wave run`: the command's threads under the policy, statistics on stderr at the end.
 int RunRunCommand(const RunFlags& flags) {
   absl::StatusOr<std::unique_ptr<Policy>> policy = MakePolicy(flags.policy);
@@ -168,6 +208,15 @@ int RunRunCommand(const RunFlags& flags) {
     return Fail(kExitUsage, "--cpus: ",
                 absl::StrFormat("cpu %s not available here (wave may use %s)",
                                 FormatCpuList(flags.cpus & ~allowed), FormatCpuList(allowed)));
+  }
+  // Threads that a wave killed together with its guardian left changed: restored first, quietly
+  // unless something was put back.
+  for (const OrphanedJournal& j : RestoreOrphans()) {
+    if (j.outcome == OrphanedJournal::Outcome::kRestored && j.restored > 0) {
+      std::fputs(
+          absl::StrCat("wave run: ", FormatOrphanedJournal(j), " (a killed wave's)\n").c_str(),
+          stderr);
+    }
   }
   RunConfig config;
   config.command = flags.command;
@@ -330,6 +379,10 @@ int Main(int argc, char** argv) {
       return Print(StatsHelp());
     case CommandKind::kStats:
       return RunStatsCommand(cmd->stats);
+    case CommandKind::kRestoreHelp:
+      return Print(RestoreHelp());
+    case CommandKind::kRestore:
+      return RunRestoreCommand();
     case CommandKind::kScxHelp:
       return Print(ScxHelp());
     case CommandKind::kScx:

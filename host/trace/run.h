@@ -9,7 +9,8 @@
 // policy back when it ends: normally, on SIGINT/SIGTERM (restored at once, then the signal is
 // passed to the child if it did not come from the terminal, and wave waits for the child; a
 // second signal stops the wait), or when the child is killed. If wave itself is killed
-// (SIGKILL), its guardian process restores them (restore.h).
+// (SIGKILL), its guardian process restores them; if the guardian is killed too, the journal they
+// leave in /dev/shm is restored by RestoreOrphanedJournals (restore.h).
 #ifndef LIBWAVE_HOST_TRACE_RUN_H_
 #define LIBWAVE_HOST_TRACE_RUN_H_
 

@@ -396,7 +396,9 @@ TEST(RunFlagsTest, BadRunCommandLines) {
                                              {"run", "--yields=sometimes", "--", "x"},
                                              {"run", "--cgroup=", "--", "x"},
                                              {"stats", "--pid=-1"},
-                                             {"stats", "x"}}) {
+                                             {"stats", "x"},
+                                             {"restore", "x"},
+                                             {"restore", "--all"}}) {
     absl::StatusOr<Command> c = ParseCommandLine(args);
     EXPECT_FALSE(c.ok()) << args.size();
     if (!c.ok()) {
@@ -405,6 +407,9 @@ TEST(RunFlagsTest, BadRunCommandLines) {
   }
   EXPECT_EQ(ParseCommandLine({"run", "--bogus", "-h"})->kind, CommandKind::kRunHelp);
   EXPECT_EQ(ParseCommandLine({"help", "stats"})->kind, CommandKind::kStatsHelp);
+  EXPECT_EQ(ParseCommandLine({"restore"})->kind, CommandKind::kRestore);
+  EXPECT_EQ(ParseCommandLine({"restore", "x", "-h"})->kind, CommandKind::kRestoreHelp);
+  EXPECT_EQ(ParseCommandLine({"help", "restore"})->kind, CommandKind::kRestoreHelp);
 }
 
 TEST(RunFlagsTest, CpuLists) {

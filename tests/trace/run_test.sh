@@ -2,8 +2,9 @@
 # End-to-end tests of `wave run` and `wave stats` on this machine's kernel: usage errors, the
 # missing-privilege message, live stats, and that every thread wave pinned gets its original
 # affinity and slice back however wave ends: SIGTERM (wave restores), SIGKILL of wave (its
-# guardian restores), and the command killed (wave restores). Each case pins the threads of a
-# process that outlives wave's child (workload tree), then checks them. Needs root (or CAP_BPF
+# guardian restores), the command killed (wave restores), and SIGKILL of wave and its guardian
+# together (`wave restore`, or the next `wave run`, restores from the journal they left). Each
+# case pins the threads of a process that outlives wave's child (workload tree), then checks them. Needs root (or CAP_BPF
 # + CAP_PERFMON) and BTF; otherwise it prints WAVE_SKIP: and passes.
 #
 # Usage: run_test.sh PATH_TO_WAVE PATH_TO_WORKLOAD (Bazel passes their rootpaths).
@@ -21,7 +22,8 @@ fail() {
 
 # Usage errors need no privilege: exit 2, one line on stderr.
 for args in "run" "run --" "run true" "run --cpus=x -- true" "run --cpus=64 -- true" \
-  "run --batch=2s -- true" "run --policy=nope -- true" "stats --pid=x" "stats stray"; do
+  "run --batch=2s -- true" "run --policy=nope -- true" "stats --pid=x" "stats stray" \
+  "restore stray" "restore --all"; do
   # shellcheck disable=SC2086
   "$wave" $args >"$tmp/out" 2>"$tmp/err"
   rc=$?
@@ -34,6 +36,13 @@ for help in "run --help" "help run" "stats -h" "help stats"; do
   "$wave" $help >"$tmp/out" 2>&1 || fail "wave $help: exit $?"
   grep -q -- '--cpus\|--pid' "$tmp/out" || fail "wave $help: no flags in the help"
 done
+for help in "restore --help" "help restore"; do
+  # shellcheck disable=SC2086
+  "$wave" $help >"$tmp/out" 2>&1 || fail "wave $help: exit $?"
+  grep -q 'wave-journal' "$tmp/out" || fail "wave $help: $(cat "$tmp/out")"
+done
+"$wave" --help >"$tmp/out" 2>&1
+grep -q '^  restore ' "$tmp/out" || fail "wave --help: no restore command"
 
 # Without CAP_BPF and CAP_PERFMON (and CAP_SYS_ADMIN, which implies them) wave names them.
 if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
@@ -117,6 +126,7 @@ wait "$wave_pid"
 rc=$?
 [ "$rc" -eq 143 ] || fail "SIGTERM: wave exited $rc, want 143 (the child's death by SIGTERM)"
 all_restored "$out" || fail "SIGTERM: threads not restored"
+[ ! -e "/dev/shm/wave-journal.$wave_pid" ] || fail "SIGTERM: journal left behind"
 "$wave" stats --pid="$wave_pid" >/dev/null 2>&1 && fail "wave stats after exit: still listed"
 grep -q 'threads restored [1-9]' "$tmp/stats.err" || fail "SIGTERM: $(cat "$tmp/stats.err")"
 finish stats
@@ -127,6 +137,7 @@ kill -KILL "$wave_pid"
 wait "$wave_pid" 2>/dev/null
 wait_for all_restored "$out" || fail "SIGKILL of wave: threads not restored by the guardian"
 wait_for test ! -e "/dev/shm/wave-run.$wave_pid" || fail "SIGKILL: stats file left behind"
+wait_for test ! -e "/dev/shm/wave-journal.$wave_pid" || fail "SIGKILL: journal left behind"
 finish kill
 
 # The command killed: wave sees its child die, restores, exits with 128 + 9.
@@ -139,7 +150,52 @@ wait "$wave_pid"
 rc=$?
 [ "$rc" -eq 137 ] || fail "child killed: wave exited $rc, want 137"
 all_restored "$out" || fail "child killed: threads not restored"
+[ ! -e "/dev/shm/wave-journal.$wave_pid" ] || fail "child killed: journal left behind"
 finish child
+
+# SIGKILL of wave and its guardian: nobody restores, the journal stays in /dev/shm.
+kill_both() {
+  local child guardian="" c kids
+  # wave's children are the command (which `wave stats` names) and the guardian.
+  child=$("$wave" stats --format=json --pid="$wave_pid" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["child"])')
+  read -ra kids <"/proc/$wave_pid/task/$wave_pid/children"
+  for c in "${kids[@]}"; do
+    [ "$c" = "$child" ] || guardian=$c
+  done
+  journal="/dev/shm/wave-journal.$wave_pid"
+  [ -e "$journal" ] || fail "$1: no $journal"
+  # The guardian first: killed before wave's pipe closes, it never restores.
+  if [ -n "$guardian" ]; then kill -KILL "$guardian"; else fail "$1: no guardian found"; fi
+  kill -KILL "$wave_pid"
+  wait "$wave_pid" 2>/dev/null
+  all_pinned "$out" || fail "$1: threads restored although wave and its guardian were killed"
+  [ -e "$journal" ] || fail "$1: journal gone with wave and its guardian"
+}
+
+# ... then `wave restore` restores from it, and removes it and the stats file.
+start orphan
+kill_both orphan
+"$wave" restore >"$tmp/restore.out" 2>"$tmp/restore.err" || fail "wave restore: exit $?"
+[ ! -s "$tmp/restore.err" ] || fail "wave restore: stderr: $(cat "$tmp/restore.err")"
+grep -qx "restored [1-9][0-9]* threads* from $journal" "$tmp/restore.out" ||
+  fail "wave restore: $(cat "$tmp/restore.out")"
+all_restored "$out" || fail "orphan: threads not restored by wave restore"
+[ ! -e "$journal" ] || fail "orphan: wave restore left the journal"
+[ ! -e "/dev/shm/wave-run.$wave_pid" ] || fail "orphan: wave restore left the stats file"
+"$wave" restore >"$tmp/restore.out" 2>&1 || fail "wave restore (again): exit $?"
+! grep -q "$journal" "$tmp/restore.out" || fail "wave restore (again): $(cat "$tmp/restore.out")"
+finish orphan
+
+# ... or the next `wave run` does, first, and says so.
+start orphan-run
+kill_both orphan-run
+"$wave" run -- true >/dev/null 2>"$tmp/next.err" || fail "next wave run: exit $?"
+grep -q "^wave run: restored [1-9][0-9]* threads* from $journal" "$tmp/next.err" ||
+  fail "next wave run: $(cat "$tmp/next.err")"
+all_restored "$out" || fail "orphan-run: threads not restored by the next wave run"
+[ ! -e "$journal" ] || fail "orphan-run: the next wave run left the journal"
+finish orphan-run
 
 if [ "$failures" -ne 0 ]; then
   echo "run_test: $failures failure(s)" >&2
