@@ -202,7 +202,7 @@ static __always_inline void catch_up_runnable(struct task_struct* p, struct wave
 /* `p` is leaving `cpu`: if the agent did not hear it arrive there, that switch was missed. */
 static __always_inline void catch_up_running(struct task_struct* p, struct wave_trace_task* t,
                                              __s32 cpu) {
-  if (t->state == WAVE_TRACE_ON_CPU && t->cpu == cpu) return;
+  if (t->state == WAVE_TRACE_DEAD || (t->state == WAVE_TRACE_ON_CPU && t->cpu == cpu)) return;
   catch_up_runnable(p, t);
   t->state = WAVE_TRACE_ON_CPU;
   t->cpu = cpu;
@@ -330,7 +330,8 @@ int BPF_PROG(wave_switch, bool preempt, struct task_struct* prev, struct task_st
   }
 
   struct wave_trace_task* n = task_get(next, 0, -1);
-  if (n && n->state != WAVE_TRACE_DEAD) {
+  if (n && n->state == WAVE_TRACE_DEAD) n = NULL; /* back on its exit path: not the policy's */
+  if (n) {
     check_affinity(next, n);
     catch_up_runnable(next, n);
     n->state = WAVE_TRACE_ON_CPU;

@@ -59,6 +59,11 @@ bool HasCap(const __user_cap_data_struct (&data)[2], int cap) {
 
 void InstallLibbpfLog() { libbpf_set_print(LibbpfPrint); }
 
+void ForgetLibbpfWarning() {
+  std::lock_guard<std::mutex> lock(g_log_mu);
+  g_last_warning.clear();
+}
+
 absl::Status LibbpfError(const char* what, int err) {
   std::string detail;
   {

@@ -11,6 +11,9 @@ namespace wave {
 
 // Routes libbpf's messages into a buffer that keeps the last warning line (idempotent).
 void InstallLibbpfLog();
+// Forgets libbpf's last warning: after a failure that was expected and handled (an optional
+// program that cannot attach), so that a later error does not quote it.
+void ForgetLibbpfWarning();
 
 // "WHAT: strerror(err) (libbpf: last warning)", an Internal error. `err` may be negative.
 absl::Status LibbpfError(const char* what, int err);

@@ -71,6 +71,23 @@ absl::StatusOr<CgroupRef> ResolveCgroup(const std::string& path) {
   return ref;
 }
 
+bool InCgroupSubtree(const CgroupRef& cgroup, int pid) {
+  absl::StatusOr<std::string> root = CgroupV2Root();
+  if (!root.ok()) return false;
+  std::ifstream in(pid == 0 ? std::string("/proc/self/cgroup")
+                            : absl::StrFormat("/proc/%d/cgroup", pid));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("0::", 0) != 0) continue;  // the unified hierarchy's line
+    const std::string rel = line.substr(3);
+    std::string dir = *root + (rel == "/" ? "" : rel);
+    char resolved[PATH_MAX];
+    if (realpath(dir.c_str(), resolved) != nullptr) dir = resolved;
+    return dir == cgroup.path || dir.rfind(cgroup.path + "/", 0) == 0;
+  }
+  return false;
+}
+
 absl::Status MoveToCgroup(const std::string& path, int pid) {
   std::ofstream procs(path + "/cgroup.procs");
   procs << pid << "\n";

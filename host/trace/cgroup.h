@@ -25,6 +25,9 @@ absl::StatusOr<CgroupRef> ResolveCgroup(const std::string& path);
 // hybrid setup), from /proc/self/mountinfo; NotFound if it is not mounted.
 absl::StatusOr<std::string> CgroupV2Root();
 
+// Whether process `pid` (0: this one) is in the subtree of `cgroup`, from /proc/PID/cgroup.
+bool InCgroupSubtree(const CgroupRef& cgroup, int pid = 0);
+
 // Moves process `pid` (all its threads) into the cgroup at `path` (its cgroup.procs).
 absl::Status MoveToCgroup(const std::string& path, int pid);
 

@@ -68,13 +68,14 @@ void TraceProgram::AttachYieldPrograms() {
     if (yield_exit_ == nullptr) DetachYieldPrograms();
     return yield_exit_ != nullptr;
   };
-  if (yields_ == YieldEvents::kOff) return;
+  if (yields_ == YieldEvents::kOff || yield_enter_ != nullptr) return;
   if (attach(skel_->progs.wave_yield_enter, skel_->progs.wave_yield_exit)) {
     yield_source_ = YieldSource::kKprobes;
   } else if (yields_ == YieldEvents::kSyscalls &&
              attach(skel_->progs.wave_sys_enter, skel_->progs.wave_sys_exit)) {
     yield_source_ = YieldSource::kSyscalls;
   }
+  ForgetLibbpfWarning();  // a failed optional attach is not an error to quote later
 }
 
 void TraceProgram::DetachYieldPrograms() {

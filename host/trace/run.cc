@@ -37,6 +37,7 @@ constexpr int kIdleWaitMs = 100;      // nothing to do: wake up this often anywa
 constexpr int kBackloggedWaitMs = 1;  // the link was full: retry soon
 constexpr uint64_t kPublishEveryNs = 50'000'000;
 constexpr uint64_t kDrainDeadlineNs = 5'000'000'000;  // final drain, should the agent be stuck
+constexpr uint64_t kSettleNs = 200'000'000;  // at most, for the last switches of exiting threads
 
 absl::Status Errno(const std::string& what) {
   return absl::InternalError(absl::StrFormat("%s: %s", what, std::strerror(errno)));
@@ -152,6 +153,11 @@ absl::StatusOr<RunResult> RunTraced(const RunConfig& config, Policy& policy) {
   if (!config.cgroup.empty()) {
     absl::StatusOr<CgroupRef> c = ResolveCgroup(config.cgroup);
     if (!c.ok()) return c.status();
+    if (InCgroupSubtree(*c)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "wave itself runs in cgroup %s: it would manage its own threads; start it from outside",
+          c->path));
+    }
     cgroup = *c;
   }
   const long conf = sysconf(_SC_NPROCESSORS_CONF);
@@ -348,8 +354,11 @@ absl::StatusOr<RunResult> RunTraced(const RunConfig& config, Policy& policy) {
     }
   }
 
-  // Hand the agent what the kernel still holds (the command's last events), then stop it.
-  const uint64_t drain_deadline = clock.NowNs() + kDrainDeadlineNs;
+  // Hand the agent what the kernel still holds (the command's last events), then stop it. The
+  // command's last threads may still be on their way out when it is reaped: their last switches
+  // come a moment later, so the drain also waits (briefly: other managed tasks may go on) until
+  // every event the programs emitted has been read.
+  const uint64_t drain_start = clock.NowNs();
   while (loop_error.ok()) {
     absl::StatusOr<uint32_t> pumped = (*host)->Pump();
     if (!pumped.ok()) {
@@ -357,7 +366,11 @@ absl::StatusOr<RunResult> RunTraced(const RunConfig& config, Policy& policy) {
       break;
     }
     if (*pumped > 0) agent_bell.Ring();
-    if (!(*host)->backlogged() || clock.NowNs() > drain_deadline) break;
+    (*host)->UpdateKernelCounters();
+    const TraceStats& st = (*host)->stats();
+    const uint64_t waited = clock.NowNs() - drain_start;
+    const bool kernel_ahead = st.records < st.kernel_emitted && waited < kSettleNs;
+    if ((!(*host)->backlogged() && !kernel_ahead) || waited > kDrainDeadlineNs) break;
     host_bell.Wait(kBackloggedWaitMs);
   }
   agent_stop.store(true, std::memory_order_release);

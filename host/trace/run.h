@@ -47,7 +47,8 @@ struct RunConfig {
   YieldEvents yields = YieldEvents::kAuto;  // how sched_yield() is seen (yield_events.h)
   // Tests: TraceProgramOptions::blind_tgid.
   pid_t blind_tgid = 0;
-  // Called in the host thread once the child is managed and running.
+  // Called in the host thread once the child is managed and running (with 0 when there is no
+  // command: a cgroup alone).
   std::function<void(pid_t child)> on_start;
 };
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 
@@ -135,13 +136,17 @@ void StatsPublisher::Publish(const TraceStats& stats, uint64_t now_ns) {
 absl::StatusOr<TraceStatsFile> ReadStatsFile(pid_t pid) {
   absl::StatusOr<SharedRegion> region = SharedRegion::OpenFile(StatsPublisher::PathFor(pid));
   if (!region.ok()) return absl::NotFoundError(absl::StrFormat("no wave run with pid %d", pid));
-  if (region->size() < sizeof(TraceStatsFile)) {
+  // The magic and version first (another version's file may have another size), then the size.
+  const auto* f = static_cast<const TraceStatsFile*>(region->data());
+  if (region->size() < offsetof(TraceStatsFile, version) + sizeof(f->version)) {
     return absl::DataLossError(absl::StrFormat("%s: truncated", StatsPublisher::PathFor(pid)));
   }
-  const auto* f = static_cast<const TraceStatsFile*>(region->data());
   if (__atomic_load_n(&f->magic, __ATOMIC_ACQUIRE) != kStatsMagic || f->version != kStatsVersion) {
     return absl::DataLossError(
         absl::StrFormat("%s: not a wave stats file of this version", StatsPublisher::PathFor(pid)));
+  }
+  if (region->size() < sizeof(TraceStatsFile)) {
+    return absl::DataLossError(absl::StrFormat("%s: truncated", StatsPublisher::PathFor(pid)));
   }
   TraceStatsFile copy;
   for (int attempt = 0; attempt < 1000; ++attempt) {

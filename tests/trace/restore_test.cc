@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -90,6 +91,7 @@ class RestoreTest : public ::testing::Test {
       kill(pid, SIGKILL);
       waitpid(pid, nullptr, 0);
     }
+    for (pid_t pid : strays_) kill(pid, SIGKILL);  // not our children: a failed test's guardian
     if (dir_.empty()) return;
     if (DIR* d = opendir(dir_.c_str())) {
       while (dirent* e = readdir(d)) unlink((dir_ + "/" + e->d_name).c_str());
@@ -128,7 +130,8 @@ class RestoreTest : public ::testing::Test {
   int first_ = -1;
   int second_ = -1;
   std::string dir_;
-  std::vector<pid_t> helpers_;
+  std::vector<pid_t> helpers_;  // children, killed and reaped at the end
+  std::vector<pid_t> strays_;   // other processes a test started, killed at the end if left
 };
 
 // wave and its guardian both killed: the journal outlives them, and the scan restores it by the
@@ -158,13 +161,16 @@ TEST_F(RestoreTest, JournalOfAKilledOwnerAndGuardianIsRestored) {
     for (;;) pause();
   }
   close(pipe_fds[1]);
+  helpers_.push_back(owner);  // until the test kills it: a failed assertion must not leave it
   pid_t guardian = -1;
   ASSERT_EQ(read(pipe_fds[0], &guardian, sizeof(guardian)), static_cast<ssize_t>(sizeof(guardian)));
   close(pipe_fds[0]);
+  if (guardian > 0) strays_.push_back(guardian);
   const int guardian_fd = static_cast<int>(syscall(SYS_pidfd_open, guardian, 0));
-  auto kill_owner = [owner] {
+  auto kill_owner = [this, owner] {
     kill(owner, SIGKILL);
     waitpid(owner, nullptr, 0);
+    helpers_.erase(std::find(helpers_.begin(), helpers_.end(), owner));
   };
   if (guardian <= 0 || guardian_fd < 0) kill_owner();
   ASSERT_GT(guardian, 0);

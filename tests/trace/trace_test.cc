@@ -9,12 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -238,31 +240,54 @@ TEST_F(TraceTest, KnownWorkloadGivesExactCounts) {
   ExpectExactCounts(0);
 }
 
+// An unmanaged process of N spinning threads (`workload spin`), stopped at the end.
+struct Spinners {
+  pid_t pid = -1;
+  std::string stop;
+  std::vector<pid_t> tids;
+  void Stop() {
+    if (pid <= 0) return;
+    std::ofstream(stop) << "stop\n";
+    waitpid(pid, nullptr, 0);
+    pid = -1;
+  }
+  ~Spinners() { Stop(); }
+};
+
+void StartSpinners(int n, const std::string& name, Spinners* s) {
+  const std::string out = TmpPath(name + ".out");
+  s->stop = TmpPath(name + ".stop");
+  std::remove(out.c_str());
+  std::remove(s->stop.c_str());
+  const std::string workload = Workload();
+  s->pid = fork();
+  ASSERT_GE(s->pid, 0);
+  if (s->pid == 0) {
+    execl(workload.c_str(), workload.c_str(), "spin", std::to_string(n).c_str(), s->stop.c_str(),
+          out.c_str(), nullptr);
+    _exit(127);
+  }
+  for (int i = 0; i < 6000 && ReadReport(out).workers.size() != static_cast<size_t>(n); ++i) {
+    usleep(10'000);
+  }
+  for (const auto& w : ReadReport(out).workers) s->tids.push_back(w.first);
+  ASSERT_EQ(s->tids.size(), static_cast<size_t>(n));
+}
+
 TEST_F(TraceTest, MissedProgramRunsAreInferred) {
   // Unmanaged spinners keep the cpus busy, and the programs are blind while they are current:
   // a worker's wakeup from the timer interrupt that lands on a spinner, and the switch from the
   // spinner to the worker, are never seen. The counts must come out exact regardless. Under
   // other load the spinners may not be current when it matters: each attempt checks the counts,
   // and up to 5 are made until one hides some event.
-  const std::string stop = TmpPath("blind.stop");
-  const std::string spin_out = TmpPath("blind.out");
-  std::remove(stop.c_str());
-  std::remove(spin_out.c_str());
-  const std::string workload = Workload();
-  const pid_t spinner = fork();
-  ASSERT_GE(spinner, 0);
-  if (spinner == 0) {
-    execl(workload.c_str(), workload.c_str(), "spin", "4", stop.c_str(), spin_out.c_str(), nullptr);
-    _exit(127);
-  }
-  for (int i = 0; i < 6000 && ReadReport(spin_out).workers.size() != 4; ++i) usleep(10'000);
+  // Two spinners per cpu, so that one is current nearly everywhere, nearly always.
+  const int spinners = std::max(4, 2 * __builtin_popcountll(AllowedCpus()));
+  Spinners blinders;
+  StartSpinners(spinners, "blind", &blinders);
   uint64_t inferred = 0;
   for (int attempt = 0; attempt < 5 && inferred == 0 && !HasFailure(); ++attempt) {
-    inferred = ExpectExactCounts(spinner);
+    inferred = ExpectExactCounts(blinders.pid);
   }
-  std::ofstream(stop) << "stop\n";
-  int status = 0;
-  ASSERT_EQ(waitpid(spinner, &status, 0), spinner);
   EXPECT_GT(inferred, 0u) << "the spinners never hid an event: nothing was tested";
 }
 
@@ -391,40 +416,6 @@ TEST_F(TraceTest, PinPolicyKeepsToTheManagedCpus) {
   ExpectPinned(last);  // one cpu: every thread goes there
 }
 
-// A process started unmanaged, then moved into a cgroup.
-struct Spinners {
-  pid_t pid = -1;
-  std::string stop;
-  std::vector<pid_t> tids;
-  void Stop() {
-    if (pid <= 0) return;
-    std::ofstream(stop) << "stop\n";
-    waitpid(pid, nullptr, 0);
-    pid = -1;
-  }
-  ~Spinners() { Stop(); }
-};
-
-void StartSpinners(int n, const std::string& name, Spinners* s) {
-  const std::string out = TmpPath(name + ".out");
-  s->stop = TmpPath(name + ".stop");
-  std::remove(out.c_str());
-  std::remove(s->stop.c_str());
-  const std::string workload = Workload();
-  s->pid = fork();
-  ASSERT_GE(s->pid, 0);
-  if (s->pid == 0) {
-    execl(workload.c_str(), workload.c_str(), "spin", std::to_string(n).c_str(), s->stop.c_str(),
-          out.c_str(), nullptr);
-    _exit(127);
-  }
-  for (int i = 0; i < 6000 && ReadReport(out).workers.size() != static_cast<size_t>(n); ++i) {
-    usleep(10'000);
-  }
-  for (const auto& w : ReadReport(out).workers) s->tids.push_back(w.first);
-  ASSERT_EQ(s->tids.size(), static_cast<size_t>(n));
-}
-
 TEST_F(TraceTest, CgroupTasksAreManaged) {
   absl::StatusOr<std::string> root = CgroupV2Root();
   if (!root.ok()) {
@@ -461,6 +452,17 @@ TEST_F(TraceTest, CgroupTasksAreManaged) {
   };
   absl::StatusOr<RunResult> result = absl::UnknownError("not run");
   std::thread runner([&] { result = RunTraced(config, pin); });
+  // Stops wave the way a user would, with SIGTERM to it (its host thread reads the signal), and
+  // waits for it: at the end of the test, or on its way out of a failed assertion.
+  auto stop = [&] {
+    if (!runner.joinable()) return;
+    if (host_tid.load() != 0) syscall(SYS_tgkill, getpid(), host_tid.load(), SIGTERM);
+    runner.join();
+  };
+  struct Stopper {
+    std::function<void()> stop;
+    ~Stopper() { stop(); }
+  } stopper{stop};
 
   const int num_cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_CONF));
   bool pinned = false;
@@ -478,11 +480,7 @@ TEST_F(TraceTest, CgroupTasksAreManaged) {
     outside_pinned = outside_pinned ||
                      (ReadThreadSettings(outside.tids[0], &o) && !SameMask(o.mask, before.mask));
   }
-  // Stop wave the way a user would, with SIGTERM to it (its host thread reads the signal).
-  for (int i = 0; i < 6000 && host_tid.load() == 0; ++i) usleep(10'000);
-  ASSERT_NE(host_tid.load(), 0);
-  syscall(SYS_tgkill, getpid(), host_tid.load(), SIGTERM);
-  runner.join();
+  stop();
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_TRUE(pinned) << "the cgroup's threads were not all pinned\n"
                       << FormatTraceStats(result->stats);
