@@ -59,6 +59,14 @@ bool HasCap(const __user_cap_data_struct (&data)[2], int cap) {
 
 void InstallLibbpfLog() { libbpf_set_print(LibbpfPrint); }
 
+std::optional<wave_msg> DecodeRecord(const void* data, size_t size) {
+  if (size != sizeof(wave_msg)) return std::nullopt;
+  wave_msg m;
+  std::memcpy(&m, data, sizeof(m));
+  if (m.hdr.len != WAVE_MSG_SIZE || m.hdr.type > WAVE_MSG_TYPE_MAX) return std::nullopt;
+  return m;
+}
+
 void ForgetLibbpfWarning() {
   std::lock_guard<std::mutex> lock(g_log_mu);
   g_last_warning.clear();

@@ -5,7 +5,11 @@
 #ifndef LIBWAVE_HOST_BPF_LIBBPF_UTIL_H_
 #define LIBWAVE_HOST_BPF_LIBBPF_UTIL_H_
 
+#include <cstddef>
+#include <optional>
+
 #include "absl/status/status.h"
+#include "lib/abi/wave_abi.h"
 
 namespace wave {
 
@@ -23,6 +27,11 @@ absl::Status LibbpfError(const char* what, int err);
 // registers a scheduler, which takes CAP_SYS_ADMIN) it asks for that instead. Read from the
 // effective set (capget), not inferred from the uid.
 absl::Status CheckBpfCapabilities(bool need_sys_admin = false);
+
+// A record of a BPF ring buffer that carries one ABI message (both mechanisms' programs send
+// those): a copy of it, or nullopt if the record is not one (its size, the message's length or
+// type): the caller counts it malformed and skips it.
+std::optional<wave_msg> DecodeRecord(const void* data, size_t size);
 
 }  // namespace wave
 

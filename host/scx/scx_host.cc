@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "host/bpf/libbpf_util.h"
 #include "host/mech/validate.h"
 #include "lib/events.h"
 
@@ -131,16 +132,12 @@ int ScxHost::OnRecord(void* ctx, void* data, size_t size) {
     return -ENOSPC;  // libbpf leaves this record in the kernel's buffer for the next Pump
   }
   ++h->stats_.records;
-  if (size != sizeof(wave_msg)) {
+  std::optional<wave_msg> record = DecodeRecord(data, size);
+  if (!record) {
     ++h->stats_.malformed_records;
     return 0;
   }
-  wave_msg m;
-  std::memcpy(&m, data, sizeof(m));
-  if (m.hdr.len != WAVE_MSG_SIZE || m.hdr.type > WAVE_MSG_TYPE_MAX) {
-    ++h->stats_.malformed_records;
-    return 0;
-  }
+  wave_msg& m = *record;
   if (m.hdr.type == WAVE_EV_COMMIT_RESULT) {
     ++h->stats_.results_kernel[std::min<uint32_t>(m.result.status, WAVE_COMMIT_MALFORMED)];
     if (m.result.flags & WAVE_RESULT_F_STAGED) ++h->stats_.staged_results_kernel;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "host/bpf/libbpf_util.h"
 #include "host/mech/validate.h"
 #include "host/trace/proc.h"
 #include "transport/clock.h"
@@ -91,23 +92,18 @@ int TraceHost::OnRecord(void* ctx, void* data, size_t size) {
     return -ENOSPC;  // libbpf leaves this record in the kernel's buffer for the next Pump
   }
   ++h->stats_.records;
-  if (size != sizeof(wave_msg)) {
+  std::optional<wave_msg> m = DecodeRecord(data, size);
+  if (!m) {
     ++h->stats_.malformed_records;
     return 0;
   }
-  wave_msg m;
-  std::memcpy(&m, data, sizeof(m));
-  if (!h->Observe(m)) return 0;
-  h->link_.events.Write(h->written_++, m);
-  ++h->stats_.events_by_type[m.hdr.type];
+  if (!h->Observe(*m)) return 0;
+  h->link_.events.Write(h->written_++, *m);
+  ++h->stats_.events_by_type[m->hdr.type];
   return 0;
 }
 
 bool TraceHost::Observe(wave_msg& m) {
-  if (m.hdr.len != WAVE_MSG_SIZE || m.hdr.type > WAVE_MSG_TYPE_MAX) {
-    ++stats_.malformed_records;
-    return false;
-  }
   const uint64_t id = m.task.task_id;
   const auto tid = static_cast<pid_t>(id);
   switch (m.hdr.type) {

@@ -72,7 +72,8 @@ class TraceHost {
         journal_(journal),
         num_cpus_(num_cpus) {}
   static int OnRecord(void* ctx, void* data, size_t size);
-  // What the host does with one kernel record before it goes to the agent (it may correct it).
+  // What the host does with one kernel record (a well-formed message) before it goes to the
+  // agent (it may correct it).
   // False: not forwarded.
   bool Observe(wave_msg& m);
   wave_commit_status Enact(const wave_a2k_commit& c, const wave_trace_task& t);
