@@ -142,14 +142,7 @@ static __always_inline __u64 current_epoch(void) {
 
 static __always_inline void emit(const union wave_msg* m) {
   struct wave_scx_counters* c = my_counters();
-  union wave_msg* slot = bpf_ringbuf_reserve(&events, sizeof(*slot), 0);
-  if (!slot) {
-    __sync_fetch_and_add(&c->dropped, 1);
-    return;
-  }
-  __builtin_memcpy(slot, m, sizeof(*slot));
-  bpf_ringbuf_submit(slot, 0);
-  __sync_fetch_and_add(&c->emitted, 1);
+  wave_send(&events, m, &c->emitted, &c->dropped);
 }
 
 /* Bumps the task's sequence and emits one task event for it. */

@@ -122,14 +122,7 @@ static __always_inline __u64 allowed_mask(struct task_struct* p) {
 
 static __always_inline void emit(const union wave_msg* m) {
   struct wave_trace_counters* c = my_counters();
-  union wave_msg* slot = bpf_ringbuf_reserve(&events, sizeof(*slot), 0);
-  if (!slot) {
-    __sync_fetch_and_add(&c->dropped, 1);
-    return;
-  }
-  __builtin_memcpy(slot, m, sizeof(*slot));
-  bpf_ringbuf_submit(slot, 0); /* adaptive wakeup: only when the reader has caught up */
-  __sync_fetch_and_add(&c->emitted, 1);
+  wave_send(&events, m, &c->emitted, &c->dropped);
 }
 
 /* Bumps the task's sequence and emits one task event for it. */

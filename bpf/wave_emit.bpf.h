@@ -1,6 +1,7 @@
 /* wave_emit.bpf.h - the ABI events both mechanisms' BPF programs build (bpf/trace.bpf.c,
  * bpf/scx_wave.bpf.c): one definition of what a task or cpu event carries. Each program sends
- * the message through its own ring buffer. Include after vmlinux.h and wave_abi.h. */
+ * the message through its own ring buffer (wave_send). Include after vmlinux.h, bpf_helpers.h
+ * and wave_abi.h. */
 #ifndef LIBWAVE_BPF_WAVE_EMIT_BPF_H_
 #define LIBWAVE_BPF_WAVE_EMIT_BPF_H_
 
@@ -16,6 +17,21 @@ static __always_inline void wave_fill_task(union wave_msg* m, __u16 type, struct
   m->task.cpu = cpu;
   m->task.nice = p->static_prio - 120;
   m->task.flags = flags;
+}
+
+/* Sends `m` through `ringbuf` (the program's BPF_MAP_TYPE_RINGBUF map), counted in `emitted`, or
+ * in `dropped` when the buffer is full. The reader is woken adaptively: only when it has caught
+ * up with the buffer. */
+static __always_inline void wave_send(void* ringbuf, const union wave_msg* m, __u64* emitted,
+                                      __u64* dropped) {
+  union wave_msg* slot = bpf_ringbuf_reserve(ringbuf, sizeof(*slot), 0);
+  if (!slot) {
+    __sync_fetch_and_add(dropped, 1);
+    return;
+  }
+  __builtin_memcpy(slot, m, sizeof(*slot));
+  bpf_ringbuf_submit(slot, 0);
+  __sync_fetch_and_add(emitted, 1);
 }
 
 static __always_inline void wave_fill_cpu(union wave_msg* m, __u16 type, __s32 cpu) {
