@@ -99,11 +99,28 @@ all_restored() {
   done
 }
 
+# Whatever happens (a failed case, a timeout's SIGTERM), nothing is left behind: every workload
+# is told to stop, a wave still running is ended, and journals left by killed ones are restored.
+stops=()
+wave_pid=""
+cleanup() {
+  local s
+  for s in "${stops[@]}"; do touch "$s"; done
+  if [ -n "$wave_pid" ] && kill -0 "$wave_pid" 2>/dev/null; then
+    kill -TERM "$wave_pid"
+    wait "$wave_pid" 2>/dev/null
+  fi
+  "$wave" restore >/dev/null 2>&1
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT  # so that the EXIT trap runs on a timeout too
+
 # start NAME: wave runs the pin policy on a `workload tree` whose spinners outlive wave's child.
 start() {
   out="$tmp/$1.out"
   stop="$tmp/$1.stop"
   rm -f "$out" "$stop"
+  stops+=("$stop")
   "$wave" run --policy=pin -- "$workload" tree 3 "$stop" "$out" wait 2>"$tmp/$1.err" &
   wave_pid=$!
   wait_for all_pinned "$out" || fail "$1: threads never pinned: $(cat "$tmp/$1.err")"
