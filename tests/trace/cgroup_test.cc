@@ -44,10 +44,11 @@ TEST(CgroupTest, TheRootAndAChildHaveTheirInodeAndDepth) {
   const std::string a = *root + "/wave-cgroup-test-" + std::to_string(getpid());
   const std::string b = a + "/inner";
   if (mkdir(a.c_str(), 0755) != 0) GTEST_SKIP() << "cannot create a cgroup (not root?)";
-  ASSERT_EQ(mkdir(b.c_str(), 0755), 0);
+  const bool made_b = mkdir(b.c_str(), 0755) == 0;
   absl::StatusOr<CgroupRef> c = ResolveCgroup(b + "/");
   rmdir(b.c_str());
-  rmdir(a.c_str());
+  rmdir(a.c_str());  // before any assertion: a failed one must not leave the cgroup behind
+  ASSERT_TRUE(made_b);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->level, 2u);
   EXPECT_EQ(c->path, b);

@@ -359,6 +359,18 @@ TEST_F(TraceTest, UnmanagedTasksProduceNoEvents) {
   EXPECT_EQ(r->stats.kernel_dropped, 0u);
 }
 
+// The pin policy's home cpu for thread `tid` among the `managed` cpus.
+int HomeOf(pid_t tid, uint64_t managed) {
+  return PinPolicy::HomeCpu(tid, managed, static_cast<int>(sysconf(_SC_NPROCESSORS_CONF)));
+}
+
+// Whether thread `tid` may run on its home cpu only (its affinity, /proc/<tid>/status).
+bool PinnedHome(pid_t tid, uint64_t managed) {
+  ThreadSettings s;
+  return ReadThreadSettings(tid, &s) && CPU_COUNT(&s.mask) == 1 &&
+         CPU_ISSET(HomeOf(tid, managed), &s.mask);
+}
+
 // Runs `workload spin` under the pin policy in a thread; returns whether every worker ended up
 // on its home cpu, with an affinity of that one cpu, before the deadline.
 void ExpectPinned(uint64_t cpus) {
@@ -374,7 +386,6 @@ void ExpectPinned(uint64_t cpus) {
   absl::StatusOr<RunResult> result = absl::UnknownError("not run");
   std::thread runner([&] { result = RunTraced(config, pin); });
 
-  const int num_cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_CONF));
   const uint64_t managed = cpus != 0 ? cpus : AllowedCpus();
   std::map<pid_t, int> where;  // tid -> processor, when last seen pinned at home
   bool all_home = false;
@@ -384,11 +395,9 @@ void ExpectPinned(uint64_t cpus) {
     if (rep.workers.size() != 4) continue;
     all_home = true;
     for (const auto& w : rep.workers) {
-      const int home = PinPolicy::HomeCpu(w.first, managed, num_cpus);
-      ThreadSettings s;
       std::optional<ThreadStat> st = ReadThreadStat(w.first);
-      const bool pinned = ReadThreadSettings(w.first, &s) && CPU_COUNT(&s.mask) == 1 &&
-                          CPU_ISSET(home, &s.mask) && st && st->processor == home;
+      const bool pinned =
+          PinnedHome(w.first, managed) && st && st->processor == HomeOf(w.first, managed);
       if (pinned) where[w.first] = st->processor;
       all_home = all_home && pinned;
     }
@@ -399,7 +408,7 @@ void ExpectPinned(uint64_t cpus) {
   EXPECT_TRUE(all_home) << "threads not all on their home cpus (/proc/<tid>/stat field 39)\n"
                         << FormatTraceStats(result->stats);
   for (const auto& [tid, cpu] : where) {
-    EXPECT_EQ(cpu, PinPolicy::HomeCpu(tid, managed, num_cpus)) << "tid " << tid;
+    EXPECT_EQ(cpu, HomeOf(tid, managed)) << "tid " << tid;
   }
   // Wave pinned them. (Not necessarily with one affinity each: a thread created by a pinned one
   // starts pinned, and with one managed cpu it is then already home.)
@@ -464,18 +473,12 @@ TEST_F(TraceTest, CgroupTasksAreManaged) {
     ~Stopper() { stop(); }
   } stopper{stop};
 
-  const int num_cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_CONF));
   bool pinned = false;
   bool outside_pinned = false;
   for (int i = 0; i < 6000 && !pinned; ++i) {  // a deadline, not a timing assertion
     usleep(10'000);
     pinned = host_tid.load() != 0;
-    for (pid_t tid : inside.tids) {
-      ThreadSettings s;
-      const int home = PinPolicy::HomeCpu(tid, AllowedCpus(), num_cpus);
-      pinned = pinned && ReadThreadSettings(tid, &s) && CPU_COUNT(&s.mask) == 1 &&
-               CPU_ISSET(home, &s.mask);
-    }
+    for (pid_t tid : inside.tids) pinned = pinned && PinnedHome(tid, AllowedCpus());
     ThreadSettings o;
     outside_pinned = outside_pinned ||
                      (ReadThreadSettings(outside.tids[0], &o) && !SameMask(o.mask, before.mask));
