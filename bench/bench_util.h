@@ -10,9 +10,9 @@
 #include <string>
 #include <utility>
 
+#include "abi/wave_abi.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "lib/abi/wave_abi.h"
 #include "transport/clock.h"
 #include "transport/region.h"
 #include "transport/ring.h"

@@ -31,11 +31,11 @@
 #include <utility>
 #include <vector>
 
+#include "abi/wave_abi.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "bench/bench_util.h"
 #include "benchmark/benchmark.h"
-#include "lib/abi/wave_abi.h"
 #include "transport/clock.h"
 #include "transport/region.h"
 #include "transport/ring.h"

@@ -29,11 +29,11 @@
 #include <thread>
 #include <utility>
 
+#include "abi/wave_abi.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "bench/bench_util.h"
 #include "benchmark/benchmark.h"
-#include "lib/abi/wave_abi.h"
 #include "transport/link.h"
 #include "transport/region.h"
 #include "transport/ring.h"

@@ -1,5 +1,5 @@
 /* scx_maps.h - what bpf/scx_wave.bpf.c (the sched_ext mechanism) shares with its host half in
- * user space (host/scx). What crosses to the agent is the ABI (lib/abi/wave_abi.h); this header
+ * user space (host/scx). What crosses to the agent is the ABI (abi/wave_abi.h); this header
  * is only the layout of the maps around it. Like the ABI, every size and offset is asserted.
  *
  * Kernel -> user space: ABI events and COMMIT_RESULTs in a BPF ring buffer (`events`).
@@ -16,7 +16,11 @@
 #ifndef LIBWAVE_BPF_SCX_MAPS_H_
 #define LIBWAVE_BPF_SCX_MAPS_H_
 
-#include "lib/abi/wave_abi.h"
+#include "abi/wave_abi.h"
+
+/* Cpus this version of the program handles: its masks are one 64-bit word (the ABI takes more:
+ * abi/wave_sched.h). A machine with more possible cpus is refused at load. */
+#define WAVE_SCX_MAX_CPUS 64u
 
 #define WAVE_SCX_COMMIT_DEPTH 16u /* commit slots per cpu */
 #define WAVE_SCX_STAGE_DEPTH 8u   /* staging slots per cpu */

@@ -7,7 +7,7 @@
  * Managed tasks are the ones that opt in (SCX_OPS_SWITCH_PARTIAL: threads whose policy is
  * SCHED_EXT); every other task stays with the fair class. Layout of the maps: bpf/scx_maps.h.
  *
- * Emits, into the `events` BPF ring buffer, one ABI message (lib/abi/wave_abi.h) per change of a
+ * Emits, into the `events` BPF ring buffer, one ABI message (abi/wave_abi.h) per change of a
  * managed task, each with the task's sequence number after it:
  *   enable         -> TASK_NEW (blocked)        disable      -> TASK_DEAD (exiting) or DEPARTED
  *   runnable       -> TASK_WAKEUP               quiescent    -> TASK_BLOCKED (a sleep)
@@ -37,7 +37,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "bpf/scx_maps.h"
-#include "lib/abi/wave_abi.h"
+#include "abi/wave_abi.h"
 
 #include "bpf/wave_emit.bpf.h" /* after the ABI and the kernel types */
 
@@ -62,21 +62,19 @@ void bpf_iter_scx_dsq_destroy(struct bpf_iter_scx_dsq* it) __ksym;
 
 #define READ_ONCE_U32(x) (*(volatile __u32*)&(x))
 #define READ_ONCE_U64(x) (*(volatile __u64*)&(x))
-#define WRITE_ONCE_U32(x, v) (*(volatile __u32*)&(x) = (v))
-#define barrier() asm volatile("" ::: "memory")
 
 /* Set by the loader before load. */
 const volatile __u64 managed_cpus = ~0ull;           /* cpus the agent may place tasks on */
-const volatile __u32 nr_cpus = 1;                    /* possible cpus (<= WAVE_MAX_CPUS) */
+const volatile __u32 nr_cpus = 1;                    /* possible cpus (<= WAVE_SCX_MAX_CPUS) */
 const volatile __u64 heartbeat_timeout_ns = 100000000; /* agent presumed dead after this */
 const volatile __u64 default_slice_ns = 20000000;   /* a decision's slice when it says 0 */
 const volatile __u64 max_wait_ns = 2000000000;      /* FIFO for tasks waiting longer than this */
 const volatile __u64 tick_ns = 10000000;            /* the timer's period */
 
-struct wave_scx_cpu_state cpus[WAVE_MAX_CPUS];
+struct wave_scx_cpu_state cpus[WAVE_SCX_MAX_CPUS];
 /* Tid of the managed task each cpu runs, 0 for none: user space reads it for CPU_BUSY. */
-__u32 cpu_current[WAVE_MAX_CPUS];
-struct wave_scx_counters counters[WAVE_MAX_CPUS];
+__u32 cpu_current[WAVE_SCX_MAX_CPUS];
+struct wave_scx_counters counters[WAVE_SCX_MAX_CPUS];
 struct wave_scx_exit exit_info;
 
 struct {
@@ -102,7 +100,7 @@ struct {
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
   __uint(map_flags, BPF_F_MMAPABLE);
-  __uint(max_entries, WAVE_MAX_CPUS);
+  __uint(max_entries, WAVE_SCX_MAX_CPUS);
   __type(key, __u32);
   __type(value, struct wave_scx_cpu_queues);
 } queues SEC(".maps");
@@ -118,11 +116,11 @@ struct {
 } timers SEC(".maps");
 
 static __always_inline struct wave_scx_counters* my_counters(void) {
-  return &counters[bpf_get_smp_processor_id() & (WAVE_MAX_CPUS - 1)];
+  return &counters[bpf_get_smp_processor_id() & (WAVE_SCX_MAX_CPUS - 1)];
 }
 
 static __always_inline bool cpu_managed(s32 cpu) {
-  return cpu >= 0 && cpu < (s32)WAVE_MAX_CPUS && ((managed_cpus >> cpu) & 1);
+  return cpu >= 0 && cpu < (s32)WAVE_SCX_MAX_CPUS && ((managed_cpus >> cpu) & 1);
 }
 
 static __always_inline bool agent_alive(__u64 now) {
@@ -137,7 +135,7 @@ static __always_inline bool agent_alive(__u64 now) {
 static __always_inline __u64 current_epoch(void) {
   __u32 zero = 0;
   struct wave_scx_ctl* c = bpf_map_lookup_elem(&ctl, &zero);
-  return c ? READ_ONCE_U64(c->epoch) & 0xffff : 0;
+  return c ? (__u32)READ_ONCE_U64(c->epoch) & WAVE_TXN_EPOCH_MASK : 0;
 }
 
 static __always_inline void emit(const union wave_msg* m) {
@@ -200,7 +198,7 @@ static __noinline bool move_to_cpu(__u32 tid, s32 cpu, __u64 slice) {
 static __noinline bool take_decision(union wave_msg* m, s32 cpu, bool staged, bool placed) {
   struct wave_a2k_commit* c = &m->commit;
   struct wave_scx_counters* cnt = my_counters();
-  if (((c->txn_id >> 48) & 0xffff) != current_epoch()) {
+  if (wave_txn_epoch(c->txn_id) != current_epoch()) {
     __sync_fetch_and_add(&cnt->stale_epoch, 1);
     return false;
   }
@@ -252,16 +250,20 @@ static __noinline bool take_decision(union wave_msg* m, s32 cpu, bool staged, bo
 }
 
 /* Takes the next whole slot of a ring (stamp == index + 1), copies it to `out` and releases
- * it: the consumer head moves on and is published in the credit line. */
+ * it: the consumer head moves on and is published in the credit line.
+ * Ordering (abi/wave_link.h), on any architecture: the stamp is read with a fully ordered atomic
+ * read-modify-write (BPF on these kernels has no load-acquire; an atomic with BPF_FETCH is a full
+ * barrier in every JIT), so the slot's loads come after it; the credit is published with an
+ * atomic exchange, also fully ordered, so it comes after the copy's loads: the producer never
+ * reuses a slot still being read. */
 static __always_inline bool ring_take(union wave_msg* slots, __u32 depth, __u32* head,
                                       __u32* credit, union wave_msg* out) {
   __u32 h = *head;
   union wave_msg* slot = &slots[h & (depth - 1)];
-  if (READ_ONCE_U32(slot->hdr.stamp) != h + 1) return false;
-  barrier(); /* x86 (TSO): the stamp's load is ordered before the slot's loads */
+  if (__sync_fetch_and_add(&slot->hdr.stamp, 0) != h + 1) return false; /* acquire (and more) */
   __builtin_memcpy(out, slot, sizeof(*out));
   *head = h + 1;
-  WRITE_ONCE_U32(*credit, h + 1);
+  __sync_lock_test_and_set(credit, h + 1); /* release (and more) */
   return true;
 }
 
@@ -332,8 +334,8 @@ void BPF_PROG(wave_enqueue, struct task_struct* p, u64 enq_flags) {
 
 SEC("struct_ops/wave_dispatch")
 void BPF_PROG(wave_dispatch, s32 cpu, struct task_struct* prev) {
-  if (cpu < 0 || cpu >= (s32)WAVE_MAX_CPUS) return;
-  struct wave_scx_cpu_state* cs = &cpus[cpu & (WAVE_MAX_CPUS - 1)];
+  if (cpu < 0 || cpu >= (s32)WAVE_SCX_MAX_CPUS) return;
+  struct wave_scx_cpu_state* cs = &cpus[cpu & (WAVE_SCX_MAX_CPUS - 1)];
   struct wave_scx_counters* cnt = my_counters();
   __u64 now = bpf_ktime_get_ns();
   if (!agent_alive(now)) {
@@ -372,7 +374,7 @@ void BPF_PROG(wave_running, struct task_struct* p) {
   t->state = WAVE_SCX_ON_CPU;
   t->flags &= ~(WAVE_SCX_TASK_F_PENDING | WAVE_SCX_TASK_F_YIELDING);
   t->cpu = cpu;
-  if (cpu >= 0 && cpu < (s32)WAVE_MAX_CPUS) {
+  if (cpu >= 0 && cpu < (s32)WAVE_SCX_MAX_CPUS) {
     cpus[cpu].current = p->pid;
     cpus[cpu].idle_reported = 0;
     cpu_current[cpu] = p->pid;
@@ -389,7 +391,7 @@ void BPF_PROG(wave_stopping, struct task_struct* p, bool runnable) {
   /* Preempted by a higher class with slice left: the kernel keeps it at the head of this cpu's
    * queue and it resumes here. To the agent it still holds the cpu. */
   if (runnable && p->scx.slice > 0 && !yielding) return;
-  if (cpu >= 0 && cpu < (s32)WAVE_MAX_CPUS) {
+  if (cpu >= 0 && cpu < (s32)WAVE_SCX_MAX_CPUS) {
     cpus[cpu].current = 0;
     cpu_current[cpu] = 0;
   }
@@ -457,7 +459,7 @@ void BPF_PROG(wave_disable, struct task_struct* p) {
  * with decisions queued, should a kick from user space have been missed. */
 static int wave_timerfn(void* map, int* key, struct bpf_timer* timer) {
   bool waiting = scx_bpf_dsq_nr_queued(WAVE_SCX_PENDING_DSQ) > 0;
-  for (int cpu = 0; cpu < WAVE_MAX_CPUS; cpu++) {
+  for (int cpu = 0; cpu < WAVE_SCX_MAX_CPUS; cpu++) {
     if (cpu >= nr_cpus) break;
     bool kick = waiting;
     if (!kick && cpu_managed(cpu)) {
@@ -495,8 +497,8 @@ void BPF_PROG(wave_exit, struct scx_exit_info* ei) {
   bpf_probe_read_kernel_str(exit_info.reason, sizeof(exit_info.reason), ei->reason);
   bpf_probe_read_kernel_str(exit_info.msg, sizeof(exit_info.msg), ei->msg);
   exit_info.exit_code = ei->exit_code;
-  barrier();
-  exit_info.kind = ei->kind; /* last: user space reads kind first (x86: stores in order) */
+  /* Last, fully ordered (an atomic exchange): user space reads kind first, with acquire. */
+  __sync_lock_test_and_set(&exit_info.kind, ei->kind);
 }
 
 /* Run by user space (BPF_PROG_TEST_RUN) after it queued decisions: wakes their cpus. */
@@ -504,7 +506,7 @@ SEC("syscall")
 int wave_kick(struct wave_scx_kick_args* args) {
   __u64 cpus_to_kick = args->cpus;
   __u64 preempt = args->preempt;
-  for (int cpu = 0; cpu < WAVE_MAX_CPUS; cpu++) {
+  for (int cpu = 0; cpu < WAVE_SCX_MAX_CPUS; cpu++) {
     if (!((cpus_to_kick >> cpu) & 1)) continue;
     scx_bpf_kick_cpu(cpu, ((preempt >> cpu) & 1) ? SCX_KICK_PREEMPT : SCX_KICK_IDLE);
     __sync_fetch_and_add(&my_counters()->kicks, 1);

@@ -2,7 +2,7 @@
 /* trace.bpf.c - the kernel half of the `trace` mechanism (host/trace): real task events from stock
  * Linux, no custom scheduling class.
  *
- * Emits, into the `events` BPF ring buffer, one ABI message (lib/abi/wave_abi.h) per scheduling
+ * Emits, into the `events` BPF ring buffer, one ABI message (abi/wave_abi.h) per scheduling
  * event of a *managed* task (its thread group is in `managed_tgids`, or it is in the cgroup v2
  * subtree `managed_cgroup_id`; children of managed processes join it when they are created):
  *   sched_wakeup_new    -> TASK_NEW (runnable)
@@ -37,7 +37,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "bpf/trace_maps.h"
-#include "lib/abi/wave_abi.h"
+#include "abi/wave_abi.h"
 
 #include "bpf/wave_emit.bpf.h" /* after the ABI and the kernel types */
 
@@ -51,9 +51,9 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u64 managed_cpus = ~0ull; /* cpus the policy may use */
 
 /* Per-cpu counters (struct wave_trace_counters), read by user space through the skeleton. */
-struct wave_trace_counters counters[WAVE_MAX_CPUS];
+struct wave_trace_counters counters[WAVE_TRACE_MAX_CPUS];
 /* Tid of the managed task each cpu runs, 0 for none: the host's view of a busy cpu. */
-__u32 cpu_current[WAVE_MAX_CPUS];
+__u32 cpu_current[WAVE_TRACE_MAX_CPUS];
 /* Set by user space (TraceProgram::ManageCgroup): every task in the cgroup v2 subtree whose root
  * has this kernfs id, at this depth below the hierarchy's root, is managed too. 0: none. */
 __u64 managed_cgroup_id;
@@ -89,11 +89,11 @@ struct {
 
 static __always_inline struct wave_trace_counters* my_counters(void) {
   __u32 cpu = bpf_get_smp_processor_id();
-  return &counters[cpu & (WAVE_MAX_CPUS - 1)];
+  return &counters[cpu & (WAVE_TRACE_MAX_CPUS - 1)];
 }
 
 static __always_inline bool cpu_managed(__s32 cpu) {
-  return cpu >= 0 && cpu < (__s32)WAVE_MAX_CPUS && ((managed_cpus >> cpu) & 1);
+  return cpu >= 0 && cpu < (__s32)WAVE_TRACE_MAX_CPUS && ((managed_cpus >> cpu) & 1);
 }
 
 static __always_inline bool tgid_managed(__u32 tgid) {
@@ -332,7 +332,7 @@ int BPF_PROG(wave_switch, bool preempt, struct task_struct* prev, struct task_st
     emit_task(WAVE_EV_TASK_ON_CPU, next, n, cpu, 0);
   }
   __u32 now = n ? (__u32)next->pid : 0;
-  cpu_current[cpu & (WAVE_MAX_CPUS - 1)] = now;
+  cpu_current[cpu & (WAVE_TRACE_MAX_CPUS - 1)] = now;
   if (prev_managed && !n && cpu_managed(cpu)) emit_cpu(WAVE_EV_CPU_IDLE, cpu);
   return 0;
 }

@@ -1,11 +1,15 @@
 /* trace_maps.h - the layout of the trace mechanism's BPF maps, shared by bpf/trace.bpf.c and its
  * loader (host/trace). Only the map values live here; what crosses to the agent is the ABI
- * (lib/abi/wave_abi.h). Like the ABI, every size and offset is asserted.
+ * (abi/wave_abi.h). Like the ABI, every size and offset is asserted.
  */
 #ifndef LIBWAVE_BPF_TRACE_MAPS_H_
 #define LIBWAVE_BPF_TRACE_MAPS_H_
 
-#include "lib/abi/wave_abi.h"
+#include "abi/wave_abi.h"
+
+/* Cpus this version of the programs handles: their masks are one 64-bit word (the ABI takes
+ * more: abi/wave_sched.h). A machine with more possible cpus is refused at load. */
+#define WAVE_TRACE_MAX_CPUS 64u
 
 /* Tasks the kernel side tracks at once (entries of the `tasks` map). A managed task beyond this
  * is not reported; the `task_table_full` counter says how often that happened. */

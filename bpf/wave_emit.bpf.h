@@ -1,11 +1,13 @@
 /* wave_emit.bpf.h - the ABI events both mechanisms' BPF programs build (bpf/trace.bpf.c,
  * bpf/scx_wave.bpf.c): one definition of what a task or cpu event carries. Each program sends
  * the message through its own ring buffer (wave_send). Include after vmlinux.h, bpf_helpers.h
- * and wave_abi.h. */
+ * and abi/wave_abi.h. */
 #ifndef LIBWAVE_BPF_WAVE_EMIT_BPF_H_
 #define LIBWAVE_BPF_WAVE_EMIT_BPF_H_
 
-/* A task event for `p`: bumps the task's sequence (`seq`, the program's per-task counter). */
+/* A task event for `p`: bumps the task's sequence (`seq`, the program's per-task counter). A NEW
+ * or AFFINITY carries the allowed cpus `cpu_mask` (cpus 0..63: the programs' masks are one word)
+ * as a WORD set; the other events carry none (ALL). */
 static __always_inline void wave_fill_task(union wave_msg* m, __u16 type, struct task_struct* p,
                                            __u64* seq, __u64 cpu_mask, __s32 cpu, __u32 flags) {
   wave_msg_init(m, type);
@@ -13,10 +15,13 @@ static __always_inline void wave_fill_task(union wave_msg* m, __u16 type, struct
   m->task.seq = __sync_add_and_fetch(seq, 1);
   m->task.time_ns = bpf_ktime_get_ns();
   m->task.runtime_ns = p->se.sum_exec_runtime;
-  m->task.cpu_mask = cpu_mask;
   m->task.cpu = cpu;
-  m->task.nice = p->static_prio - 120;
+  m->task.nice = (__s16)(p->static_prio - 120);
   m->task.flags = flags;
+  if (type == WAVE_EV_TASK_NEW || type == WAVE_EV_TASK_AFFINITY) {
+    m->task.cpus = cpu_mask;
+    m->task.flags |= WAVE_TASK_CPUS_WORD;
+  }
 }
 
 /* Sends `m` through `ringbuf` (the program's BPF_MAP_TYPE_RINGBUF map), counted in `emitted`, or

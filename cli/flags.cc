@@ -9,8 +9,8 @@
 #include <system_error>
 #include <utility>
 
+#include "abi/wave_abi.h"
 #include "absl/strings/match.h"
-#include "lib/abi/wave_abi.h"
 #include "lib/nice.h"
 #include "policies/registry.h"
 #include "transport/link.h"
@@ -1136,7 +1136,7 @@ std::optional<uint64_t> ParseCpuList(std::string_view text) {
     std::optional<uint64_t> lo = ParseUint64(item.substr(0, dash));
     std::optional<uint64_t> hi =
         dash == std::string_view::npos ? lo : ParseUint64(item.substr(dash + 1));
-    if (!lo || !hi || *lo > *hi || *hi >= WAVE_MAX_CPUS) return std::nullopt;
+    if (!lo || !hi || *lo > *hi || *hi >= 64) return std::nullopt;
     for (uint64_t c = *lo; c <= *hi; ++c) mask |= 1ull << c;
     start = end + 1;
   }

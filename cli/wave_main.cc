@@ -115,7 +115,8 @@ int RunAgentCommand(const AgentFlags& flags) {
   absl::StatusOr<AgentEnd> end = session->AttachAgent(link, link);
   if (!end.ok()) return fail(end.status());
   Agent agent(*std::move(end), **policy,
-              AgentOptions{.num_cpus = static_cast<int>(session->params().num_cpus)});
+              AgentOptions{.num_cpus = static_cast<int>(session->params().num_cpus),
+                           .features = session->features()});
   std::optional<Doorbell> wait_bell;
   std::optional<Doorbell> ring_bell;
   if (flags.wait_fd >= 0) {

@@ -32,8 +32,9 @@ Agent::Agent(AgentEnd link, Policy& policy, const AgentOptions& options)
       policy_(policy),
       options_(options),
       cpus_(options.num_cpus),
-      txn_(cpus_, next_txn_id_) {
+      txn_(cpus_, next_txn_id_, options.features) {
   if (options_.max_burst == 0) options_.max_burst = link_.events.capacity();
+  if ((options_.features & WAVE_FEAT_PRESTAGE) == 0) link_.staged.clear();
   for (size_t c = 0; c < link_.staged.size() && c < static_cast<size_t>(cpus_.size()); ++c) {
     cpus_[static_cast<int>(c)].stage_depth = static_cast<int>(link_.staged[c].capacity());
   }
@@ -132,11 +133,15 @@ absl::StatusOr<PollResult> Agent::RunOnce() {
 
 void Agent::Dispatch(const wave_msg& msg) {
   const uint16_t type = msg.hdr.type;
-  if (msg.hdr.len != WAVE_MSG_SIZE || type > WAVE_MSG_TYPE_MAX) {
+  if (msg.hdr.len != WAVE_MSG_SIZE) {
     ++stats_.malformed;
     return;
   }
   ++stats_.events_by_type[type];
+  if (!wave_msg_type_known(type)) {
+    ++stats_.unknown_type;  // a newer host's: skipped, not an error
+    return;
+  }
   switch (type) {
     case WAVE_EV_TASK_NEW:
     case WAVE_EV_TASK_WAKEUP:
@@ -159,14 +164,17 @@ void Agent::Dispatch(const wave_msg& msg) {
     case WAVE_EV_COMMIT_RESULT:
       OnResultMsg(msg.result);
       return;
+    case WAVE_EV_TASK_CPUS:
+      if (!cpus_decoder_.AddChunk(msg.task_cpus)) ++stats_.malformed;
+      return;
     case WAVE_EV_RESYNC_BEGIN:
-      OnResync(msg.cpu);
+      OnResync(msg.resync);
       return;
     case WAVE_EV_NET_RPC:
       policy_.OnNetRpc(tasks_.Find(msg.net_rpc.task_id), NetRpc(msg.net_rpc));
       return;
     case WAVE_EV_RESYNC_END:
-      cpus_.Observe(msg.cpu.time_ns);
+      cpus_.Observe(msg.resync.time_ns);
       return;
     default:
       ++stats_.malformed;
@@ -195,6 +203,13 @@ void Agent::OnTaskMsg(const wave_k2a_task& m) {
     ++stats_.malformed;
     return;
   }
+  // The cpu set of a NEW or AFFINITY (and the chunks before it), decoded before anything else.
+  CpuSet allowed;
+  const bool has_cpus = m.hdr.type == WAVE_EV_TASK_NEW || m.hdr.type == WAVE_EV_TASK_AFFINITY;
+  if (has_cpus && !cpus_decoder_.Decode(m, cpus_.size(), &allowed)) {
+    ++stats_.malformed;
+    return;
+  }
   if (m.hdr.type == WAVE_EV_TASK_NEW) {
     Task* t = tasks_.Insert(m.task_id);
     if (t == nullptr) {
@@ -204,7 +219,7 @@ void Agent::OnTaskMsg(const wave_k2a_task& m) {
     cpus_.Observe(m.time_ns);
     t->seq_ = m.seq;
     t->state_ = (m.flags & WAVE_TASK_F_RUNNABLE) ? TaskState::kRunnable : TaskState::kBlocked;
-    t->cpu_mask_ = m.cpu_mask == 0 ? ~0ull : m.cpu_mask;
+    t->cpus_ = std::move(allowed);
     t->nice_ = m.nice;
     t->gang_ = m.gang;
     t->runtime_ns_ = m.runtime_ns;
@@ -267,7 +282,7 @@ void Agent::OnTaskMsg(const wave_k2a_task& m) {
       FreeTask(*t);
       return;
     case WAVE_EV_TASK_AFFINITY:
-      t->cpu_mask_ = m.cpu_mask == 0 ? ~0ull : m.cpu_mask;
+      t->cpus_ = std::move(allowed);
       policy_.OnTaskAffinity(*t, TaskAffinity(m));
       return;
     case WAVE_EV_TASK_PRIORITY:
@@ -313,7 +328,7 @@ void Agent::OnCpuMsg(const wave_k2a_cpu& m) {
   }
 }
 
-void Agent::OnResync(const wave_k2a_cpu& m) {
+void Agent::OnResync(const wave_k2a_resync& m) {
   ++stats_.resyncs;
   cpus_.Observe(m.time_ns);  // the host's clock goes on: now_ns() is not reset
   // Free every task (the TaskTable takes each out of its queue first), then the rest.
@@ -334,8 +349,9 @@ void Agent::OnResync(const wave_k2a_cpu& m) {
   in_flight_.clear();
   txn_.pending_.clear();
   txn_.staged_.clear();
+  cpus_decoder_.Reset();
   // The epoch is in the top 16 bits of every txn id from now on.
-  next_txn_id_ = ((m.task_id & 0xffff) << kEpochShift) | 1;
+  next_txn_id_ = wave_txn_first(m.epoch);
   policy_.OnResync();
 }
 

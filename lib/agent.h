@@ -11,7 +11,8 @@
 //
 // Resync: on RESYNC_BEGIN the agent forgets everything (tasks, cpu state, commits in flight),
 // adopts the host's new epoch (the top 16 bits of every txn id it sends from then on, so the
-// host can drop decisions made on the forgotten state), and rebuilds from the replay.
+// host can drop decisions made on the forgotten state; abi/wave_link.h), and rebuilds from the
+// replay.
 #ifndef LIBWAVE_LIB_AGENT_H_
 #define LIBWAVE_LIB_AGENT_H_
 
@@ -33,6 +34,9 @@ struct AgentOptions {
   int num_cpus = 0;
   // Most events handled per Poll (0: the ring's capacity).
   uint32_t max_burst = 256;
+  // The WAVE_FEAT_* the session agreed on: without WAVE_FEAT_PRESTAGE the link's staging rings
+  // go unused, without WAVE_FEAT_GROUPS Txn::CommitGroup refuses.
+  uint64_t features = WAVE_FEATURES;
 };
 
 // What one Poll did; a simulator charges virtual time for it.
@@ -59,9 +63,6 @@ class TaskTable {
   void Erase(uint64_t id);
   absl::flat_hash_map<uint64_t, std::unique_ptr<Task>> tasks_;
 };
-
-// Txn ids carry the resync epoch in their top bits (see wave_abi.h, RESYNC_BEGIN).
-inline constexpr int kEpochShift = 48;
 
 class Agent {
  public:
@@ -98,7 +99,7 @@ class Agent {
     bool staged;
     Seq seq;  // the sequence the decision was made on
   };
-  void OnResync(const wave_k2a_cpu& m);
+  void OnResync(const wave_k2a_resync& m);
   absl::Status FlushStaged();
   void Dispatch(const wave_msg& msg);
   void OnTaskMsg(const wave_k2a_task& m);
@@ -112,6 +113,7 @@ class Agent {
   AgentOptions options_;
   TaskTable tasks_;
   CpuTable cpus_;
+  CpuSetDecoder cpus_decoder_;  // TASK_CPUS chunks, until the task event they precede
   uint64_t next_txn_id_ = 1;    // epoch 0 until the first resync
   uint32_t local_pending_ = 0;  // DeliverLocal events not yet followed by a Schedule
   Txn txn_;

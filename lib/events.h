@@ -6,7 +6,8 @@
 
 #include <cstdint>
 
-#include "lib/abi/wave_abi.h"
+#include "abi/msg_types.h"
+#include "abi/wave_abi.h"
 #include "lib/task.h"
 
 namespace wave {
@@ -29,10 +30,10 @@ class TaskEvent {
   const wave_k2a_task& msg_;
 };
 
+// The task's allowed cpus are decoded into the task itself: Task::cpus().
 struct TaskNew : TaskEvent {
   using TaskEvent::TaskEvent;
   bool runnable() const { return msg_.flags & WAVE_TASK_F_RUNNABLE; }
-  uint64_t cpu_mask() const { return msg_.cpu_mask; }
   int nice() const { return msg_.nice; }
 };
 struct TaskWakeup : TaskEvent {
@@ -53,9 +54,9 @@ struct TaskDead : TaskEvent {
 struct TaskDeparted : TaskEvent {
   using TaskEvent::TaskEvent;
 };
+// The new allowed cpus are already the task's: Task::cpus().
 struct TaskAffinity : TaskEvent {
   using TaskEvent::TaskEvent;
-  uint64_t cpu_mask() const { return msg_.cpu_mask; }
 };
 struct TaskPriority : TaskEvent {
   using TaskEvent::TaskEvent;
@@ -116,9 +117,6 @@ class CommitResult {
  private:
   const wave_k2a_commit_result& msg_;
 };
-
-const char* MsgTypeName(uint16_t type);
-const char* CommitStatusName(uint32_t status);
 
 }  // namespace wave
 

@@ -6,16 +6,18 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "lib/abi/wave_abi.h"
+#include "abi/msg_types.h"
+#include "abi/wave_abi.h"
 
 namespace wave {
 
 struct AgentStats {
   uint64_t polls = 0;
   uint64_t events = 0;
-  std::array<uint64_t, WAVE_MSG_TYPE_MAX + 1> events_by_type{};
-  // Rejected input from the host side, each skipped.
-  uint64_t malformed = 0;     // unknown type, bad length, cpu out of range, ...
+  MsgCounts events_by_type;  // what arrived, known types by type (unknown ones too)
+  // Input from the host side that was skipped.
+  uint64_t unknown_type = 0;  // a type this version does not know (a newer host may send it)
+  uint64_t malformed = 0;     // bad length, cpu out of range, a type on the wrong channel, ...
   uint64_t unknown_task = 0;  // an event or result for a task the agent does not know
   uint64_t stale_events = 0;  // sequence not newer than what the agent has
   uint64_t duplicate_new = 0;
@@ -35,7 +37,8 @@ struct AgentStats {
   AgentStats& operator+=(const AgentStats& o) {
     polls += o.polls;
     events += o.events;
-    for (size_t i = 0; i < events_by_type.size(); ++i) events_by_type[i] += o.events_by_type[i];
+    events_by_type += o.events_by_type;
+    unknown_type += o.unknown_type;
     malformed += o.malformed;
     unknown_task += o.unknown_task;
     stale_events += o.stale_events;

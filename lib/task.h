@@ -7,7 +7,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "lib/abi/wave_abi.h"
+#include "abi/cpuset.h"
+#include "abi/wave_abi.h"
 
 namespace wave {
 
@@ -39,10 +40,9 @@ class Task {
   int cpu() const { return cpu_; }
   // The cpu it ran on last (or runs on now), or -1 if it has not run since the agent knew it.
   int last_cpu() const { return last_cpu_; }
-  uint64_t cpu_mask() const { return cpu_mask_; }
-  bool Allowed(int cpu) const {
-    return cpu >= 0 && cpu < static_cast<int>(WAVE_MAX_CPUS) && (cpu_mask_ >> cpu) & 1;
-  }
+  // The cpus the task may run on (from TASK_NEW and TASK_AFFINITY).
+  const CpuSet& cpus() const { return cpus_; }
+  bool Allowed(int cpu) const { return cpus_.Test(cpu); }
   int nice() const { return nice_; }
   // The gang the task belongs to (a VM's vCPUs share one), 0 for none. Set by TASK_NEW.
   uint32_t gang() const { return gang_; }
@@ -85,7 +85,7 @@ class Task {
   TaskState state_ = TaskState::kBlocked;
   int cpu_ = -1;
   int last_cpu_ = -1;
-  uint64_t cpu_mask_ = ~0ull;
+  CpuSet cpus_;
   int nice_ = 0;
   uint32_t gang_ = 0;
   uint64_t runtime_ns_ = 0;

@@ -26,6 +26,8 @@ const char* CommitCheckName(CommitCheck c) {
       return "no room in the cpu's staging ring";
     case CommitCheck::kBadGroup:
       return "group empty, too large, or naming a task or cpu twice";
+    case CommitCheck::kNoGroups:
+      return "the host does not apply group commits";
   }
   return "?";
 }
@@ -114,7 +116,8 @@ void Txn::QueueStaged(const CommitOptions& opts) {
 
 CommitCheck Txn::CommitGroup(const std::vector<CommitOptions>& members) {
   const size_t n = members.size();
-  if (n == 0 || n > WAVE_MAX_CPUS) return CommitCheck::kBadGroup;
+  if (!groups()) return CommitCheck::kNoGroups;
+  if (n == 0 || n > WAVE_MAX_GROUP) return CommitCheck::kBadGroup;
   for (size_t i = 0; i < n; ++i) {
     if (CommitCheck c = Check(members[i], /*staging=*/false); c != CommitCheck::kOk) return c;
     for (size_t j = i + 1; j < n; ++j) {

@@ -18,7 +18,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "lib/abi/wave_abi.h"
+#include "abi/wave_abi.h"
 #include "lib/task.h"
 
 namespace wave {
@@ -45,12 +45,15 @@ enum class CommitCheck : uint8_t {
   kTaskStaged,   // Stage: the task already waits in a staging ring
   kNoStageRoom,  // Stage: the cpu's staging ring is full, or the link has none
   kBadGroup,     // CommitGroup: empty, too large, or a task or cpu named twice
+  kNoGroups,     // CommitGroup: the host does not apply groups (WAVE_FEAT_GROUPS not agreed)
 };
 const char* CommitCheckName(CommitCheck c);
 
 class Txn {
  public:
-  Txn(CpuTable& cpus, uint64_t& next_txn_id) : cpus_(cpus), next_txn_id_(next_txn_id) {}
+  // `features`: the WAVE_FEAT_* the session agreed on.
+  Txn(CpuTable& cpus, uint64_t& next_txn_id, uint64_t features = WAVE_FEATURES)
+      : cpus_(cpus), next_txn_id_(next_txn_id), features_(features) {}
 
   // Queues a commit and marks the task and the cpu pending. Checks locally what the agent can
   // know (the host re-validates everything); refuses without side effects otherwise.
@@ -66,10 +69,13 @@ class Txn {
   // once; if it never wakes with that sequence the host aborts the decision as stale.
   CommitCheck StageForWakeup(const CommitOptions& opts);
   // Queues commits that the host applies all together or not at all (gang scheduling). Every
-  // member is checked as Commit would; nothing is queued unless all pass.
+  // member is checked as Commit would; nothing is queued unless all pass. At most
+  // WAVE_MAX_GROUP members; kNoGroups when the host does not apply groups (commit one by one).
   CommitCheck CommitGroup(const std::vector<CommitOptions>& members);
 
   size_t size() const { return pending_.size() + staged_.size(); }
+  // Whether the host applies group commits (WAVE_FEAT_GROUPS).
+  bool groups() const { return (features_ & WAVE_FEAT_GROUPS) != 0; }
   bool empty() const { return pending_.empty() && staged_.empty(); }
 
  private:
@@ -79,6 +85,7 @@ class Txn {
   wave_msg Encode(const CommitOptions& opts);
   CpuTable& cpus_;
   uint64_t& next_txn_id_;
+  const uint64_t features_;
   uint32_t next_group_ = 1;
   std::vector<wave_msg> pending_;  // encoded, in commit order; flushed by the agent
   std::vector<wave_msg> staged_;   // encoded staged decisions, in order; flushed per cpu

@@ -76,10 +76,11 @@ absl::StatusOr<LinkHeader> CheckedHeader(const void* mem, size_t bytes) {
     return absl::FailedPreconditionError(
         absl::StrFormat("not a wave link: magic 0x%08x, expected 0x%08x", h.magic, kLinkMagic));
   }
-  if (h.abi_version != WAVE_ABI_VERSION || h.slot_size != WAVE_MSG_SIZE) {
+  if (h.abi_major != WAVE_ABI_MAJOR || h.slot_size != WAVE_MSG_SIZE) {
     return absl::FailedPreconditionError(absl::StrFormat(
-        "link speaks ABI v%u with %u-byte slots; this side speaks ABI v%u with %u-byte slots",
-        h.abi_version, h.slot_size, WAVE_ABI_VERSION, WAVE_MSG_SIZE));
+        "link speaks ABI v%u.%u with %u-byte slots; this side speaks ABI v%u.%u with %u-byte "
+        "slots",
+        h.abi_major, h.abi_minor, h.slot_size, WAVE_ABI_MAJOR, WAVE_ABI_MINOR, WAVE_MSG_SIZE));
   }
   if (h.total_bytes > bytes) {
     return absl::FailedPreconditionError(
@@ -167,7 +168,8 @@ absl::Status LinkFormat(void* mem, size_t bytes, const LinkConfig& config) {
   }
   LinkHeader h{};
   h.magic = kLinkMagic;
-  h.abi_version = WAVE_ABI_VERSION;
+  h.abi_major = WAVE_ABI_MAJOR;
+  h.abi_minor = WAVE_ABI_MINOR;
   h.slot_size = WAVE_MSG_SIZE;
   h.event_capacity = config.event_capacity;
   h.commit_capacity = config.commit_capacity;

@@ -30,7 +30,8 @@ inline constexpr size_t kLinkPage = 4096;
 
 struct alignas(kCacheLine) LinkHeader {
   uint32_t magic;
-  uint32_t abi_version;
+  uint16_t abi_major;
+  uint16_t abi_minor;
   uint32_t slot_size;
   uint32_t event_capacity;
   uint32_t commit_capacity;

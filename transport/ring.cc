@@ -25,9 +25,7 @@ struct RingParts {
   uint32_t capacity;
 };
 
-size_t VisibleAtBytes(uint32_t capacity) {
-  return (static_cast<size_t>(capacity) * sizeof(uint64_t) + kCacheLine - 1) & ~(kCacheLine - 1);
-}
+size_t VisibleAtBytes(uint32_t capacity) { return wave_ring_visible_at_bytes(capacity); }
 
 RingParts Carve(void* mem, uint32_t capacity) {
   auto* base = static_cast<uint8_t*>(mem);
@@ -56,9 +54,10 @@ absl::StatusOr<RingParts> CheckedParts(void* mem, size_t bytes, const RingCredit
     return absl::FailedPreconditionError(
         absl::StrFormat("not a ring: magic 0x%08x, expected 0x%08x", h.magic, kRingMagic));
   }
-  if (h.abi_version != WAVE_ABI_VERSION) {
-    return absl::FailedPreconditionError(absl::StrFormat("ring ABI version %u, this side speaks %u",
-                                                         h.abi_version, WAVE_ABI_VERSION));
+  if (h.abi_major != WAVE_ABI_MAJOR) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("ring ABI version %u.%u, this side speaks %u.%u", h.abi_major, h.abi_minor,
+                        WAVE_ABI_MAJOR, WAVE_ABI_MINOR));
   }
   if (h.slot_size != WAVE_MSG_SIZE) {
     return absl::FailedPreconditionError(
@@ -79,10 +78,7 @@ absl::StatusOr<RingParts> CheckedParts(void* mem, size_t bytes, const RingCredit
 
 }  // namespace
 
-size_t RingBytes(uint32_t capacity) {
-  return sizeof(RingHeader) + VisibleAtBytes(capacity) +
-         static_cast<size_t>(capacity) * WAVE_MSG_SIZE;
-}
+size_t RingBytes(uint32_t capacity) { return static_cast<size_t>(wave_ring_bytes(capacity)); }
 
 absl::Status RingFormat(void* mem, size_t bytes, uint32_t capacity, RingCreditLine* credit) {
   if (credit == nullptr || reinterpret_cast<uintptr_t>(credit) % kCacheLine != 0) {
@@ -108,7 +104,8 @@ absl::Status RingFormat(void* mem, size_t bytes, uint32_t capacity, RingCreditLi
   std::memset(credit, 0, sizeof(*credit));
   RingHeader h{};
   h.magic = kRingMagic;
-  h.abi_version = WAVE_ABI_VERSION;
+  h.abi_major = WAVE_ABI_MAJOR;
+  h.abi_minor = WAVE_ABI_MINOR;
   h.slot_size = WAVE_MSG_SIZE;
   h.capacity = capacity;
   std::memcpy(p.header, &h, sizeof(h));

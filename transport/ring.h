@@ -23,42 +23,31 @@
 //
 // Memory of one ring, in the consumer's memory (RingBytes(capacity) bytes, 64-byte aligned):
 //   [RingHeader 64B][visible_at: capacity x u64][slots: capacity x 64B]
-// and one RingCreditLine (64 bytes) in the producer's memory.
+// and one RingCreditLine (64 bytes) in the producer's memory. Both layouts are the ABI's
+// (abi/wave_link.h); this file is their one implementation in C++.
 #ifndef LIBWAVE_TRANSPORT_RING_H_
 #define LIBWAVE_TRANSPORT_RING_H_
 
 #include <cstddef>
 #include <cstdint>
 
+#include "abi/wave_abi.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "lib/abi/wave_abi.h"
 #include "transport/clock.h"
 
 namespace wave {
 
 inline constexpr size_t kCacheLine = 64;
-inline constexpr uint32_t kRingMagic = 0x474e4952u;  // "RING"
-inline constexpr uint32_t kMinRingCapacity = 2;
-inline constexpr uint32_t kMaxRingCapacity = 1u << 24;
+inline constexpr uint32_t kRingMagic = WAVE_RING_MAGIC;
+inline constexpr uint32_t kMinRingCapacity = WAVE_RING_MIN_CAPACITY;
+inline constexpr uint32_t kMaxRingCapacity = WAVE_RING_MAX_CAPACITY;
 
-// Written once by RingFormat; read (and checked) by both sides at attach.
-struct alignas(kCacheLine) RingHeader {
-  uint32_t magic;
-  uint32_t abi_version;
-  uint32_t slot_size;
-  uint32_t capacity;
-  uint8_t pad[kCacheLine - 16];
-};
-static_assert(sizeof(RingHeader) == kCacheLine);
-
+// Written once by RingFormat; read (and checked) by both sides at attach (abi/wave_link.h).
+using RingHeader = wave_ring_hdr;
 // Consumer -> producer: the consumer's head, stored lazily (release) and loaded (acquire) by the
 // producer only when it believes the ring is full.
-struct alignas(kCacheLine) RingCreditLine {
-  uint32_t head;
-  uint8_t pad[kCacheLine - 4];
-};
-static_assert(sizeof(RingCreditLine) == kCacheLine);
+using RingCreditLine = wave_ring_credit;
 
 // Bytes needed for a ring of `capacity` slots. REQUIRES: capacity is a power of two.
 size_t RingBytes(uint32_t capacity);

@@ -91,8 +91,9 @@ std::string SessionMismatch(const SessionParams& host, const SessionParams& agen
     return absl::StrFormat("session mismatch: %s is %u on the host, %u on the agent", what, h, a);
   };
   if (host.magic != agent.magic) return diff("magic", host.magic, agent.magic);
-  if (host.abi_version != agent.abi_version) {
-    return diff("ABI version", host.abi_version, agent.abi_version);
+  if (host.abi_major != agent.abi_major) {
+    return absl::StrFormat("session mismatch: ABI version is %u.%u on the host, %u.%u on the agent",
+                           host.abi_major, host.abi_minor, agent.abi_major, agent.abi_minor);
   }
   if (host.slot_size != agent.slot_size) return diff("slot size", host.slot_size, agent.slot_size);
   if (host.event_capacity != agent.event_capacity) {
@@ -298,6 +299,12 @@ absl::StatusOr<bool> Session::TryAccept() {
   if (s.ok()) return true;
   if (absl::Status r = Reopen(); !r.ok()) return r;
   return s;
+}
+
+uint64_t Session::features() const {
+  const Control* c = control();
+  const bool joined = LoadState(&c->verdict.state) >= static_cast<uint32_t>(SessionState::kJoined);
+  return joined ? c->hello.params.features & c->answer.params.features : params_.features;
 }
 
 uint32_t Session::generation() const {

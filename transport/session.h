@@ -5,7 +5,9 @@
 //   agent: Session::Join(name, expect)    -> checks the hello, answers with its own view
 //   host:  WaitForAgent(timeout)          -> checks the answer, publishes the verdict
 //
-// The handshake compares magic, ABI version, slot size and both ring sizes. A mismatch is a
+// The handshake compares magic, ABI major version, slot size and both ring sizes, and agrees on the
+// features both sides offer (an agent one minor version newer or older joins and uses the common
+// ones). A mismatch is a
 // one-line error on *both* sides: whoever finds it writes the reason into the region, and the
 // other side reads and reports the same sentence (ghOSt users' most common complaint was an ABI
 // mismatch that crashed or confused instead of saying so).
@@ -41,7 +43,10 @@ inline constexpr size_t kSessionReasonBytes = 120;
 // it was built for and configured with, and the two must agree exactly.
 struct SessionParams {
   uint32_t magic = kSessionMagic;
-  uint32_t abi_version = WAVE_ABI_VERSION;
+  // The version each side was built for. Majors must be equal; minors may differ (a newer side
+  // knows more features and message types, and uses only what both know).
+  uint16_t abi_major = WAVE_ABI_MAJOR;
+  uint16_t abi_minor = WAVE_ABI_MINOR;
   uint32_t slot_size = WAVE_MSG_SIZE;
   uint32_t event_capacity = 4096;
   uint32_t commit_capacity = 4096;
@@ -51,6 +56,9 @@ struct SessionParams {
   uint32_t link_clock = static_cast<uint32_t>(LinkClockKindInUse());
   // Host: prestaging depth per cpu (0: none); the agent finds it in the link and need not match.
   uint32_t stage_depth = 0;
+  // WAVE_FEAT_* this side offers: the host what its mechanism does, the agent what it can use.
+  // The session uses the features both offer (Session::features()).
+  uint64_t features = WAVE_FEATURES;
 };
 inline constexpr uint32_t kTakeHosts = 0xffffffffu;
 
@@ -101,6 +109,8 @@ class Session {
   uint32_t generation() const;
 
   const SessionParams& params() const { return params_; }  // the host's, as agreed
+  // The features both sides offered (known once the agent has joined; the host's before).
+  uint64_t features() const;
   bool is_host() const { return is_host_; }
   // The agreed link model: LinkClock() and the host's link latency.
   LinkModel link_model() const;

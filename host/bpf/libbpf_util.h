@@ -8,8 +8,8 @@
 #include <cstddef>
 #include <optional>
 
+#include "abi/wave_abi.h"
 #include "absl/status/status.h"
-#include "lib/abi/wave_abi.h"
 
 namespace wave {
 

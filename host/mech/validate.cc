@@ -6,15 +6,15 @@ bool CommitWellFormed(const wave_a2k_commit& c) {
   if (c.hdr.type != WAVE_CMD_COMMIT || c.hdr.len != WAVE_MSG_SIZE) return false;
   if ((c.flags & ~WAVE_COMMIT_F_ALL) != 0 || c.reserved != 0) return false;
   if (c.group == 0) return c.group_size == 0;
-  return c.group_size >= 1 && c.group_size <= WAVE_MAX_CPUS;
+  return c.group_size >= 1 && c.group_size <= WAVE_MAX_GROUP;
 }
 
 wave_commit_status ValidateCommit(const wave_a2k_commit& c, const HostTaskView* task, int num_cpus,
                                   const HostCpuView* cpu) {
   if (!CommitWellFormed(c)) return WAVE_COMMIT_MALFORMED;
   if (task == nullptr) return WAVE_COMMIT_UNKNOWN_TASK;
-  if (c.cpu < 0 || c.cpu >= num_cpus || c.cpu >= static_cast<int>(WAVE_MAX_CPUS) ||
-      ((task->cpu_mask >> c.cpu) & 1) == 0 || cpu == nullptr || !cpu->managed) {
+  if (c.cpu < 0 || c.cpu >= num_cpus || (task->cpus != nullptr && !task->cpus->Test(c.cpu)) ||
+      cpu == nullptr || !cpu->managed) {
     return WAVE_COMMIT_CPU_NOT_ALLOWED;
   }
   if (c.seq != task->seq) return WAVE_COMMIT_STALE;
@@ -61,7 +61,7 @@ bool ValidateUnit(const CommitUnit& unit, const HostTaskView* const* tasks, int 
   const size_t n = unit.members.size();
   if (n == 0) return false;  // nothing to enact (the assembler never makes such a unit)
   bool malformed = unit.malformed;
-  // Distinct tasks and cpus (n <= WAVE_MAX_CPUS: quadratic is fine and allocation-free).
+  // Distinct tasks and cpus (n <= WAVE_MAX_GROUP: quadratic is fine and allocation-free).
   for (size_t i = 0; i < n && !malformed; ++i) {
     for (size_t j = i + 1; j < n; ++j) {
       if (unit.members[i].task_id == unit.members[j].task_id ||

@@ -11,14 +11,15 @@
 #include <cstdint>
 #include <vector>
 
-#include "lib/abi/wave_abi.h"
+#include "abi/cpuset.h"
+#include "abi/wave_abi.h"
 
 namespace wave {
 
 // What the host knows of the task a commit names.
 struct HostTaskView {
   uint64_t seq = 0;
-  uint64_t cpu_mask = ~0ull;
+  const CpuSet* cpus = nullptr;  // the cpus it may run on; null: every cpu
   bool runnable = false;
   bool on_cpu = false;
 };
@@ -30,7 +31,7 @@ struct HostCpuView {
 };
 
 // True when the message is a well-formed commit: type, length, known flags, zero reserved
-// bits, and group fields that agree (group 0 with size 0, or a group of 1..WAVE_MAX_CPUS).
+// bits, and group fields that agree (group 0 with size 0, or a group of 1..WAVE_MAX_GROUP).
 bool CommitWellFormed(const wave_a2k_commit& commit);
 
 // Checks, in order: well-formed, known task, cpu in range and allowed, sequence current, task
@@ -49,7 +50,7 @@ struct CommitUnit {
 
 // Cuts the commit stream into units. Feed every commit in ring order; call EndOfBatch() when
 // the host has consumed all it could see (a group must be published in one batch, so a group
-// still incomplete then is malformed). Bounded: a unit never holds more than WAVE_MAX_CPUS.
+// still incomplete then is malformed). Bounded: a unit never holds more than WAVE_MAX_GROUP.
 class CommitAssembler {
  public:
   // Appends to `out` the units that `commit` completes (zero, one or two: a commit that breaks

@@ -72,9 +72,9 @@ absl::StatusOr<std::unique_ptr<ScxProgram>> ScxProgram::Load(const ScxProgramOpt
         "ring buffer of %u bytes: must be a power of two >= %u", options.ring_bytes, page));
   }
   const int possible = libbpf_num_possible_cpus();
-  if (possible < 1 || possible > static_cast<int>(WAVE_MAX_CPUS)) {
-    return absl::FailedPreconditionError(
-        absl::StrFormat("%d possible cpus: this version handles 1..%u", possible, WAVE_MAX_CPUS));
+  if (possible < 1 || possible > static_cast<int>(WAVE_SCX_MAX_CPUS)) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%d possible cpus: this version handles 1..%u", possible, WAVE_SCX_MAX_CPUS));
   }
   InstallLibbpfLog();
   // Twice at most: a kernel that will not let a SYSCALL program kick cpus gets the program
@@ -183,7 +183,7 @@ void ScxProgram::ForEachTask(
 }
 
 uint32_t ScxProgram::CurrentOn(int cpu) const {
-  if (cpu < 0 || cpu >= static_cast<int>(WAVE_MAX_CPUS)) return 0;
+  if (cpu < 0 || cpu >= static_cast<int>(WAVE_SCX_MAX_CPUS)) return 0;
   return __atomic_load_n(&skel_->bss->cpu_current[cpu], __ATOMIC_RELAXED);
 }
 

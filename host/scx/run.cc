@@ -118,6 +118,8 @@ absl::StatusOr<ScxResult> RunScx(const ScxConfig& config) {
   params.num_cpus = static_cast<uint32_t>(num_cpus);
   params.link_latency_ns = 0;  // a real link here: no emulated latency
   params.stage_depth = config.prestage;
+  // The kernel side applies no all-or-nothing groups: an agent commits one by one.
+  params.features = WAVE_FEATURES & ~WAVE_FEAT_GROUPS;
   absl::StatusOr<Session> session = Session::Create(name, params);
   if (!session.ok()) return session.status();
 

@@ -8,15 +8,14 @@
 #include <utility>
 #include <vector>
 
+#include "abi/cpuset.h"
+#include "abi/msg_types.h"
 #include "absl/strings/str_format.h"
 #include "host/bpf/libbpf_util.h"
 #include "host/mech/validate.h"
-#include "lib/events.h"
 
 namespace wave {
 namespace {
-
-uint64_t EpochOf(uint64_t txn_id) { return (txn_id >> 48) & 0xffff; }
 
 // Producer side of a kernel ring slot: the message, then (release) its stamp.
 void PublishSlot(wave_msg* slot, const wave_msg& m, uint32_t index) {
@@ -65,25 +64,22 @@ absl::Status ScxHost::AttachAgent(HostEnd link, uint32_t link_capacity, uint64_t
   link_.reset();
   // What the kernel reported before now is in the replay (or older than it): drop it.
   if (absl::StatusOr<uint32_t> n = Pump(); !n.ok()) return n.status();
-  ++epoch_;
-  epoch_ &= 0xffff;
-  if (epoch_ == 0) epoch_ = 1;
-  __atomic_store_n(&prog_.ctl().epoch, epoch_, __ATOMIC_RELEASE);
+  epoch_ = wave_epoch_next(epoch_);
+  __atomic_store_n(&prog_.ctl().epoch, uint64_t{epoch_}, __ATOMIC_RELEASE);
 
   std::vector<wave_msg> replay;
   wave_msg m;
   wave_msg_init(&m, WAVE_EV_RESYNC_BEGIN);
-  m.cpu.time_ns = now_ns;
-  m.cpu.cpu = -1;
-  m.cpu.task_id = epoch_;
-  m.cpu.flags = WAVE_RESYNC_AGENT_START;
+  m.resync.time_ns = now_ns;
+  m.resync.epoch = epoch_;
+  m.resync.reason = WAVE_RESYNC_AGENT_START;
+  m.resync.subsystem = WAVE_SUBSYS_SCHED;
   replay.push_back(m);
   prog_.ForEachTask([&](uint32_t tid, const wave_scx_task& t) {
     wave_msg_init(&m, WAVE_EV_TASK_NEW);
     m.task.task_id = tid;
     m.task.seq = t.seq;
     m.task.time_ns = now_ns;
-    m.task.cpu_mask = t.cpu_mask;
     m.task.cpu = -1;
     if (t.state == WAVE_SCX_ON_CPU && t.cpu >= 0 && t.cpu < prog_.num_cpus()) {
       m.task.flags = WAVE_TASK_F_ON_CPU;
@@ -91,6 +87,9 @@ absl::Status ScxHost::AttachAgent(HostEnd link, uint32_t link_capacity, uint64_t
     } else if (t.state == WAVE_SCX_RUNNABLE) {
       m.task.flags = WAVE_TASK_F_RUNNABLE;
     }
+    // The program's cpus are one word: never chunked.
+    wave_msg no_chunks[kMaxCpuChunks];
+    EncodeTaskCpus(CpuSet::FromWord(t.cpu_mask), prog_.num_cpus(), &m.task, no_chunks);
     replay.push_back(m);
   });
   stats_.replayed_tasks += replay.size() - 1;
@@ -102,8 +101,10 @@ absl::Status ScxHost::AttachAgent(HostEnd link, uint32_t link_capacity, uint64_t
     replay.push_back(m);
   }
   wave_msg_init(&m, WAVE_EV_RESYNC_END);
-  m.cpu.time_ns = now_ns;
-  m.cpu.cpu = -1;
+  m.resync.time_ns = now_ns;
+  m.resync.epoch = epoch_;
+  m.resync.subsystem = WAVE_SUBSYS_SCHED;
+  m.resync.records = replay.size() - 1;
   replay.push_back(m);
 
   RingProducer& out = link.events;
@@ -201,7 +202,7 @@ absl::StatusOr<uint32_t> ScxHost::TakeCommits(uint64_t* kick, uint64_t* preempt)
       in.Read(i, &m);  // a copy: checked and forwarded, never the shared slot
       const wave_a2k_commit& c = m.commit;
       ++stats_.commits_received;
-      if (EpochOf(c.txn_id) != epoch_) {
+      if (wave_txn_epoch(c.txn_id) != epoch_) {
         ++stats_.stale_epoch;  // made on state this agent has since forgotten
         continue;
       }
@@ -209,9 +210,11 @@ absl::StatusOr<uint32_t> ScxHost::TakeCommits(uint64_t* kick, uint64_t* preempt)
       std::optional<wave_scx_task> t = prog_.LookupTask(c.task_id);
       if (options_.host_checks) {
         HostTaskView tv;
+        CpuSet task_cpus;
         if (t) {
+          task_cpus = CpuSet::FromWord(t->cpu_mask);
           tv.seq = t->seq;
-          tv.cpu_mask = t->cpu_mask;
+          tv.cpus = &task_cpus;
           tv.runnable = t->state == WAVE_SCX_RUNNABLE;
           tv.on_cpu = t->state == WAVE_SCX_ON_CPU;
         }
@@ -267,7 +270,7 @@ absl::StatusOr<uint32_t> ScxHost::TakeStaged(uint64_t* kick) {
       wave_msg m;
       in.Read(i, &m);
       ++stats_.staged_received;
-      if (EpochOf(m.commit.txn_id) != epoch_) {
+      if (wave_txn_epoch(m.commit.txn_id) != epoch_) {
         ++stats_.stale_epoch;
         continue;
       }
@@ -299,19 +302,12 @@ absl::StatusOr<uint32_t> ScxHost::Actuate() {
 }
 
 std::string FormatScxStats(const ScxHostStats& s, const ScxKernelCounters& k) {
-  std::string out = "events:";
-  bool any = false;
-  for (size_t t = 0; t < s.events_by_type.size(); ++t) {
-    if (s.events_by_type[t] == 0) continue;
-    absl::StrAppendFormat(&out, "%s %s %u", any ? "," : "", MsgTypeName(static_cast<uint16_t>(t)),
-                          s.events_by_type[t]);
-    any = true;
-  }
+  std::string out = "events: " + s.events_by_type.ToString();
   absl::StrAppendFormat(&out,
-                        "%s\ncommits: received %u, staged received %u, forwarded %u, "
+                        "\ncommits: received %u, staged received %u, forwarded %u, "
                         "staged forwarded %u, stale epoch %u, queue full %u\n",
-                        any ? "" : " none", s.commits_received, s.staged_received, s.forwarded,
-                        s.staged_forwarded, s.stale_epoch, s.queue_full);
+                        s.commits_received, s.staged_received, s.forwarded, s.staged_forwarded,
+                        s.stale_epoch, s.queue_full);
   const std::pair<const char*, const std::array<uint64_t, WAVE_COMMIT_STATUS_COUNT>*> kResults[] = {
       {"answered here", &s.results_here}, {"answered by the kernel", &s.results_kernel}};
   for (const auto& [where, results] : kResults) {
@@ -336,12 +332,10 @@ std::string FormatScxStats(const ScxHostStats& s, const ScxKernelCounters& k) {
 std::string FormatScxStatsJson(const ScxHostStats& s, const ScxKernelCounters& k) {
   std::string out = "{\"events\": {";
   bool any = false;
-  for (size_t t = 0; t < s.events_by_type.size(); ++t) {
-    if (s.events_by_type[t] == 0) continue;
-    absl::StrAppendFormat(&out, "%s\"%s\": %u", any ? ", " : "",
-                          MsgTypeName(static_cast<uint16_t>(t)), s.events_by_type[t]);
+  s.events_by_type.ForEach([&](uint16_t type, uint64_t n) {
+    absl::StrAppendFormat(&out, "%s\"%s\": %u", any ? ", " : "", MsgTypeName(type), n);
     any = true;
-  }
+  });
   auto statuses = [&out](const char* key, const auto& r) {
     absl::StrAppendFormat(&out, ", \"%s\": {", key);
     for (uint32_t st = 0; st < WAVE_COMMIT_STATUS_COUNT; ++st) {

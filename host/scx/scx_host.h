@@ -7,8 +7,9 @@
 //    against the kernel's current view of the task (its `tasks` map) and cpu; one that fails is
 //    answered at once; one that passes goes into its cpu's commit ring in the kernel, whose
 //    dispatch checks it again, authoritatively, when it takes it. Staged decisions go into their
-//    cpu's staging slots as room frees. Cpus that got work are kicked. A group commit is answered
-//    MALFORMED: the kernel side applies no all-or-nothing groups yet.
+//    cpu's staging slots as room frees. Cpus that got work are kicked. The kernel side applies no
+//    all-or-nothing groups yet, so the session does not offer WAVE_FEAT_GROUPS, and a group commit
+//    an agent sends anyway is answered MALFORMED.
 //  - AttachAgent()/DetachAgent(): a new agent gets a new epoch and a replay (RESYNC_BEGIN, a
 //    TASK_NEW for every task the kernel tracks, CPU_IDLE for free cpus, RESYNC_END); a gone one
 //    stops the heartbeat at once, so the kernel's FIFO takes over without waiting for a timeout.
@@ -23,9 +24,10 @@
 #include <optional>
 #include <string>
 
+#include "abi/msg_types.h"
+#include "abi/wave_abi.h"
 #include "absl/status/statusor.h"
 #include "host/scx/loader.h"
-#include "lib/abi/wave_abi.h"
 #include "transport/link.h"
 
 struct ring_buffer;
@@ -37,8 +39,8 @@ struct ScxHostStats {
   uint64_t records = 0;            // read from the kernel's ring buffer
   uint64_t malformed_records = 0;  // wrong size or type: skipped
   uint64_t discarded = 0;          // read while no agent was attached
-  std::array<uint64_t, WAVE_MSG_TYPE_MAX + 1> events_by_type{};  // forwarded, and replayed
-  uint64_t link_full = 0;  // pumps that stopped because the link's event ring was full
+  MsgCounts events_by_type;        // forwarded, and replayed
+  uint64_t link_full = 0;          // pumps that stopped because the link's event ring was full
   uint64_t commits_received = 0;
   uint64_t staged_received = 0;
   uint64_t forwarded = 0;         // commits queued for the kernel
@@ -85,7 +87,7 @@ class ScxHost {
   // The ring buffer's epoll fd: readable when the kernel has events.
   int kernel_fd() const;
   const ScxHostStats& stats() const { return stats_; }
-  uint64_t epoch() const { return epoch_; }
+  uint32_t epoch() const { return epoch_; }
 
  private:
   ScxHost(ScxProgram& prog, const ScxHostOptions& options) : prog_(prog), options_(options) {}
@@ -100,14 +102,14 @@ class ScxHost {
   ring_buffer* rb_ = nullptr;
   std::optional<HostEnd> link_;
   uint32_t link_capacity_ = 0;
-  uint64_t epoch_ = 0;
+  uint32_t epoch_ = 0;  // 1..65535 once an agent attached (abi/wave_link.h)
   bool backlogged_ = false;
   uint32_t reserved_ = 0;  // during a Pump: link slots reserved and used so far
   uint32_t written_ = 0;
   // Producer indices of each cpu's kernel rings (this side's own; the kernel's credit line
   // says how far it has consumed).
-  std::array<uint32_t, WAVE_MAX_CPUS> commit_tail_{};
-  std::array<uint32_t, WAVE_MAX_CPUS> stage_tail_{};
+  std::array<uint32_t, WAVE_SCX_MAX_CPUS> commit_tail_{};
+  std::array<uint32_t, WAVE_SCX_MAX_CPUS> stage_tail_{};
   ScxHostStats stats_;
 };
 

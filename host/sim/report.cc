@@ -327,6 +327,7 @@ std::string FormatJson(const SimResult& r) {
   j.Open("agent");
   j.Int("polls", a.polls);
   j.Int("events", a.events);
+  j.Int("unknown_type", a.unknown_type);
   j.Int("malformed", a.malformed);
   j.Int("unknown_task", a.unknown_task);
   j.Int("stale_events", a.stale_events);
@@ -338,15 +339,8 @@ std::string FormatJson(const SimResult& r) {
   j.Int("staged_aborted", a.staged_aborted);
   j.Int("resyncs", a.resyncs);
   j.Open("events_by_type");  // only the types seen, in type order
-  for (size_t type = 0; type < a.events_by_type.size(); ++type) {
-    if (a.events_by_type[type] == 0) continue;
-    const char* name = MsgTypeName(static_cast<uint16_t>(type));
-    if (std::string_view(name) == "UNKNOWN") {
-      j.Int(fmt::format("type_{}", type), a.events_by_type[type]);
-    } else {
-      j.Int(name, a.events_by_type[type]);
-    }
-  }
+  a.events_by_type.ForEach([&j](uint16_t type, uint64_t n) { j.Int(MsgTypeName(type), n); });
+  if (a.events_by_type.unknown() != 0) j.Int("UNKNOWN", a.events_by_type.unknown());
   j.Close();
   j.Open("results");  // commit results by status
   for (uint32_t s = 0; s < a.results.size(); ++s) j.Int(CommitStatusName(s), a.results[s]);

@@ -234,6 +234,8 @@ class Simulator {
 
   // Host -> agent.
   void Emit(const wave_msg& m);
+  // A task event with the task's state; the cpu set (NEW, AFFINITY) is the managed cpus.
+  wave_msg TaskMsg(uint16_t type, const HTask& task, int cpu, uint32_t flags = 0) const;
   void EmitTask(uint16_t type, const HTask& task, int cpu, uint32_t flags = 0);
   void EmitCpu(uint16_t type, int cpu, uint64_t task_id = 0, uint32_t flags = 0);
   void WakeAgent();
@@ -269,7 +271,7 @@ class Simulator {
   void OnChurn(uint64_t t);
   HostTaskView TaskView(int idx) const;
   // Only a commit of the current epoch is the live agent's.
-  bool CurrentEpoch(const wave_a2k_commit& c) const { return (c.txn_id >> kEpochShift) == epoch_; }
+  bool CurrentEpoch(const wave_a2k_commit& c) const { return wave_txn_epoch(c.txn_id) == epoch_; }
 
   // Failure handling.
   void EnterFallback(uint64_t t, const std::string& why);
@@ -316,7 +318,7 @@ class Simulator {
 
   std::vector<HTask> tasks_;
   std::vector<HCpu> cpus_;
-  uint64_t managed_mask_ = 0;                   // every task may run on every workload cpu
+  CpuSet managed_;                              // every task may run on every workload cpu
   std::vector<int> idle_workers_;               // stack of blocked worker indices
   std::deque<int64_t> app_queue_;               // requests waiting for a worker
   std::vector<std::deque<int64_t>> rpc_queue_;  // rpc: requests waiting for their flow's thread
@@ -329,7 +331,7 @@ class Simulator {
   // Transactions and resync.
   CommitAssembler assembler_;
   std::vector<CommitUnit> units_;
-  uint64_t epoch_ = 0;
+  uint32_t epoch_ = 0;  // of the last resync (abi/wave_link.h): 1..65535, wrapping
   bool need_resync_ = false;
   uint32_t resync_reason_ = 0;
   // Failure handling.
@@ -417,29 +419,21 @@ void Simulator::TryResync() {
   for (int c = 0; c < cfg_.cpus; ++c) idle += cpus_[c].managed && cpus_[c].task == -1;
   const uint32_t n = static_cast<uint32_t>(tasks_.size() + idle + 2);
   if (!ring.ReserveBulk(n)) return;  // not yet: try again at the next step
-  ++epoch_;
+  epoch_ = wave_epoch_next(epoch_);
   ++res_.resyncs;
   uint32_t i = 0;
   wave_msg m;
   wave_msg_init(&m, WAVE_EV_RESYNC_BEGIN);
-  m.cpu.time_ns = now_;
-  m.cpu.cpu = -1;
-  m.cpu.task_id = epoch_;
-  m.cpu.flags = resync_reason_;
+  m.resync.time_ns = now_;
+  m.resync.epoch = epoch_;
+  m.resync.reason = resync_reason_;
+  m.resync.subsystem = WAVE_SUBSYS_SCHED;
   ring.Write(i++, m);
   for (const HTask& task : tasks_) {
-    wave_msg_init(&m, WAVE_EV_TASK_NEW);
-    m.task.task_id = task.id;
-    m.task.seq = task.seq;
-    m.task.time_ns = now_;
-    m.task.runtime_ns = task.runtime_ns;
-    m.task.cpu_mask = managed_mask_;
-    m.task.nice = task.nice;
-    m.task.cpu = task.state == HState::kOnCpu ? task.cpu : -1;
-    m.task.gang = task.vm >= 0 ? static_cast<uint32_t>(task.vm + 1) : 0;
-    m.task.flags = task.state == HState::kRunnable ? WAVE_TASK_F_RUNNABLE
-                   : task.state == HState::kOnCpu  ? WAVE_TASK_F_ON_CPU
-                                                   : 0;
+    const uint32_t flags = task.state == HState::kRunnable ? WAVE_TASK_F_RUNNABLE
+                           : task.state == HState::kOnCpu  ? WAVE_TASK_F_ON_CPU
+                                                           : 0;
+    m = TaskMsg(WAVE_EV_TASK_NEW, task, task.state == HState::kOnCpu ? task.cpu : -1, flags);
     ring.Write(i++, m);
   }
   for (int c = 0; c < cfg_.cpus; ++c) {
@@ -450,8 +444,10 @@ void Simulator::TryResync() {
     ring.Write(i++, m);
   }
   wave_msg_init(&m, WAVE_EV_RESYNC_END);
-  m.cpu.time_ns = now_;
-  m.cpu.cpu = -1;
+  m.resync.time_ns = now_;
+  m.resync.epoch = epoch_;
+  m.resync.subsystem = WAVE_SUBSYS_SCHED;
+  m.resync.records = i - 1;
   ring.Write(i++, m);
   ring.Submit(i);
   res_.events_sent += i;
@@ -466,19 +462,26 @@ void Simulator::TryResync() {
   WakeAgent();
 }
 
-void Simulator::EmitTask(uint16_t type, const HTask& task, int cpu, uint32_t flags) {
+wave_msg Simulator::TaskMsg(uint16_t type, const HTask& task, int cpu, uint32_t flags) const {
   wave_msg m;
   wave_msg_init(&m, type);
   m.task.task_id = task.id;
   m.task.seq = task.seq;
   m.task.time_ns = now_;
   m.task.runtime_ns = task.runtime_ns;
-  m.task.cpu_mask = managed_mask_;
   m.task.cpu = cpu;
   m.task.flags = flags;
   m.task.gang = task.vm >= 0 ? static_cast<uint32_t>(task.vm + 1) : 0;
-  m.task.nice = task.nice;
-  Emit(m);
+  m.task.nice = static_cast<int16_t>(task.nice);
+  // Every task may run on every workload cpu: ALL, or a RANGE without the agent's cpu, never
+  // chunks.
+  wave_msg no_chunks[kMaxCpuChunks];
+  EncodeTaskCpus(managed_, cfg_.cpus, &m.task, no_chunks);
+  return m;
+}
+
+void Simulator::EmitTask(uint16_t type, const HTask& task, int cpu, uint32_t flags) {
+  Emit(TaskMsg(type, task, cpu, flags));
 }
 
 void Simulator::VmChange(int task_idx, uint64_t t, int delta) {
@@ -684,7 +687,7 @@ void Simulator::CpuFreed(int cpu, uint64_t t) {
 HostTaskView Simulator::TaskView(int idx) const {
   const HTask& task = tasks_[idx];
   return HostTaskView{.seq = task.seq,
-                      .cpu_mask = managed_mask_,
+                      .cpus = &managed_,
                       .runnable = task.state == HState::kRunnable,
                       .on_cpu = task.state == HState::kOnCpu};
 }
@@ -994,7 +997,7 @@ absl::StatusOr<SimResult> Simulator::Run() {
   const int first = cfg_.placement == Placement::kHost && !kernel_ ? 1 : 0;
   for (int c = first; c < cfg_.cpus; ++c) {
     cpus_[c].managed = true;
-    managed_mask_ |= 1ull << c;
+    managed_.Set(c);
   }
   res_.workload_cpus = cfg_.cpus - first;
 

@@ -127,7 +127,7 @@ std::optional<wave_trace_task> TraceProgram::LookupTask(uint64_t tid) const {
 }
 
 uint32_t TraceProgram::CurrentOn(int cpu) const {
-  if (cpu < 0 || cpu >= static_cast<int>(WAVE_MAX_CPUS)) return 0;
+  if (cpu < 0 || cpu >= static_cast<int>(WAVE_TRACE_MAX_CPUS)) return 0;
   // The kernel side stores it with a plain store; a relaxed load of the mapped .bss.
   return __atomic_load_n(&skel_->bss->cpu_current[cpu], __ATOMIC_RELAXED);
 }

@@ -138,7 +138,7 @@ uint64_t AllowedCpus() {
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;
   uint64_t mask = 0;
-  for (int cpu = 0; cpu < static_cast<int>(WAVE_MAX_CPUS); ++cpu) {
+  for (int cpu = 0; cpu < static_cast<int>(WAVE_TRACE_MAX_CPUS); ++cpu) {
     if (CPU_ISSET(cpu, &set)) mask |= 1ull << cpu;
   }
   return mask;
@@ -161,9 +161,9 @@ absl::StatusOr<RunResult> RunTraced(const RunConfig& config, Policy& policy) {
     cgroup = *c;
   }
   const long conf = sysconf(_SC_NPROCESSORS_CONF);
-  if (conf < 1 || conf > static_cast<long>(WAVE_MAX_CPUS)) {
+  if (conf < 1 || conf > static_cast<long>(WAVE_TRACE_MAX_CPUS)) {
     return absl::FailedPreconditionError(
-        absl::StrFormat("%d cpus: this version handles at most %u", conf, WAVE_MAX_CPUS));
+        absl::StrFormat("%d cpus: this version handles at most %u", conf, WAVE_TRACE_MAX_CPUS));
   }
   const int num_cpus = static_cast<int>(conf);
   const uint64_t cpus = config.cpus != 0 ? config.cpus : AllowedCpus();

@@ -30,15 +30,7 @@ void CopyName(char* dst, size_t size, const std::string& src) {
 }  // namespace
 
 std::string FormatTraceStats(const TraceStats& s) {
-  std::string out = "events:";
-  bool any = false;
-  for (uint32_t t = 0; t <= WAVE_MSG_TYPE_MAX; ++t) {
-    if (s.events_by_type[t] == 0) continue;
-    absl::StrAppendFormat(&out, "%s %s %u", any ? "," : "", MsgTypeName(static_cast<uint16_t>(t)),
-                          s.events_by_type[t]);
-    any = true;
-  }
-  if (!any) out += " none";
+  std::string out = "events: " + s.events_by_type.ToString();
   absl::StrAppendFormat(&out, "\ncommits: %u (ok %u, stale %u, rejected %u)", s.commits_total(),
                         s.commits[WAVE_COMMIT_OK], s.commits[WAVE_COMMIT_STALE],
                         s.commits_rejected());
@@ -65,12 +57,10 @@ std::string FormatTraceStats(const TraceStats& s) {
 std::string FormatTraceStatsJson(const TraceStats& s) {
   std::string out = "{\"events\": {";
   bool first = true;
-  for (uint32_t t = 0; t <= WAVE_MSG_TYPE_MAX; ++t) {
-    if (s.events_by_type[t] == 0) continue;
-    absl::StrAppendFormat(&out, "%s\"%s\": %u", first ? "" : ", ",
-                          MsgTypeName(static_cast<uint16_t>(t)), s.events_by_type[t]);
+  s.events_by_type.ForEach([&](uint16_t type, uint64_t n) {
+    absl::StrAppendFormat(&out, "%s\"%s\": %u", first ? "" : ", ", MsgTypeName(type), n);
     first = false;
-  }
+  });
   absl::StrAppendFormat(&out, "}, \"commits\": {\"total\": %u", s.commits_total());
   for (uint32_t st = 0; st < WAVE_COMMIT_STATUS_COUNT; ++st) {
     absl::StrAppendFormat(&out, ", \"%s\": %u", CommitStatusName(st), s.commits[st]);

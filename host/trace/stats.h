@@ -11,8 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "abi/msg_types.h"
+#include "abi/wave_abi.h"
 #include "absl/status/statusor.h"
-#include "lib/abi/wave_abi.h"
 #include "transport/region.h"
 
 namespace wave {
@@ -22,7 +23,7 @@ struct TraceStats {
   // Read from the kernel's ring buffer, and forwarded to the agent (by type).
   uint64_t records = 0;
   uint64_t malformed_records = 0;  // wrong size or type: skipped
-  std::array<uint64_t, WAVE_MSG_TYPE_MAX + 1> events_by_type{};
+  MsgCounts events_by_type;
   uint64_t own_affinity = 0;  // AFFINITY events that wave's own pinning caused: not forwarded
   uint64_t link_full = 0;     // pumps that stopped because the link's event ring was full
   // Commits, by the status of their result.

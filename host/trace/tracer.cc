@@ -26,7 +26,7 @@ constexpr uint64_t kMaxSliceNs = 100'000'000;
 
 uint64_t FirstWord(const cpu_set_t& set) {
   uint64_t w = 0;
-  for (int cpu = 0; cpu < static_cast<int>(WAVE_MAX_CPUS); ++cpu) {
+  for (int cpu = 0; cpu < static_cast<int>(WAVE_TRACE_MAX_CPUS); ++cpu) {
     if (CPU_ISSET(cpu, &set)) w |= 1ull << cpu;
   }
   return w;
@@ -42,9 +42,9 @@ absl::StatusOr<std::unique_ptr<TraceHost>> TraceHost::Create(TraceProgram& prog,
                                                              uint32_t link_capacity,
                                                              RestoreJournal& journal,
                                                              int num_cpus) {
-  if (num_cpus < 1 || num_cpus > static_cast<int>(WAVE_MAX_CPUS)) {
+  if (num_cpus < 1 || num_cpus > static_cast<int>(WAVE_TRACE_MAX_CPUS)) {
     return absl::InvalidArgumentError(
-        absl::StrFormat("%d cpus: the ABI's masks hold 1..%u", num_cpus, WAVE_MAX_CPUS));
+        absl::StrFormat("%d cpus: the ABI's masks hold 1..%u", num_cpus, WAVE_TRACE_MAX_CPUS));
   }
   if (link_capacity == 0) return absl::InvalidArgumentError("link of 0 slots");
   std::unique_ptr<TraceHost> h(
@@ -107,33 +107,44 @@ bool TraceHost::Observe(wave_msg& m) {
   const uint64_t id = m.task.task_id;
   const auto tid = static_cast<pid_t>(id);
   switch (m.hdr.type) {
-    case WAVE_EV_TASK_NEW:
+    case WAVE_EV_TASK_NEW: {
+      // The programs' cpus are one word (cpus 0..63, AND the managed ones), sent as a WORD set.
+      uint64_t word = m.task.cpus;
       if (journal_.size() > 0) {
         // A thread created by one that wave pinned starts pinned too: the cpus it may use, as
         // far as the application is concerned, are its creator's original ones.
         std::optional<wave_trace_task> t = prog_.LookupTask(id);
         if (t && t->creator != 0 && journal_.Inherit(tid, static_cast<pid_t>(t->creator))) {
-          m.task.cpu_mask = FirstWord(*journal_.OriginalMask(tid)) & prog_.managed_cpus();
+          word = FirstWord(*journal_.OriginalMask(tid)) & prog_.managed_cpus();
         }
       }
-      app_mask_[id] = m.task.cpu_mask;
+      SetAppCpus(m, word);
       return true;
+    }
     case WAVE_EV_TASK_AFFINITY: {
       const cpu_set_t* applied = journal_.AppliedMask(tid);
-      if (applied != nullptr && (FirstWord(*applied) & prog_.managed_cpus()) == m.task.cpu_mask) {
+      if (applied != nullptr && (FirstWord(*applied) & prog_.managed_cpus()) == m.task.cpus) {
         ++stats_.own_affinity;  // wave's own pinning: the application's choice has not changed
         return false;
       }
-      app_mask_[id] = m.task.cpu_mask;
+      SetAppCpus(m, m.task.cpus);
       return true;
     }
     case WAVE_EV_TASK_DEAD:
-      app_mask_.erase(id);
+      app_cpus_.erase(id);
       journal_.Forget(tid);
       return true;
     default:
       return true;
   }
+}
+
+void TraceHost::SetAppCpus(wave_msg& m, uint64_t word) {
+  CpuSet& cpus = app_cpus_[m.task.task_id];
+  cpus = CpuSet::FromWord(word);
+  // One word of cpus is never chunked (ALL, RANGE or WORD).
+  wave_msg no_chunks[kMaxCpuChunks];
+  EncodeTaskCpus(cpus, num_cpus_, &m.task, no_chunks);
 }
 
 absl::StatusOr<uint32_t> TraceHost::Pump() {
@@ -196,6 +207,7 @@ void TraceHost::ActuateUnit(const CommitUnit& unit, std::vector<wave_msg>* resul
   const size_t n = unit.members.size();
   std::vector<std::optional<wave_trace_task>> task(n);
   std::vector<HostTaskView> tv(n);
+  std::vector<CpuSet> kernel_cpus(n);  // for tasks whose application cpus are not known
   std::vector<HostCpuView> cv(n);
   std::vector<const HostTaskView*> tp(n, nullptr);
   std::vector<const HostCpuView*> cp(n, nullptr);
@@ -204,9 +216,14 @@ void TraceHost::ActuateUnit(const CommitUnit& unit, std::vector<wave_msg>* resul
     task[i] = prog_.LookupTask(c.task_id);
     if (task[i] && task[i]->state == WAVE_TRACE_DEAD) task[i].reset();
     if (task[i]) {
-      auto mask = app_mask_.find(c.task_id);
+      auto app = app_cpus_.find(c.task_id);
       tv[i].seq = task[i]->seq;
-      tv[i].cpu_mask = mask != app_mask_.end() ? mask->second : task[i]->cpu_mask;
+      if (app != app_cpus_.end()) {
+        tv[i].cpus = &app->second;
+      } else {
+        kernel_cpus[i] = CpuSet::FromWord(task[i]->cpu_mask);
+        tv[i].cpus = &kernel_cpus[i];
+      }
       tv[i].runnable = task[i]->state == WAVE_TRACE_RUNNABLE;
       tv[i].on_cpu = task[i]->state == WAVE_TRACE_ON_CPU;
       tp[i] = &tv[i];

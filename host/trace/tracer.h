@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "abi/cpuset.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -76,6 +77,9 @@ class TraceHost {
   // agent (it may correct it).
   // False: not forwarded.
   bool Observe(wave_msg& m);
+  // Records the application's cpus of a NEW or AFFINITY (`word`: cpus 0..63) and writes them
+  // into the event for the agent.
+  void SetAppCpus(wave_msg& m, uint64_t word);
   wave_commit_status Enact(const wave_a2k_commit& c, const wave_trace_task& t);
   // Validates one unit (a commit, or a whole group: all or none) and enacts it.
   void ActuateUnit(const CommitUnit& unit, std::vector<wave_msg>* results);
@@ -93,7 +97,7 @@ class TraceHost {
   uint32_t written_ = 0;
   // The allowed cpus the application chose for each task (from NEW and AFFINITY events), which
   // commits are validated against; the kernel's current mask may be wave's own pinning.
-  absl::flat_hash_map<uint64_t, uint64_t> app_mask_;
+  absl::flat_hash_map<uint64_t, CpuSet> app_cpus_;
   CommitAssembler assembler_;
   std::vector<CommitUnit> units_;
   std::vector<wave_msg> results_;  // answers not yet written (the event ring was full)

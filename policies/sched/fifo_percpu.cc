@@ -5,7 +5,7 @@
 namespace wave {
 
 size_t PerCpuFifoPolicy::queue_length(int cpu) const {
-  return cpu >= 0 && cpu < static_cast<int>(WAVE_MAX_CPUS) ? q_[cpu].size() : 0;
+  return cpu >= 0 && static_cast<size_t>(cpu) < q_.size() ? q_[static_cast<size_t>(cpu)].size() : 0;
 }
 
 void PerCpuFifoPolicy::Enqueue(Task& task) {
@@ -97,9 +97,8 @@ Task* PerCpuFifoPolicy::Steal(int thief, std::span<const Cpu> cpus) const {
 
 void PerCpuFifoPolicy::Schedule(CpuTable& cpus, Txn& txn) {
   if (cpus.size() == 0) return;
-  // The cpus with a queue: beyond WAVE_MAX_CPUS no task is allowed anyway.
-  const std::span<Cpu> queued(&cpus[0],
-                              static_cast<size_t>(std::min<int>(cpus.size(), WAVE_MAX_CPUS)));
+  while (q_.size() < static_cast<size_t>(cpus.size())) q_.emplace_back();
+  const std::span<Cpu> queued(&cpus[0], static_cast<size_t>(cpus.size()));
   // New arrivals get a queue; failed decisions go back to the front of one (they were the
   // oldest). A task allowed on none of these cpus stays where it is.
   for (TaskQueue* from : {&retry_, &incoming_}) {

@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstddef>
+#include <deque>
 #include <span>
 #include <string>
 
@@ -70,8 +71,8 @@ class PerCpuFifoPolicy : public Policy {
   size_t Load(const Cpu& cpu) const { return q_[cpu.id].size() + (cpu.available() ? 0 : 1); }
 
   const PerCpuFifoOptions opts_;
-  // A queue per cpu a task can be allowed on (cpu masks have WAVE_MAX_CPUS bits).
-  std::array<CpuQueue, WAVE_MAX_CPUS> q_;
+  // A queue per cpu, grown to the cpus Schedule sees (a deque: queues never move).
+  std::deque<CpuQueue> q_;
   TaskQueue incoming_;  // runnable, not yet given a queue (Schedule does, knowing the cpus)
   TaskQueue retry_;     // their decision failed: back to the front of a queue
   uint64_t steals_ = 0;

@@ -77,8 +77,10 @@ void GangPolicy::PlaceGang(uint32_t gang, const Block& block, Txn& txn) {
     members.push_back({.task = t, .cpu = block.cpus[k], .seq = t->seq(), .slice_ns = slice_ns_});
   }
   if (members.empty()) return;
-  if (members.size() == tasks.size()) {
-    txn.CommitGroup(members);  // all together or none: the host decides atomically
+  // All together or none, where the host decides that atomically; one by one where it cannot
+  // (WAVE_FEAT_GROUPS not agreed: the vCPUs go on together as far as the cpus allow).
+  if (members.size() == tasks.size() && txn.groups()) {
+    txn.CommitGroup(members);
     return;
   }
   for (const CommitOptions& m : members) txn.Commit(m);  // a partly idle VM: what can run

@@ -14,13 +14,13 @@ uint64_t PreemptedAt(const Task& t) { return (t.policy_word >> 8) << 8; }
 
 }  // namespace
 
-int PinPolicy::HomeCpu(uint64_t id, uint64_t cpu_mask, int num_cpus) {
+int PinPolicy::HomeCpu(uint64_t id, const CpuSet& cpus, int num_cpus) {
   int allowed = 0;
-  for (int c = 0; c < num_cpus && c < 64; ++c) allowed += (cpu_mask >> c) & 1;
+  for (int c = cpus.First(); c >= 0 && c < num_cpus; c = cpus.Next(c)) ++allowed;
   if (allowed == 0) return -1;
   int k = static_cast<int>(id % static_cast<uint64_t>(allowed));
-  for (int c = 0; c < num_cpus && c < 64; ++c) {
-    if (((cpu_mask >> c) & 1) && k-- == 0) return c;
+  for (int c = cpus.First(); c >= 0 && c < num_cpus; c = cpus.Next(c)) {
+    if (k-- == 0) return c;
   }
   return -1;
 }
@@ -57,7 +57,7 @@ void PinPolicy::Schedule(CpuTable& cpus, Txn& txn) {
   for (Task* t = rq_.Front(); t != nullptr;) {
     Task* next = rq_.Next(t);
     if (t->policy_word == 0) {
-      const int home = HomeCpu(t->id(), t->cpu_mask(), cpus.size());
+      const int home = HomeCpu(t->id(), t->cpus(), cpus.size());
       if (home < 0) {  // nowhere to go: leave it to the host
         rq_.Remove(t);
         t = next;

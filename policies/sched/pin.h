@@ -21,8 +21,8 @@ class PinPolicy : public Policy {
 
   std::string name() const override { return "pin"; }
 
-  // The home of a task with this id and mask, or -1 for an empty mask.
-  static int HomeCpu(uint64_t id, uint64_t cpu_mask, int num_cpus);
+  // The home of a task with this id and allowed cpus (those below num_cpus), or -1 for none.
+  static int HomeCpu(uint64_t id, const CpuSet& cpus, int num_cpus);
 
   void OnTaskNew(Task& task, const TaskNew& ev) override;
   void OnTaskWakeup(Task& task, const TaskWakeup& ev) override;

@@ -50,7 +50,7 @@ expect_usage_error frobnicate
 expect_usage_error --cpus=4
 expect_usage_error sim --cpus=abc
 expect_usage_error sim --cpus=0
-expect_usage_error sim --cpus=65
+expect_usage_error sim --cpus=8193
 expect_usage_error sim --cpus
 expect_usage_error sim --cpus --load=5
 expect_usage_error sim --load=0
@@ -72,7 +72,7 @@ expect_usage_error sim stray
 expect_usage_error sim --placement=host --cpus=1
 
 run sim --cpus=abc
-want="wave: --cpus: expected an integer in [1, 64], got 'abc'"
+want="wave: --cpus: expected an integer in [1, 8192], got 'abc'"
 [ "$(cat "$err")" = "$want" ] || fail "wave sim --cpus=abc: stderr '$(cat "$err")', want '$want'"
 run frobnicate
 grep -q "unknown command 'frobnicate'" "$err" || fail "unknown command: stderr '$(cat "$err")'"

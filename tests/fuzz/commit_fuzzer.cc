@@ -6,7 +6,7 @@
 // every unit ValidateUnit accepts on its model of the host, and checks:
 //  - every status is a wave_commit_status; OK only where an independent reading of the checks
 //    in validate.h finds nothing wrong, and otherwise one of the reasons that apply;
-//  - units hold 1..WAVE_MAX_CPUS members; every commit fed lands in exactly one unit, in order,
+//  - units hold 1..WAVE_MAX_GROUP members; every commit fed lands in exactly one unit, in order,
 //    once the batch ends; a complete group is one unit of group_size members, a broken group is
 //    marked malformed, and everything else is a unit of one;
 //  - all or nothing: a unit is enacted whole or not at all, the failing members keep their own
@@ -25,8 +25,8 @@
 #include <utility>
 #include <vector>
 
+#include "abi/wave_abi.h"
 #include "host/mech/validate.h"
-#include "lib/abi/wave_abi.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/fuzz_input.h"
 
@@ -35,6 +35,9 @@ namespace {
 
 struct ModelTask {
   uint64_t id = 0;
+  // Allowed cpus: cpu i (of up to 255) iff bit i % 64 of mask_word, as a CpuSet for the view.
+  uint64_t mask_word = 0;
+  CpuSet cpus;
   HostTaskView view;
   int cpu = -1;  // where it runs, when view.on_cpu and it got there through this harness
 };
@@ -60,7 +63,9 @@ class Host {
     for (ModelTask& t : tasks_) {
       t.id = in.Take<uint64_t>();
       t.view.seq = in.Take<uint64_t>();
-      t.view.cpu_mask = in.Take<uint64_t>();
+      t.mask_word = in.Take<uint64_t>();
+      for (size_t w = 0; w < 4; ++w) t.cpus.SetWord(w, t.mask_word);
+      t.view.cpus = &t.cpus;  // tasks_ is not resized again: the pointer stays good
       const uint8_t state = in.Byte();
       t.view.runnable = (state & kTaskRunnable) != 0;
       t.view.on_cpu = (state & kTaskOnCpu) != 0;
@@ -146,7 +151,7 @@ bool ReferenceWellFormed(const wave_a2k_commit& c) {
     return false;
   }
   if (c.group == 0) return c.group_size == 0;
-  return c.group_size >= 1 && c.group_size <= WAVE_MAX_CPUS;
+  return c.group_size >= 1 && c.group_size <= WAVE_MAX_GROUP;
 }
 
 bool Grouped(const wave_a2k_commit& c) { return ReferenceWellFormed(c) && c.group != 0; }
@@ -154,13 +159,14 @@ bool Grouped(const wave_a2k_commit& c) { return ReferenceWellFormed(c) && c.grou
 // The reasons that apply to `c` as a bit set of (1 << status); 0 when it should be OK. Malformed
 // and unknown-task come first and alone (nothing else can be checked without them); the others
 // are all reported, since any of them is a correct answer.
-uint32_t ReferenceReasons(const wave_a2k_commit& c, const HostTaskView* task, int num_cpus,
+uint32_t ReferenceReasons(const wave_a2k_commit& c, const ModelTask* model, int num_cpus,
                           const HostCpuView* cpu) {
   if (!ReferenceWellFormed(c)) return 1u << WAVE_COMMIT_MALFORMED;
-  if (task == nullptr) return 1u << WAVE_COMMIT_UNKNOWN_TASK;
+  if (model == nullptr) return 1u << WAVE_COMMIT_UNKNOWN_TASK;
+  const HostTaskView* task = &model->view;
   uint32_t r = 0;
-  const bool cpu_ok = c.cpu >= 0 && c.cpu < num_cpus && c.cpu < static_cast<int>(WAVE_MAX_CPUS) &&
-                      ((task->cpu_mask >> c.cpu) & 1) != 0 && cpu != nullptr && cpu->managed;
+  const bool cpu_ok = c.cpu >= 0 && c.cpu < num_cpus && ((model->mask_word >> (c.cpu % 64)) & 1) &&
+                      cpu != nullptr && cpu->managed;
   if (!cpu_ok) r |= 1u << WAVE_COMMIT_CPU_NOT_ALLOWED;
   if (c.seq != task->seq) r |= 1u << WAVE_COMMIT_STALE;
   if (task->on_cpu) r |= 1u << WAVE_COMMIT_ON_CPU;
@@ -224,7 +230,7 @@ class Harness {
   // Commits fed but not yet in a unit: exactly the assembler's open group.
   void CheckPending() const {
     FUZZ_CHECK(assembler_.in_group() == !pending_.empty());
-    FUZZ_CHECK(pending_.size() < WAVE_MAX_CPUS);
+    FUZZ_CHECK(pending_.size() < WAVE_MAX_GROUP);
     if (pending_.empty()) return;
     const wave_a2k_commit& first = pending_.front();
     FUZZ_CHECK(Grouped(first) && pending_.size() < first.group_size);
@@ -232,7 +238,7 @@ class Harness {
 
   void Unit(const CommitUnit& u) {
     const size_t n = u.members.size();
-    FUZZ_CHECK(n >= 1 && n <= WAVE_MAX_CPUS);
+    FUZZ_CHECK(n >= 1 && n <= WAVE_MAX_GROUP);
     // The unit is the oldest commits fed, in order, byte for byte.
     FUZZ_CHECK(n <= pending_.size());
     for (size_t i = 0; i < n; ++i) {
@@ -248,10 +254,11 @@ class Harness {
       FUZZ_CHECK(u.malformed ? n < first.group_size : n == first.group_size);
     }
 
-    // n <= WAVE_MAX_CPUS (checked above): fixed arrays, no allocation per unit.
-    std::array<const HostTaskView*, WAVE_MAX_CPUS> tasks{};
-    std::array<const HostCpuView*, WAVE_MAX_CPUS> cpus{};
-    std::array<wave_commit_status, WAVE_MAX_CPUS> own{};
+    // n <= WAVE_MAX_GROUP (checked above): fixed arrays, no allocation per unit.
+    std::array<const HostTaskView*, WAVE_MAX_GROUP> tasks{};
+    std::array<const ModelTask*, WAVE_MAX_GROUP> models{};
+    std::array<const HostCpuView*, WAVE_MAX_GROUP> cpus{};
+    std::array<wave_commit_status, WAVE_MAX_GROUP> own{};
     bool all_ok = true;
     bool twice = false;
     for (size_t i = 0; i < n; ++i) {
@@ -259,12 +266,13 @@ class Harness {
       const ModelTask* t = host_.FindTask(c.task_id);
       const ModelCpu* cpu = host_.FindCpu(c.cpu);
       tasks[i] = t != nullptr ? &t->view : nullptr;
+      models[i] = t;
       cpus[i] = cpu != nullptr ? &cpu->view : nullptr;
       own[i] = ValidateCommit(c, tasks[i], host_.num_cpus(), cpus[i]);
       FUZZ_CHECK(static_cast<uint32_t>(own[i]) < WAVE_COMMIT_STATUS_COUNT);
       FUZZ_CHECK(own[i] != WAVE_COMMIT_GROUP_ABORTED);  // a commit alone is never aborted
       FUZZ_CHECK(CommitWellFormed(c) == ReferenceWellFormed(c));
-      const uint32_t reasons = ReferenceReasons(c, tasks[i], host_.num_cpus(), cpus[i]);
+      const uint32_t reasons = ReferenceReasons(c, models[i], host_.num_cpus(), cpus[i]);
       if (reasons == 0) {
         FUZZ_CHECK(own[i] == WAVE_COMMIT_OK);
       } else {
@@ -276,7 +284,7 @@ class Harness {
       }
     }
 
-    std::array<wave_commit_status, WAVE_MAX_CPUS> got{};
+    std::array<wave_commit_status, WAVE_MAX_GROUP> got{};
     got.fill(WAVE_COMMIT_STATUS_COUNT);
     const bool enact = ValidateUnit(u, tasks.data(), host_.num_cpus(), cpus.data(), got.data());
     for (size_t i = 0; i < n; ++i) {

@@ -66,10 +66,10 @@ class FuzzWriter {
 
 // ---- commit_fuzzer ----
 //
-//   u8  num_cpus                 the host's cpu count, 0..255 (past WAVE_MAX_CPUS on purpose)
+//   u8  num_cpus                 the host's cpu count, 0..255 (past one 64-bit word on purpose)
 //   u8  num_tasks                tasks the host knows, taken modulo kMaxTasks + 1
 //   u64 managed_mask, busy_mask  cpu i is managed / busy iff bit i % 64 is set
-//   num_tasks x { u64 id, u64 seq, u64 cpu_mask, u8 state (kTaskRunnable | kTaskOnCpu) }
+//   num_tasks x { u64 id, u64 seq, u64 cpu_mask (cpu i allowed iff bit i % 64), u8 state }
 //   records until the input ends:
 //     u8 control
 //       bit 0     end of batch after this record (CommitAssembler::EndOfBatch)

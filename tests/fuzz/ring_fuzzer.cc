@@ -27,9 +27,9 @@
 #include <deque>
 #include <utility>
 
+#include "abi/wave_abi.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "lib/abi/wave_abi.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/fuzz_input.h"
 #include "transport/clock.h"
@@ -94,9 +94,9 @@ bool HeaderValid(const uint8_t* ring, size_t bytes, uint32_t* capacity) {
   std::memcpy(&h, ring, sizeof(h));
   *capacity = h.capacity;
   const uint32_t c = h.capacity;
-  return h.magic == kRingMagic && h.abi_version == WAVE_ABI_VERSION &&
-         h.slot_size == WAVE_MSG_SIZE && c >= kMinRingCapacity && c <= kMaxRingCapacity &&
-         (c & (c - 1)) == 0 && LayoutBytes(c) <= bytes;
+  return h.magic == kRingMagic && h.abi_major == WAVE_ABI_MAJOR && h.slot_size == WAVE_MSG_SIZE &&
+         c >= kMinRingCapacity && c <= kMaxRingCapacity && (c & (c - 1)) == 0 &&
+         LayoutBytes(c) <= bytes;
 }
 
 // Message number `k` of the stream: the ring must carry every byte but the stamp unchanged.

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "lib/abi/wave_abi.h"
+#include "abi/wave_abi.h"
 #include "tests/fuzz/fuzz_input.h"
 #include "transport/link.h"
 #include "transport/ring.h"
@@ -125,11 +125,11 @@ std::vector<std::pair<std::string, FuzzWriter>> CommitSeeds() {
     Record(w, Ctl(true), Commit(1, 10, 1, 8, 2));
     seeds.emplace_back("group_twice", w);
   }
-  {  // A group of WAVE_MAX_CPUS members (tasks the host does not know).
+  {  // A group of WAVE_MAX_GROUP members (tasks the host does not know).
     FuzzWriter w = CommitHost(64, three);
-    for (uint32_t i = 0; i < WAVE_MAX_CPUS; ++i) {
-      Record(w, Ctl(i + 1 == WAVE_MAX_CPUS),
-             Commit(100 + i, 1, static_cast<int32_t>(i), 77, WAVE_MAX_CPUS));
+    for (uint32_t i = 0; i < WAVE_MAX_GROUP; ++i) {
+      Record(w, Ctl(i + 1 == WAVE_MAX_GROUP),
+             Commit(100 + i, 1, static_cast<int32_t>(i), 77, WAVE_MAX_GROUP));
     }
     seeds.emplace_back("group_max", w);
   }
@@ -168,7 +168,7 @@ std::vector<std::pair<std::string, FuzzWriter>> CommitSeeds() {
     Record(w, Ctl(false), c);
     Record(w, Ctl(false), Commit(42, 7, 3, 1, 0));
     Record(w, Ctl(false), Commit(42, 7, 3, 0, 1));
-    Record(w, Ctl(true), Commit(42, 7, 3, 1, WAVE_MAX_CPUS + 1));
+    Record(w, Ctl(true), Commit(42, 7, 3, 1, WAVE_MAX_GROUP + 1));
     seeds.emplace_back("malformed", w);
   }
   {  // Huge and negative indices, on a host with more cpus than a mask holds.

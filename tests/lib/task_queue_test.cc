@@ -11,10 +11,10 @@
 #include <utility>
 #include <vector>
 
+#include "abi/wave_abi.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
-#include "lib/abi/wave_abi.h"
 #include "lib/agent.h"
 #include "lib/nice.h"
 #include "lib/null_policy.h"

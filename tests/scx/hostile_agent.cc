@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/abi/wave_abi.h"
+#include "abi/wave_abi.h"
 #include "transport/clock.h"
 #include "transport/link.h"
 #include "transport/session.h"
@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
       wave_msg m;
       end->events.Read(i, &m);
       ++events;
-      if (m.hdr.type == WAVE_EV_RESYNC_BEGIN) epoch = m.cpu.task_id & 0xffff;
+      if (m.hdr.type == WAVE_EV_RESYNC_BEGIN) epoch = m.resync.epoch;
       if (m.hdr.type >= WAVE_EV_TASK_NEW && m.hdr.type <= WAVE_EV_TASK_ON_CPU &&
           seen.size() < 4096) {
         seen.push_back({m.task.task_id, m.task.seq});
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
     m.commit.task_id = real.id;
     m.commit.seq = real.seq;
     m.commit.cpu = static_cast<int32_t>(Next(x) % static_cast<uint64_t>(cpus));
-    m.commit.txn_id = (epoch << 48) | (round + 1);
+    m.commit.txn_id = wave_txn_first(static_cast<uint32_t>(epoch)) + round;
     switch (round % 10) {
       case 0:  // random bytes
         for (auto& b : m.raw) b = static_cast<uint8_t>(Next(x));

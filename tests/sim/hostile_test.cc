@@ -9,8 +9,8 @@
 #include <string>
 #include <thread>
 
+#include "abi/wave_abi.h"
 #include "host/sim/sim.h"
-#include "lib/abi/wave_abi.h"
 #include "transport/link.h"
 #include "transport/session.h"
 

@@ -361,7 +361,8 @@ TEST_F(TraceTest, UnmanagedTasksProduceNoEvents) {
 
 // The pin policy's home cpu for thread `tid` among the `managed` cpus.
 int HomeOf(pid_t tid, uint64_t managed) {
-  return PinPolicy::HomeCpu(tid, managed, static_cast<int>(sysconf(_SC_NPROCESSORS_CONF)));
+  return PinPolicy::HomeCpu(tid, CpuSet::FromWord(managed),
+                            static_cast<int>(sysconf(_SC_NPROCESSORS_CONF)));
 }
 
 // Whether thread `tid` may run on its home cpu only (its affinity, /proc/<tid>/status).

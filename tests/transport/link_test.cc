@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "abi/wave_abi.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/abi/wave_abi.h"
 #include "tests/transport/ring_test_util.h"
 #include "transport/ring.h"
 
@@ -154,9 +154,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadHeaderCase{
             "RingMagicInsteadOfLinkMagic", [](LinkHeader* h) { h->magic = kRingMagic; }, {"magic"}},
         BadHeaderCase{"AbiVersion",
-                      [](LinkHeader* h) { h->abi_version = WAVE_ABI_VERSION + 1; },
-                      {"ABI v" + std::to_string(WAVE_ABI_VERSION + 1),
-                       "this side speaks ABI v" + std::to_string(WAVE_ABI_VERSION)}},
+                      [](LinkHeader* h) { h->abi_major = WAVE_ABI_MAJOR + 1; },
+                      {"ABI v" + std::to_string(WAVE_ABI_MAJOR + 1) + ".",
+                       "this side speaks ABI v" + std::to_string(WAVE_ABI_MAJOR) + "."}},
         BadHeaderCase{"SlotSize", [](LinkHeader* h) { h->slot_size = 128; }, {"128-byte slots"}},
         BadHeaderCase{"TotalBytesBeyondRegion",
                       [](LinkHeader* h) { h->total_bytes += 64; },

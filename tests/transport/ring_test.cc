@@ -8,11 +8,11 @@
 #include <thread>
 #include <vector>
 
+#include "abi/wave_abi.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/abi/wave_abi.h"
 #include "tests/transport/ring_test_util.h"
 #include "transport/clock.h"
 
@@ -371,7 +371,7 @@ TEST(RingAttachTest, RejectsBadHeaders) {
   };
   const Case cases[] = {
       {"magic", [](RingHeader* h) { h->magic ^= 1; }, "magic"},
-      {"abi", [](RingHeader* h) { h->abi_version = WAVE_ABI_VERSION + 1; }, "ABI version"},
+      {"abi", [](RingHeader* h) { h->abi_major = WAVE_ABI_MAJOR + 1; }, "ABI version"},
       {"slot size", [](RingHeader* h) { h->slot_size = 128; }, "slot size 128"},
       {"not a power of two", [](RingHeader* h) { h->capacity = 12; }, "power of two"},
       {"zero capacity", [](RingHeader* h) { h->capacity = 0; }, "power of two"},

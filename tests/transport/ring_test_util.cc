@@ -137,12 +137,13 @@ wave_msg StreamMessage(uint64_t i) {
   m.task.seq = SplitMix64(i);
   m.task.time_ns = SplitMix64(i + 1);
   m.task.runtime_ns = SplitMix64(i + 2);
-  m.task.cpu_mask = SplitMix64(i + 3);
+  m.task.cpus = SplitMix64(i + 3);
   const uint64_t r = SplitMix64(i + 4);
   m.task.cpu = static_cast<int32_t>(r);
-  m.task.nice = static_cast<int32_t>(r >> 32);
+  m.task.nice = static_cast<int16_t>(r >> 32);
+  m.task.cpus_word = static_cast<uint16_t>(r >> 48);
   m.task.flags = static_cast<uint32_t>(i);
-  m.task.reserved = static_cast<uint32_t>(i >> 32) ^ 0xa5a5a5a5u;
+  m.task.gang = static_cast<uint32_t>(i >> 32) ^ 0xa5a5a5a5u;
   return m;
 }
 

@@ -10,7 +10,7 @@
 #include <functional>
 #include <string>
 
-#include "lib/abi/wave_abi.h"
+#include "abi/wave_abi.h"
 #include "transport/ring.h"
 
 namespace wave::testing {

@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "absl/strings/str_format.h"
 #include "transport/clock.h"
 
 namespace wave {
@@ -74,16 +75,49 @@ TEST(Session, RingSizeMismatchIsOneClearLineOnBothSides) {
   EXPECT_EQ(h.message(), want);
 }
 
-TEST(Session, AbiVersionMismatchIsReported) {
+TEST(Session, AbiMajorVersionMismatchIsReported) {
   const std::string name = UniqueName("abi");
   absl::StatusOr<Session> host = Session::Create(name, Params());
   ASSERT_TRUE(host.ok());
   SessionParams mine = Params();
-  mine.abi_version = WAVE_ABI_VERSION + 1;
+  mine.abi_major = WAVE_ABI_MAJOR + 1;
   absl::StatusOr<Session> agent = Session::Join(name, mine, kSecond);
   ASSERT_FALSE(agent.ok());
-  EXPECT_NE(agent.status().message().find("ABI version"), absl::string_view::npos);
+  EXPECT_EQ(
+      agent.status().message(),
+      absl::StrFormat("session mismatch: ABI version is %u.%u on the host, %u.%u on the agent",
+                      WAVE_ABI_MAJOR, WAVE_ABI_MINOR, WAVE_ABI_MAJOR + 1, WAVE_ABI_MINOR));
   EXPECT_EQ(host->WaitForAgent(kSecond).message(), agent.status().message());
+}
+
+// An agent one minor version newer (knowing a feature the host does not) or older (lacking one
+// the host offers) joins, and both sides use the features both offered.
+TEST(Session, AgentOneMinorVersionApartJoinsWithTheCommonFeatures) {
+  constexpr uint64_t kNewerFeature = 1ull << 40;  // a feature of minor + 1
+  struct Case {
+    int minor_delta;
+    uint64_t agent_features;
+    uint64_t want;
+  };
+  const Case cases[] = {
+      {+1, WAVE_FEATURES | kNewerFeature, WAVE_FEATURES},
+      {-1, WAVE_FEATURES & ~WAVE_FEAT_GROUPS, WAVE_FEATURES & ~WAVE_FEAT_GROUPS},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.minor_delta);
+    const std::string name = UniqueName("minor");
+    absl::StatusOr<Session> host = Session::Create(name, Params());
+    ASSERT_TRUE(host.ok()) << host.status();
+    SessionParams mine = Params();
+    mine.abi_minor = static_cast<uint16_t>(WAVE_ABI_MINOR + c.minor_delta);
+    mine.features = c.agent_features;
+    absl::StatusOr<Session> agent = Session::Join(name, mine, kSecond);
+    ASSERT_TRUE(agent.ok()) << agent.status();
+    ASSERT_TRUE(host->WaitForAgent(kSecond).ok());
+    ASSERT_TRUE(agent->WaitForAccept(kSecond).ok());
+    EXPECT_EQ(host->features(), c.want);
+    EXPECT_EQ(agent->features(), c.want);
+  }
 }
 
 TEST(Session, EachFieldMismatchIsNamed) {
