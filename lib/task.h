@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "abi/cpuset.h"
@@ -67,8 +68,23 @@ class Task {
     return runnable() && !commit_pending() && !staged() && queue_ == nullptr && heap_ == nullptr;
   }
 
-  // Free for the policy (e.g. a vruntime, a home cpu). Zero on creation.
-  uint64_t policy_word = 0;
+  // The policy's own state of this task, typed. A policy declares a struct of its fields (at
+  // most kPolicyStateBytes, trivially copyable, all zero meaning "nothing yet") and uses it here:
+  //   struct PinState { bool homed; int32_t home; uint64_t preempted_at_ns; };
+  //   task.policy_state<PinState>().home = 3;
+  // Zeroed when the task joins (TASK_NEW, replays included). One state per task: a policy built
+  // on another one extends the other's struct.
+  static constexpr size_t kPolicyStateBytes = 32;
+  template <typename T>
+  T& policy_state() {
+    CheckPolicyState<T>();
+    return *reinterpret_cast<T*>(policy_state_);
+  }
+  template <typename T>
+  const T& policy_state() const {
+    CheckPolicyState<T>();
+    return *reinterpret_cast<const T*>(policy_state_);
+  }
 
  private:
   friend class Agent;
@@ -79,6 +95,14 @@ class Task {
 
   // Takes the task out of its queue and its heap, if any.
   void LeaveQueues();
+
+  template <typename T>
+  static constexpr void CheckPolicyState() {
+    static_assert(sizeof(T) <= kPolicyStateBytes, "policy state too large for Task");
+    static_assert(alignof(T) <= 8, "policy state over-aligned");
+    static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>,
+                  "policy state must be plain data (it lives in zeroed bytes)");
+  }
 
   uint64_t id_ = 0;
   Seq seq_ = 0;
@@ -103,6 +127,7 @@ class Task {
   size_t heap_index_ = 0;
   uint64_t heap_key_ = 0;
   uint64_t heap_order_ = 0;  // push order: equal keys come out first in, first out
+  alignas(8) unsigned char policy_state_[kPolicyStateBytes] = {};
 };
 
 // A doubly-linked FIFO of tasks through links inside Task: O(1) push, pop and remove, no

@@ -8,20 +8,20 @@
 namespace wave {
 
 void FairPolicy::Charge(Task& task) {
-  uint64_t& charged = charged_[task.id()];
-  if (task.runtime_ns() <= charged) return;
-  const uint64_t ran = task.runtime_ns() - charged;
-  charged = task.runtime_ns();
-  task.policy_word += VirtualNs(ran, NiceToWeight(task.nice()));
+  PerTask& st = task.policy_state<PerTask>();
+  if (task.runtime_ns() <= st.charged_ns) return;
+  const uint64_t ran = task.runtime_ns() - st.charged_ns;
+  st.charged_ns = task.runtime_ns();
+  st.vruntime += VirtualNs(ran, NiceToWeight(task.nice()));
 }
 
 void FairPolicy::Enqueue(Task& task) {
-  if (task.Placeable()) rq_.Push(&task, task.policy_word);
+  if (task.Placeable()) rq_.Push(&task, VirtualRuntime(task));
 }
 
 void FairPolicy::OnTaskNew(Task& task, const TaskNew&) {
-  charged_[task.id()] = task.runtime_ns();  // what it ran before the agent knew it is not owed
-  task.policy_word = min_vruntime_;
+  // What it ran before the agent knew it is not owed.
+  task.policy_state<PerTask>() = {.vruntime = min_vruntime_, .charged_ns = task.runtime_ns()};
   Enqueue(task);
 }
 
@@ -29,7 +29,8 @@ void FairPolicy::OnTaskWakeup(Task& task, const TaskWakeup&) {
   Charge(task);
   const uint64_t floor =
       min_vruntime_ > opts_.wakeup_credit_ns ? min_vruntime_ - opts_.wakeup_credit_ns : 0;
-  task.policy_word = std::max(task.policy_word, floor);
+  uint64_t& vruntime = task.policy_state<PerTask>().vruntime;
+  vruntime = std::max(vruntime, floor);
   Enqueue(task);
 }
 
@@ -45,12 +46,10 @@ void FairPolicy::OnTaskYield(Task& task, const TaskYield&) {
   Enqueue(task);
 }
 
-void FairPolicy::OnTaskDead(Task& task, const TaskDead&) { charged_.erase(task.id()); }
+void FairPolicy::OnTaskDead(Task&, const TaskDead&) {}  // the agent takes it out of rq_
 
 // Its virtual runtime did not move: it goes back where it was.
 void FairPolicy::OnCommitFailed(Task& task, const CommitResult&) { Enqueue(task); }
-
-void FairPolicy::OnResync() { charged_.clear(); }  // every task comes back through OnTaskNew
 
 void FairPolicy::Schedule(CpuTable& cpus, Txn& txn) {
   std::vector<Task*> skipped;  // smaller, but not allowed on the cpu at hand
@@ -66,15 +65,15 @@ void FairPolicy::Schedule(CpuTable& cpus, Txn& txn) {
         skipped.push_back(t);
       }
     }
-    for (Task* t : skipped) rq_.Push(t, t->policy_word);
+    for (Task* t : skipped) rq_.Push(t, VirtualRuntime(*t));
     skipped.clear();
     if (pick == nullptr) continue;
     if (txn.Commit({.task = pick, .cpu = cpu.id, .seq = pick->seq(), .slice_ns = opts_.slice_ns}) !=
         CommitCheck::kOk) {
-      rq_.Push(pick, pick->policy_word);  // cannot happen for a queued task on an available cpu
+      rq_.Push(pick, VirtualRuntime(*pick));  // cannot happen: a queued task, an available cpu
       continue;
     }
-    min_vruntime_ = std::max(min_vruntime_, pick->policy_word);
+    min_vruntime_ = std::max(min_vruntime_, VirtualRuntime(*pick));
   }
 }
 

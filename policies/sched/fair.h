@@ -20,7 +20,6 @@
 #include <cstdint>
 #include <string>
 
-#include "absl/container/flat_hash_map.h"
 #include "lib/policy.h"
 
 namespace wave {
@@ -42,11 +41,15 @@ class FairPolicy : public Policy {
   void OnTaskYield(Task& task, const TaskYield& ev) override;
   void OnTaskDead(Task& task, const TaskDead& ev) override;
   void OnCommitFailed(Task& task, const CommitResult& result) override;
-  void OnResync() override;
   void Schedule(CpuTable& cpus, Txn& txn) override;
 
-  // A task's virtual runtime (Task::policy_word), in virtual ns.
-  static uint64_t VirtualRuntime(const Task& task) { return task.policy_word; }
+  // What the policy keeps of each task (Task::policy_state).
+  struct PerTask {
+    uint64_t vruntime;    // virtual ns
+    uint64_t charged_ns;  // the task's runtime_ns accounted in vruntime so far
+  };
+  // A task's virtual runtime, in virtual ns.
+  static uint64_t VirtualRuntime(const Task& task) { return task.policy_state<PerTask>().vruntime; }
   uint64_t min_vruntime() const { return min_vruntime_; }
   size_t queued() const { return rq_.size(); }
 
@@ -57,9 +60,8 @@ class FairPolicy : public Policy {
   void Charge(Task& task);
   void Enqueue(Task& task);
   const FairOptions opts_;
-  TaskHeap rq_;                                      // runnable, waiting; by virtual runtime
-  uint64_t min_vruntime_ = 0;                        // never goes back
-  absl::flat_hash_map<uint64_t, uint64_t> charged_;  // task id -> runtime_ns accounted
+  TaskHeap rq_;                // runnable, waiting; by virtual runtime
+  uint64_t min_vruntime_ = 0;  // never goes back
 };
 
 }  // namespace wave

@@ -4,24 +4,28 @@
 
 namespace wave {
 
-void FifoPolicy::Unstage(Task& task) {
-  staged_.Remove(&task);
-  staged_at_.erase(&task);
-}
+namespace {
+
+FifoPolicy::PerTask& StateOf(Task& task) { return task.policy_state<FifoPolicy::PerTask>(); }
+uint64_t ArrivalOf(const Task& task) { return task.policy_state<FifoPolicy::PerTask>().arrival; }
+
+}  // namespace
+
+void FifoPolicy::Unstage(Task& task) { staged_.Remove(&task); }
 
 void FifoPolicy::TrackStaged(Task& task, uint64_t now_ns) {
   rq_.Remove(&task);
   if (!staged_.Contains(&task)) {
-    task.policy_word = ++arrivals_;
+    StateOf(task).arrival = ++arrivals_;
     staged_.PushBack(&task);
   }
-  staged_at_[&task] = now_ns;
+  StateOf(task).staged_at_ns = now_ns;
 }
 
 void FifoPolicy::Enqueue(Task& task) {
   if (!task.runnable() || task.commit_pending() || task.staged() || rq_.Contains(&task)) return;
   Unstage(task);
-  task.policy_word = ++arrivals_;
+  StateOf(task).arrival = ++arrivals_;
   rq_.PushBack(&task);
 }
 
@@ -31,7 +35,7 @@ void FifoPolicy::Requeue(Task& task) {
   if (!task.runnable() || task.commit_pending() || task.staged() || rq_.Contains(&task)) return;
   Unstage(task);
   Task* before = rq_.Front();
-  if (before == nullptr || before->policy_word > task.policy_word) {
+  if (before == nullptr || ArrivalOf(*before) > ArrivalOf(task)) {
     rq_.PushFront(&task);
   } else {
     rq_.PushBack(&task);  // rare: an even older task was requeued first; keep it simple
@@ -55,9 +59,7 @@ void FifoPolicy::OnTaskOnCpu(Task&, const TaskOnCpu& ev) {
   if (cpu >= on_cpu_since_.size()) on_cpu_since_.resize(cpu + 1, 0);
   on_cpu_since_[cpu] = ev.time_ns();
 }
-void FifoPolicy::OnResync() {
-  staged_at_.clear();  // the tasks themselves were freed (and left the queues)
-}
+void FifoPolicy::OnResync() {}  // the tasks were freed (and left the queues); their state too
 
 void FifoPolicy::OnCommitFailed(Task& task, const CommitResult&) { Requeue(task); }
 void FifoPolicy::OnCommitDone(Task& task, const CommitResult&) { Unstage(task); }
@@ -66,7 +68,7 @@ Task* FifoPolicy::OldestAllowed(int cpu, bool* staged) const {
   Task* queued = rq_.FirstAllowed(cpu, kMaxScan);
   Task* stealable = staged_.FirstAllowed(cpu, kMaxScan);
   *staged =
-      stealable != nullptr && (queued == nullptr || stealable->policy_word < queued->policy_word);
+      stealable != nullptr && (queued == nullptr || ArrivalOf(*stealable) < ArrivalOf(*queued));
   return *staged ? stealable : queued;
 }
 
@@ -111,7 +113,7 @@ void FifoPolicy::Schedule(CpuTable& cpus, Txn& txn) {
       }
       rq_.Remove(pick);
       staged_.PushBack(pick);
-      staged_at_[pick] = cpus.now_ns();
+      StateOf(*pick).staged_at_ns = cpus.now_ns();
       progress = true;
     }
   }
@@ -151,8 +153,8 @@ void FifoPolicy::PreemptOverruns(CpuTable& cpus, Txn& txn) {
 void FifoPolicy::Restage(CpuTable& cpus, Txn& txn) {
   Task* t = staged_.Front();
   for (int scanned = 0; t != nullptr && scanned < kMaxScan; ++scanned, t = staged_.Next(t)) {
-    auto it = staged_at_.find(t);
-    if (it == staged_at_.end() || cpus.now_ns() < it->second + opts_.restage_after_ns) break;
+    uint64_t& staged_at = StateOf(*t).staged_at_ns;
+    if (cpus.now_ns() < staged_at + opts_.restage_after_ns) break;
     Cpu* best = nullptr;
     for (Cpu& cpu : cpus) {
       if (cpu.id == t->staged_cpu() || !t->Allowed(cpu.id) || cpu.stage_room() == 0) continue;
@@ -161,7 +163,7 @@ void FifoPolicy::Restage(CpuTable& cpus, Txn& txn) {
     if (best == nullptr) return;  // no room anywhere
     if (txn.Stage({.task = t, .cpu = best->id, .seq = t->seq(), .slice_ns = opts_.slice_ns},
                   /*also=*/true) == CommitCheck::kOk) {
-      it->second = cpus.now_ns();
+      staged_at = cpus.now_ns();
     }
   }
 }

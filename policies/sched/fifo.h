@@ -20,7 +20,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "lib/policy.h"
 
 namespace wave {
@@ -56,6 +55,12 @@ class FifoPolicy : public Policy {
   void OnResync() override;
   void Schedule(CpuTable& cpus, Txn& txn) override;
 
+  // What the policy keeps of each task (Task::policy_state).
+  struct PerTask {
+    uint64_t arrival;       // order of its last arrival in the queue (smaller is older)
+    uint64_t staged_at_ns;  // when it was last staged (while it is in the staged queue)
+  };
+
   size_t queued() const { return rq_.size(); }
   size_t staged() const { return staged_.size(); }
   const FifoOptions& options() const { return opts_; }
@@ -79,11 +84,10 @@ class FifoPolicy : public Policy {
   void Restage(CpuTable& cpus, Txn& txn);
   void PreemptOverruns(CpuTable& cpus, Txn& txn);
   const FifoOptions opts_;
-  TaskQueue rq_;           // runnable, waiting; oldest first
-  TaskQueue staged_;       // staged on some cpu, not yet taken; oldest first
-  uint64_t arrivals_ = 0;  // Task::policy_word = arrival order (smaller is older)
-  absl::flat_hash_map<const Task*, uint64_t> staged_at_;  // when last staged
-  std::vector<uint64_t> on_cpu_since_;                    // when each cpu's task went on it
+  TaskQueue rq_;                        // runnable, waiting; oldest first
+  TaskQueue staged_;                    // staged on some cpu, not yet taken; oldest first
+  uint64_t arrivals_ = 0;               // arrival order (smaller is older)
+  std::vector<uint64_t> on_cpu_since_;  // when each cpu's task went on it
 };
 
 }  // namespace wave

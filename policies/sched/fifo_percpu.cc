@@ -45,7 +45,7 @@ void PerCpuFifoPolicy::OnCommitDone(Task& task, const CommitResult&) {
 }
 
 void PerCpuFifoPolicy::Join(Task& task, int cpu, bool front, bool staged) {
-  task.policy_word = static_cast<uint64_t>(cpu) + 1;
+  task.policy_state<PerTask>() = {.queued = true, .cpu = cpu};
   TaskQueue& q = staged ? q_[cpu].staged : q_[cpu].waiting;
   if (front) {
     q.PushFront(&task);

@@ -57,8 +57,15 @@ class PerCpuFifoPolicy : public Policy {
     TaskQueue waiting;
     size_t size() const { return staged.size() + waiting.size(); }
   };
-  // Task::policy_word is the cpu whose queue holds the task, plus one (0: none yet).
-  static int HomeOf(const Task& task) { return static_cast<int>(task.policy_word) - 1; }
+  // What the policy keeps of each task (Task::policy_state): the cpu whose queue it joined.
+  struct PerTask {
+    bool queued;  // it has joined a queue (the last one it joined is `cpu`'s)
+    int32_t cpu;
+  };
+  static int HomeOf(const Task& task) {
+    const PerTask& st = task.policy_state<PerTask>();
+    return st.queued ? st.cpu : -1;
+  }
   void Enqueue(Task& task);
   // The queue a new arrival joins. REQUIRES: the task is allowed on some cpu of `cpus`.
   int PickQueue(const Task& task, const CpuTable& cpus) const;

@@ -3,14 +3,10 @@
 namespace wave {
 namespace {
 
-// policy_word: home cpu + 1 in the low 8 bits (0: not chosen yet); above them, when the task was
-// last preempted at home (ns >> 8). A task preempted at home preempts back only a slice later:
-// two tasks with one home would otherwise displace each other without pause on a host that
-// honours PREEMPT (the simulator); on the trace mechanism, where a commit is an affinity, the
-// commits simply come once a slice.
-constexpr uint64_t kHomeBits = 0xff;
-int Home(const Task& t) { return static_cast<int>(t.policy_word & kHomeBits) - 1; }
-uint64_t PreemptedAt(const Task& t) { return (t.policy_word >> 8) << 8; }
+// A task preempted at home preempts back only a slice later: two tasks with one home would
+// otherwise displace each other without pause on a host that honours PREEMPT (the simulator); on
+// the trace mechanism, where a commit is an affinity, the commits simply come once a slice.
+PinPolicy::PerTask& StateOf(Task& t) { return t.policy_state<PinPolicy::PerTask>(); }
 
 }  // namespace
 
@@ -32,22 +28,21 @@ void PinPolicy::Enqueue(Task& task) {
 }
 
 void PinPolicy::OnTaskNew(Task& task, const TaskNew&) {
-  task.policy_word = 0;  // home chosen in Schedule, where the number of cpus is known
+  StateOf(task) = {};  // home chosen in Schedule, where the number of cpus is known
   Enqueue(task);
 }
 void PinPolicy::OnTaskWakeup(Task& task, const TaskWakeup&) { Enqueue(task); }
 void PinPolicy::OnTaskBlocked(Task& task, const TaskBlocked&) { rq_.Remove(&task); }
 void PinPolicy::OnTaskPreempted(Task& task, const TaskPreempted& ev) {
-  if (task.policy_word != 0 && ev.cpu() == Home(task)) {  // elsewhere it just goes home
-    task.policy_word = (task.policy_word & kHomeBits) | ((ev.time_ns() >> 8) << 8);
-  }
+  PerTask& st = StateOf(task);
+  if (st.homed && ev.cpu() == st.home) st.preempted_at_ns = ev.time_ns();  // elsewhere: go home
   Enqueue(task);
 }
 void PinPolicy::OnTaskYield(Task& task, const TaskYield&) { Enqueue(task); }
 void PinPolicy::OnTaskDead(Task& task, const TaskDead&) { rq_.Remove(&task); }
 
 void PinPolicy::OnTaskAffinity(Task& task, const TaskAffinity&) {
-  task.policy_word = 0;  // a new mask: a new home
+  StateOf(task) = {};  // new cpus: a new home
   Enqueue(task);
 }
 
@@ -56,17 +51,18 @@ void PinPolicy::OnCommitFailed(Task& task, const CommitResult&) { Enqueue(task);
 void PinPolicy::Schedule(CpuTable& cpus, Txn& txn) {
   for (Task* t = rq_.Front(); t != nullptr;) {
     Task* next = rq_.Next(t);
-    if (t->policy_word == 0) {
+    PerTask& st = StateOf(*t);
+    if (!st.homed) {
       const int home = HomeCpu(t->id(), t->cpus(), cpus.size());
       if (home < 0) {  // nowhere to go: leave it to the host
         rq_.Remove(t);
         t = next;
         continue;
       }
-      t->policy_word = static_cast<uint64_t>(home) + 1;
+      st = {.homed = true, .home = home, .preempted_at_ns = 0};
     }
-    Cpu& cpu = cpus[Home(*t)];
-    const uint64_t preempted = PreemptedAt(*t);
+    Cpu& cpu = cpus[st.home];
+    const uint64_t preempted = st.preempted_at_ns;
     const bool yielding = preempted != 0 && cpus.now_ns() < preempted + kSliceNs;
     if (cpu.pending_txn == 0 && (cpu.available() || !yielding)) {
       const uint32_t flags = cpu.available() ? 0 : WAVE_COMMIT_F_PREEMPT;
@@ -74,7 +70,7 @@ void PinPolicy::Schedule(CpuTable& cpus, Txn& txn) {
               {.task = t, .cpu = cpu.id, .seq = t->seq(), .slice_ns = kSliceNs, .flags = flags}) ==
           CommitCheck::kOk) {
         rq_.Remove(t);
-        t->policy_word &= kHomeBits;
+        st.preempted_at_ns = 0;
       }
     }
     t = next;

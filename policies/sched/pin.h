@@ -19,6 +19,13 @@ class PinPolicy : public Policy {
  public:
   static constexpr uint64_t kSliceNs = 3'000'000;
 
+  // What the policy keeps of each task (Task::policy_state).
+  struct PerTask {
+    bool homed;  // its home is chosen
+    int32_t home;
+    uint64_t preempted_at_ns;  // when it was last preempted at home (0: not since its commit)
+  };
+
   std::string name() const override { return "pin"; }
 
   // The home of a task with this id and allowed cpus (those below num_cpus), or -1 for none.
@@ -37,7 +44,6 @@ class PinPolicy : public Policy {
   size_t queued() const { return rq_.size(); }
 
  private:
-  // Task::policy_word: home cpu + 1 (0: not chosen yet), and when last preempted (pin.cc).
   void Enqueue(Task& task);
   TaskQueue rq_;  // runnable tasks waiting for a commit to their home
 };
