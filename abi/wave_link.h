@@ -190,6 +190,139 @@ struct wave_k2a_resync {
   __u64 reserved[3];
 };
 
+/* ---- the link: channels --------------------------------------------------------------------
+ * A link is one region: [wave_link_hdr][channel table] [host half] [agent half], each half
+ * page-aligned (WAVE_LINK_PAGE) so that it can be bound to its reader's NUMA node or live in its
+ * reader's image: the host half is read by the host and written by the agent (on an IPU, host
+ * memory the IPU writes by DMA), the agent half the reverse (IPU memory the host writes across
+ * PCIe). A channel is one subsystem's traffic with its own rings, credits and capacities, so a
+ * burst of one subsystem never delays another's:
+ *   MAIN  events to the agent (a ring in the agent half, its credit line in the host half) and
+ *         commands to the host (a ring in the host half, its credit line in the agent half);
+ *   LANE  one cpu's prestaged decisions (scheduling, WAVE_FEAT_PRESTAGE): a ring to the host only.
+ * A subsystem has at most one MAIN channel and, for scheduling, one LANE per cpu it stages on.
+ * Every offset is from the start of the link and is checked to lie in the half it belongs to. */
+#define WAVE_LINK_MAGIC 0x4b4e494cu /* "LINK" */
+#define WAVE_LINK_PAGE 4096u
+#define WAVE_CHAN_MAIN 1u
+#define WAVE_CHAN_LANE 2u
+#define WAVE_MAX_CHANNELS (WAVE_SUBSYS_COUNT + WAVE_MAX_CPUS) /* a MAIN each, a LANE per cpu */
+
+struct wave_link_hdr {
+  __u32 magic; /* WAVE_LINK_MAGIC */
+  __u16 abi_major;
+  __u16 abi_minor;
+  __u32 slot_size; /* WAVE_MSG_SIZE */
+  __u32 channel_count;
+  __u64 table_offset; /* the channel table: channel_count x wave_channel_desc */
+  __u64 host_offset;  /* the host half */
+  __u64 host_bytes;
+  __u64 agent_offset; /* the agent half */
+  __u64 agent_bytes;
+  __u64 total_bytes;
+};
+
+struct wave_channel_desc {
+  __u16 subsystem;         /* WAVE_SUBSYS_* */
+  __u16 kind;              /* WAVE_CHAN_* */
+  __u32 index;             /* LANE: the cpu it serves; MAIN: 0 */
+  __u32 to_agent_capacity; /* slots of the ring to the agent; 0: none (a LANE) */
+  __u32 to_host_capacity;  /* slots of the ring to the host */
+  __u64 to_agent_ring;     /* in the agent half */
+  __u64 to_agent_credit;   /* in the host half */
+  __u64 to_host_ring;      /* in the host half */
+  __u64 to_host_credit;    /* in the agent half */
+  __u64 reserved[2];
+};
+
+/* ---- the session: one control block, then the link ------------------------------------------
+ * A session is a region [wave_session_ctl, one page][link]. The host publishes its hello (what
+ * it offers), the agent answers (what it serves), whoever finds a mismatch writes the reason
+ * into the verdict and both sides report that same sentence. Each line is written by one side
+ * only, except the verdict's state, which moves forward under the protocol (host: HELLO,
+ * ACCEPTED, REJECTED, CLOSED; agent: JOINED, REJECTED) and is stored (release) after the fields
+ * it publishes and loaded (acquire) before them.
+ * Heartbeats are counters, not times: the two images share no clock. Each side bumps its own
+ * beat line as it runs; the other side notes, on its own clock, when it last saw the count move,
+ * and presumes the peer dead once it has not moved for its timeout. */
+#define WAVE_SESSION_MAGIC 0x53455357u /* "WSES" */
+#define WAVE_SESSION_REASON_BYTES 120u
+#define WAVE_TAKE_HOSTS 0xffffffffu /* an answer's "whatever the host says" */
+
+enum wave_session_state {
+  WAVE_SESSION_EMPTY = 0,
+  WAVE_SESSION_HELLO = 1,    /* the host published its hello */
+  WAVE_SESSION_JOINED = 2,   /* an agent answered and found no mismatch */
+  WAVE_SESSION_ACCEPTED = 3, /* the host checked the answer: running */
+  WAVE_SESSION_REJECTED = 4, /* either side found a mismatch; the verdict's reason says why */
+  WAVE_SESSION_CLOSED = 5,   /* the host ended the session normally */
+};
+
+/* What the host offers of one subsystem (index: WAVE_SUBSYS_*); all 0: not offered. */
+struct wave_session_offer {
+  __u32 to_agent_capacity; /* its MAIN channel's rings */
+  __u32 to_host_capacity;
+  __u32 lanes; /* LANE channels (cpus 0..lanes-1) */
+  __u32 lane_depth;
+};
+
+struct wave_session_hello { /* the host's */
+  __u32 magic;              /* WAVE_SESSION_MAGIC */
+  __u16 abi_major;
+  __u16 abi_minor;
+  __u32 slot_size;
+  __u32 host_pid;
+  __u64 features;        /* WAVE_FEAT_* the host's mechanism offers */
+  __u32 num_cpus;        /* cpus the host manages (ids 0..num_cpus-1) */
+  __u32 link_latency_ns; /* emulated one-way latency of both directions; 0 on a real link */
+  __u32 link_clock;      /* the emulated link's time base (transport/clock.h) */
+  __s32 host_node;       /* NUMA node of the host half, -1 if not bound */
+  __u64 link_offset;     /* the link, from the start of the session region */
+  __u64 link_bytes;
+  struct wave_session_offer offer[WAVE_SUBSYS_COUNT];
+  __u64 reserved;
+};
+
+struct wave_session_answer { /* the agent's */
+  __u32 magic;
+  __u16 abi_major;
+  __u16 abi_minor;
+  __u32 slot_size;
+  __u32 agent_pid;
+  __u64 features;        /* WAVE_FEAT_* the agent can use */
+  __u32 num_cpus;        /* the cpus it was configured for; 0: the host's */
+  __u32 link_latency_ns; /* WAVE_TAKE_HOSTS: the host's */
+  __u32 link_clock;
+  __s32 agent_node; /* NUMA node of the agent half, -1 if not bound */
+  __u32 serves;     /* bit s: the agent serves subsystem s */
+  __u32 reserved0;
+  /* The ring sizes it was configured for, per subsystem; 0: the host's. */
+  __u32 to_agent_capacity[WAVE_SUBSYS_COUNT];
+  __u32 to_host_capacity[WAVE_SUBSYS_COUNT];
+  __u64 reserved[6];
+};
+
+struct wave_session_verdict {
+  __u32 state;                            /* enum wave_session_state */
+  char reason[WAVE_SESSION_REASON_BYTES]; /* a one-line sentence, NUL-terminated */
+  __u32 reserved;
+};
+
+struct wave_session_beat {
+  __u64 count; /* bumped by its side as it runs (relaxed: a sign of life, not a publish) */
+  __u64 reserved[7];
+};
+
+struct wave_session_ctl {
+  struct wave_session_hello hello;     /* host */
+  struct wave_session_answer answer;   /* agent */
+  struct wave_session_verdict verdict; /* whoever decides */
+  struct wave_session_beat host_beat;  /* host */
+  struct wave_session_beat agent_beat; /* agent */
+  __u32 generation;                    /* host: bumped each time it accepts an agent */
+  __u32 reserved[15];
+};
+
 WAVE_STATIC_ASSERT(sizeof(struct wave_msg_hdr) == 8, "hdr size");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_msg_hdr, stamp) == 0, "hdr.stamp");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_msg_hdr, type) == 4, "hdr.type");
@@ -226,5 +359,42 @@ WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_resync, epoch) == 16, "resync.e
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_resync, reason) == 20, "resync.reason");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_resync, subsystem) == 24, "resync.subsystem");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_k2a_resync, records) == 32, "resync.records");
+
+WAVE_STATIC_ASSERT(sizeof(struct wave_link_hdr) == 64, "link hdr size");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_link_hdr, channel_count) == 12, "link.channel_count");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_link_hdr, table_offset) == 16, "link.table_offset");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_link_hdr, host_offset) == 24, "link.host_offset");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_link_hdr, agent_offset) == 40, "link.agent_offset");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_link_hdr, total_bytes) == 56, "link.total_bytes");
+WAVE_STATIC_ASSERT(sizeof(struct wave_channel_desc) == 64, "channel desc size");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_channel_desc, index) == 4, "channel.index");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_channel_desc, to_agent_capacity) == 8,
+                   "channel.to_agent_capacity");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_channel_desc, to_agent_ring) == 16,
+                   "channel.to_agent_ring");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_channel_desc, to_host_credit) == 40,
+                   "channel.to_host_credit");
+
+WAVE_STATIC_ASSERT(sizeof(struct wave_session_offer) == 16, "offer size");
+WAVE_STATIC_ASSERT(sizeof(struct wave_session_hello) == 128, "hello size");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_session_hello, features) == 16, "hello.features");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_session_hello, num_cpus) == 24, "hello.num_cpus");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_session_hello, link_offset) == 40, "hello.link");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_session_hello, offer) == 56, "hello.offer");
+WAVE_STATIC_ASSERT(sizeof(struct wave_session_answer) == 128, "answer size");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_session_answer, features) == 16, "answer.features");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_session_answer, serves) == 40, "answer.serves");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_session_answer, to_agent_capacity) == 48,
+                   "answer.to_agent_capacity");
+WAVE_STATIC_ASSERT(sizeof(struct wave_session_verdict) == 128, "verdict size");
+WAVE_STATIC_ASSERT(sizeof(struct wave_session_beat) == 64, "beat size");
+/* Each line of the control block is a whole number of cache lines: the two sides' beats, written
+ * as often as they loop, share no line. */
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_session_ctl, answer) == 128, "ctl.answer");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_session_ctl, verdict) == 256, "ctl.verdict");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_session_ctl, host_beat) == 384, "ctl.host_beat");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_session_ctl, agent_beat) == 448, "ctl.agent_beat");
+WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_session_ctl, generation) == 512, "ctl.generation");
+WAVE_STATIC_ASSERT(sizeof(struct wave_session_ctl) <= WAVE_LINK_PAGE, "ctl fits a page");
 
 #endif /* LIBWAVE_ABI_WAVE_LINK_H_ */

@@ -265,7 +265,7 @@ std::string DescribeChildExit(int wstatus) {
   absl::StatusOr<AgentEnd> end = AttachAgent(base + kLinkPage, link_bytes);
   if (!end.ok()) _exit(kChildNoMap);
   RingConsumer* in = &end->events;
-  RingProducer* out = &end->commits;
+  RingProducer* out = &end->commands;
   auto* control = reinterpret_cast<ControlLine*>(base);
   __atomic_store_n(&control->child_ready, 1u, __ATOMIC_RELEASE);
   for (;;) {
@@ -330,7 +330,7 @@ class ChildGuard {
 
 void BM_RingPingPongProcesses(benchmark::State& state) {
   // [ControlLine, page 0][a link: the parent is its host, the child its agent]
-  const LinkConfig config{.event_capacity = kRingCapacity, .commit_capacity = kRingCapacity};
+  const LinkConfig config = LinkConfig::Sched(kRingCapacity, kRingCapacity);
   const size_t link_bytes = LinkBytes(config);
   absl::StatusOr<SharedRegion> region =
       SharedRegion::CreateMemfd("ring_bench", kLinkPage + link_bytes);
@@ -350,7 +350,7 @@ void BM_RingPingPongProcesses(benchmark::State& state) {
     return;
   }
   RingProducer* out = &end->events;
-  RingConsumer* in = &end->commits;
+  RingConsumer* in = &end->commands;
   ScopedPin pin(kFirstCpu);
   if (!pin.ok()) {
     state.SkipWithError("cannot pin the parent to cpu 0");

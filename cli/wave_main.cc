@@ -93,8 +93,7 @@ int RunAgentCommand(const AgentFlags& flags) {
   absl::StatusOr<std::unique_ptr<Policy>> policy = MakePolicy(flags.policy);
   if (!policy.ok()) return Fail(kExitUsage, "--policy: ", std::string(policy.status().message()));
   SessionParams expect;
-  expect.event_capacity = flags.ring_capacity;
-  expect.commit_capacity = flags.ring_capacity;
+  expect.link = LinkConfig::Sched(flags.ring_capacity, flags.ring_capacity);
   expect.num_cpus = static_cast<uint32_t>(flags.cpus);
   expect.link_latency_ns =
       flags.link_latency_given ? static_cast<uint32_t>(flags.link_latency_ns) : kTakeHosts;

@@ -34,9 +34,9 @@ Agent::Agent(AgentEnd link, Policy& policy, const AgentOptions& options)
       cpus_(options.num_cpus),
       txn_(cpus_, next_txn_id_, options.features) {
   if (options_.max_burst == 0) options_.max_burst = link_.events.capacity();
-  if ((options_.features & WAVE_FEAT_PRESTAGE) == 0) link_.staged.clear();
-  for (size_t c = 0; c < link_.staged.size() && c < static_cast<size_t>(cpus_.size()); ++c) {
-    cpus_[static_cast<int>(c)].stage_depth = static_cast<int>(link_.staged[c].capacity());
+  if ((options_.features & WAVE_FEAT_PRESTAGE) == 0) link_.lanes.clear();
+  for (size_t c = 0; c < link_.lanes.size() && c < static_cast<size_t>(cpus_.size()); ++c) {
+    cpus_[static_cast<int>(c)].stage_depth = static_cast<int>(link_.lanes[c].capacity());
   }
 }
 
@@ -78,7 +78,7 @@ absl::StatusOr<uint32_t> Agent::Flush() {
   if (absl::Status s = FlushStaged(); !s.ok()) return s;
   auto& pending = txn_.pending_;
   if (pending.empty()) return 0u;
-  RingProducer& ring = link_.commits;
+  RingProducer& ring = link_.commands;
   const uint32_t want = static_cast<uint32_t>(pending.size());
   uint32_t got = ring.Reserve(want);
   if (!ring.status().ok()) return ring.status();
@@ -107,8 +107,8 @@ absl::Status Agent::FlushStaged() {
   for (size_t i = 0; i < staged.size(); ++i) {
     const wave_msg& m = staged[i];
     const int cpu = m.commit.cpu;
-    RingProducer* ring = cpu >= 0 && static_cast<size_t>(cpu) < link_.staged.size()
-                             ? &link_.staged[static_cast<size_t>(cpu)]
+    RingProducer* ring = cpu >= 0 && static_cast<size_t>(cpu) < link_.lanes.size()
+                             ? &link_.lanes[static_cast<size_t>(cpu)]
                              : nullptr;
     if (ring != nullptr && ring->Push(m)) {
       in_flight_[m.commit.txn_id] = {m.commit.task_id, cpu, true, m.commit.seq};

@@ -1,6 +1,8 @@
 #include "transport/link.h"
 
+#include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_format.h"
 
@@ -9,68 +11,138 @@ namespace {
 
 size_t PageUp(size_t n) { return (n + kLinkPage - 1) & ~(kLinkPage - 1); }
 
-bool StageConfigOk(uint32_t cpus, uint32_t depth) {
-  if (cpus == 0) return depth == 0;
-  return cpus <= WAVE_MAX_CPUS && depth >= kMinRingCapacity && depth <= kMaxStageDepth &&
-         (depth & (depth - 1)) == 0;
+bool PowerOfTwo(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
+bool CapacityOk(uint32_t cap) {
+  return PowerOfTwo(cap) && cap >= kMinRingCapacity && cap <= kMaxRingCapacity;
+}
+bool DepthOk(uint32_t depth) {
+  return PowerOfTwo(depth) && depth >= kMinRingCapacity && depth <= kMaxStageDepth;
 }
 
-// Bytes each half needs, from the capacities alone.
-size_t HostNeeds(uint32_t commit_capacity, uint32_t stage_cpus, uint32_t stage_depth) {
-  return RingBytes(commit_capacity) + size_t{stage_cpus} * RingBytes(stage_depth) + kCacheLine;
-}
-size_t AgentNeeds(uint32_t event_capacity, uint32_t stage_cpus) {
-  return RingBytes(event_capacity) + (1 + size_t{stage_cpus}) * kCacheLine;
+const char* SubsysName(uint32_t s) {
+  switch (s) {
+    case WAVE_SUBSYS_SCHED:
+      return "scheduling";
+    case WAVE_SUBSYS_MEM:
+      return "memory";
+    case WAVE_SUBSYS_NET:
+      return "network";
+  }
+  return "link";
 }
 
-// Where everything is, once the header has been checked.
-struct LinkParts {
-  uint8_t* commits;  // ring, in the host half
-  size_t commits_bytes;
-  uint8_t* events;  // ring, in the agent half
-  size_t events_bytes;
-  RingCreditLine* events_credit;              // in the host half (the events producer's)
-  RingCreditLine* commits_credit;             // in the agent half
-  std::vector<uint8_t*> stage;                // rings, in the host half
-  std::vector<RingCreditLine*> stage_credit;  // in the agent half
-  size_t stage_bytes;
+absl::Status CheckConfig(const LinkConfig& config) {
+  bool any = false;
+  for (uint32_t s = 0; s < WAVE_SUBSYS_COUNT; ++s) {
+    const ChannelConfig& c = config.channels[s];
+    if (!c.offered()) {
+      if (c.lanes != 0 || c.lane_depth != 0) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("%s lanes without a %s channel", SubsysName(s), SubsysName(s)));
+      }
+      continue;
+    }
+    if (s == WAVE_SUBSYS_LINK) {
+      return absl::InvalidArgumentError("the link's own messages have no channel of their own");
+    }
+    any = true;
+    if (!CapacityOk(c.to_agent_capacity) || !CapacityOk(c.to_host_capacity)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s ring capacities %u/%u are not powers of two in [%u, %u]", SubsysName(s),
+          c.to_agent_capacity, c.to_host_capacity, kMinRingCapacity, kMaxRingCapacity));
+    }
+    if (c.lanes == 0 ? c.lane_depth != 0 : c.lanes > WAVE_MAX_CPUS || !DepthOk(c.lane_depth)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "staging of %u cpus x %u slots is invalid: at most %u cpus, depth a power of two in "
+          "[%u, %u]",
+          c.lanes, c.lane_depth, WAVE_MAX_CPUS, kMinRingCapacity, kMaxStageDepth));
+    }
+  }
+  if (!any) return absl::InvalidArgumentError("a link needs at least one channel");
+  return absl::OkStatus();
+}
+
+// The channel table a config makes: per subsystem its MAIN channel, then its lanes in cpu order.
+std::vector<wave_channel_desc> TableOf(const LinkConfig& config) {
+  std::vector<wave_channel_desc> table;
+  for (uint32_t s = 0; s < WAVE_SUBSYS_COUNT; ++s) {
+    const ChannelConfig& c = config.channels[s];
+    if (!c.offered()) continue;
+    wave_channel_desc d{};
+    d.subsystem = static_cast<uint16_t>(s);
+    d.kind = WAVE_CHAN_MAIN;
+    d.to_agent_capacity = c.to_agent_capacity;
+    d.to_host_capacity = c.to_host_capacity;
+    table.push_back(d);
+    for (uint32_t i = 0; i < c.lanes; ++i) {
+      wave_channel_desc lane{};
+      lane.subsystem = static_cast<uint16_t>(s);
+      lane.kind = WAVE_CHAN_LANE;
+      lane.index = i;
+      lane.to_host_capacity = c.lane_depth;
+      table.push_back(lane);
+    }
+  }
+  return table;
+}
+
+// Places every ring and credit line of `table` in its half; returns the layout.
+LinkLayout Place(std::vector<wave_channel_desc>& table) {
+  LinkLayout l;
+  l.host_offset = PageUp(sizeof(wave_link_hdr) + table.size() * sizeof(wave_channel_desc));
+  size_t host = 0;
+  size_t agent = 0;
+  for (wave_channel_desc& d : table) {
+    if (d.to_host_capacity != 0) {
+      d.to_host_ring = host;
+      host += RingBytes(d.to_host_capacity);
+      d.to_host_credit = agent;
+      agent += sizeof(RingCreditLine);
+    }
+    if (d.to_agent_capacity != 0) {
+      d.to_agent_ring = agent;
+      agent += RingBytes(d.to_agent_capacity);
+      d.to_agent_credit = host;
+      host += sizeof(RingCreditLine);
+    }
+  }
+  l.host_bytes = PageUp(std::max<size_t>(host, kCacheLine));
+  l.agent_offset = l.host_offset + l.host_bytes;
+  l.agent_bytes = PageUp(std::max<size_t>(agent, kCacheLine));
+  l.total_bytes = l.agent_offset + l.agent_bytes;
+  // Offsets from the start of the link.
+  for (wave_channel_desc& d : table) {
+    if (d.to_host_capacity != 0) {
+      d.to_host_ring += l.host_offset;
+      d.to_host_credit += l.agent_offset;
+    }
+    if (d.to_agent_capacity != 0) {
+      d.to_agent_ring += l.agent_offset;
+      d.to_agent_credit += l.host_offset;
+    }
+  }
+  return l;
+}
+
+// A link someone else formatted, read once and checked.
+struct Parsed {
+  wave_link_hdr header;
+  std::vector<wave_channel_desc> table;
 };
 
-LinkParts Carve(void* mem, const LinkHeader& h) {
-  uint8_t* base = static_cast<uint8_t*>(mem);
-  uint8_t* host = base + h.host_offset;
-  uint8_t* agent = base + h.agent_offset;
-  LinkParts p;
-  p.commits = host;
-  p.commits_bytes = RingBytes(h.commit_capacity);
-  p.stage_bytes = h.stage_cpus == 0 ? 0 : RingBytes(h.stage_depth);
-  for (uint32_t c = 0; c < h.stage_cpus; ++c) {
-    p.stage.push_back(host + p.commits_bytes + size_t{c} * p.stage_bytes);
-  }
-  p.events_credit = reinterpret_cast<RingCreditLine*>(host + p.commits_bytes +
-                                                      size_t{h.stage_cpus} * p.stage_bytes);
-  p.events = agent;
-  p.events_bytes = RingBytes(h.event_capacity);
-  p.commits_credit = reinterpret_cast<RingCreditLine*>(agent + p.events_bytes);
-  for (uint32_t c = 0; c < h.stage_cpus; ++c) {
-    p.stage_credit.push_back(
-        reinterpret_cast<RingCreditLine*>(agent + p.events_bytes + (1 + size_t{c}) * kCacheLine));
-  }
-  return p;
+absl::Status Bad(const std::string& what) {
+  return absl::FailedPreconditionError("corrupt link: " + what);
 }
 
-bool CapacityOk(uint32_t cap) {
-  return cap >= kMinRingCapacity && cap <= kMaxRingCapacity && (cap & (cap - 1)) == 0;
-}
-
-absl::StatusOr<LinkHeader> CheckedHeader(const void* mem, size_t bytes) {
+absl::StatusOr<Parsed> CheckedLink(const void* mem, size_t bytes) {
   if (mem == nullptr || reinterpret_cast<uintptr_t>(mem) % kCacheLine != 0) {
     return absl::InvalidArgumentError("link memory is null or not 64-byte aligned");
   }
-  if (bytes < sizeof(LinkHeader)) {
+  if (bytes < sizeof(wave_link_hdr)) {
     return absl::InvalidArgumentError(absl::StrFormat("link region too small: %u bytes", bytes));
   }
-  LinkHeader h;
+  Parsed p;
+  wave_link_hdr& h = p.header;
   std::memcpy(&h, mem, sizeof(h));  // one read of the header, then only the copy
   if (h.magic != kLinkMagic) {
     return absl::FailedPreconditionError(
@@ -86,163 +158,273 @@ absl::StatusOr<LinkHeader> CheckedHeader(const void* mem, size_t bytes) {
     return absl::FailedPreconditionError(
         absl::StrFormat("link claims %u bytes, region has %u", h.total_bytes, bytes));
   }
-  // Each half: page-aligned, after the header, inside the link, and the halves do not overlap.
-  auto check = [&](const char* name, uint64_t off, uint64_t len) -> absl::Status {
-    if (off < sizeof(LinkHeader) || off % kLinkPage != 0 || len < kCacheLine ||
-        len > h.total_bytes || off > h.total_bytes - len) {
+  // Each half: page-aligned, after the table, inside the link, and the halves do not overlap.
+  if (h.channel_count == 0 || h.channel_count > WAVE_MAX_CHANNELS) {
+    return Bad(absl::StrFormat("%u channels, expected 1..%u", h.channel_count, WAVE_MAX_CHANNELS));
+  }
+  const uint64_t table_end =
+      uint64_t{h.table_offset} + uint64_t{h.channel_count} * sizeof(wave_channel_desc);
+  if (h.table_offset < sizeof(wave_link_hdr) || h.table_offset % kCacheLine != 0 ||
+      table_end > h.total_bytes) {
+    return Bad(absl::StrFormat("channel table at %u+%u outside the link", h.table_offset,
+                               table_end - h.table_offset));
+  }
+  auto check_half = [&](const char* name, uint64_t off, uint64_t len) -> absl::Status {
+    if (off < table_end || off % kLinkPage != 0 || len < kCacheLine || len > h.total_bytes ||
+        off > h.total_bytes - len) {
       return absl::FailedPreconditionError(absl::StrFormat(
           "link %s half at %u+%u out of range: must be page-aligned within [%u, %u)", name, off,
-          len, sizeof(LinkHeader), h.total_bytes));
+          len, table_end, h.total_bytes));
     }
     return absl::OkStatus();
   };
-  if (absl::Status s = check("host", h.host_offset, h.host_bytes); !s.ok()) return s;
-  if (absl::Status s = check("agent", h.agent_offset, h.agent_bytes); !s.ok()) return s;
+  if (absl::Status s = check_half("host", h.host_offset, h.host_bytes); !s.ok()) return s;
+  if (absl::Status s = check_half("agent", h.agent_offset, h.agent_bytes); !s.ok()) return s;
   if (h.host_offset < h.agent_offset + h.agent_bytes &&
       h.agent_offset < h.host_offset + h.host_bytes) {
     return absl::FailedPreconditionError(
         absl::StrFormat("link halves overlap: host %u+%u, agent %u+%u", h.host_offset, h.host_bytes,
                         h.agent_offset, h.agent_bytes));
   }
-  // The capacities must be sane before they size anything; each ring re-checks its own header.
-  if (!CapacityOk(h.event_capacity) || !CapacityOk(h.commit_capacity)) {
-    return absl::FailedPreconditionError(
-        absl::StrFormat("link ring capacities %u/%u are not powers of two in [%u, %u]",
-                        h.event_capacity, h.commit_capacity, kMinRingCapacity, kMaxRingCapacity));
+  p.table.resize(h.channel_count);
+  std::memcpy(p.table.data(), static_cast<const uint8_t*>(mem) + h.table_offset,
+              p.table.size() * sizeof(wave_channel_desc));  // one read of the table
+
+  // Every ring and credit line, each inside its half; then none may overlap another.
+  struct Span {
+    uint64_t off, len;
+  };
+  std::vector<Span> spans;
+  auto in_half = [&](uint64_t off, uint64_t len, bool host) {
+    const uint64_t lo = host ? h.host_offset : h.agent_offset;
+    const uint64_t hi = lo + (host ? h.host_bytes : h.agent_bytes);
+    if (off % kCacheLine != 0 || off < lo || len > hi - lo || off > hi - len) return false;
+    spans.push_back({off, len});
+    return true;
+  };
+  std::array<bool, WAVE_SUBSYS_COUNT> main_seen{};
+  std::array<uint32_t, WAVE_SUBSYS_COUNT> lanes_seen{};
+  std::array<uint32_t, WAVE_SUBSYS_COUNT> lane_depth{};
+  for (size_t i = 0; i < p.table.size(); ++i) {
+    const wave_channel_desc& d = p.table[i];
+    const std::string where = absl::StrFormat("channel %u", i);
+    if (d.subsystem == WAVE_SUBSYS_LINK || d.subsystem >= WAVE_SUBSYS_COUNT) {
+      return Bad(absl::StrFormat("%s: subsystem %u", where, d.subsystem));
+    }
+    if (d.reserved[0] != 0 || d.reserved[1] != 0) {
+      return Bad(absl::StrFormat("%s: reserved fields set", where));
+    }
+    if (d.kind == WAVE_CHAN_MAIN) {
+      // Both rings, each a power of two in range.
+      if (!CapacityOk(d.to_agent_capacity) || !CapacityOk(d.to_host_capacity)) {
+        return Bad(absl::StrFormat("%s: capacities %u/%u", where, d.to_agent_capacity,
+                                   d.to_host_capacity));
+      }
+      if (main_seen[d.subsystem] || d.index != 0) {
+        return Bad(absl::StrFormat("%s: a second %s channel", where, SubsysName(d.subsystem)));
+      }
+      main_seen[d.subsystem] = true;
+    } else if (d.kind == WAVE_CHAN_LANE) {
+      // A subsystem's lanes follow its MAIN channel, in cpu order, all of one depth.
+      if (!main_seen[d.subsystem] || d.to_agent_capacity != 0 || !DepthOk(d.to_host_capacity) ||
+          d.index != lanes_seen[d.subsystem] ||
+          (d.index > 0 && d.to_host_capacity != lane_depth[d.subsystem])) {
+        return Bad(absl::StrFormat("%s: lane %u of %u slots out of place", where, d.index,
+                                   d.to_host_capacity));
+      }
+      ++lanes_seen[d.subsystem];
+      lane_depth[d.subsystem] = d.to_host_capacity;
+    } else {
+      return Bad(absl::StrFormat("%s: kind %u", where, d.kind));
+    }
+    // The ring to the host always; the ring to the agent for a MAIN channel (a LANE has none).
+    const bool ok = in_half(d.to_host_ring, RingBytes(d.to_host_capacity), true) &&
+                    in_half(d.to_host_credit, sizeof(RingCreditLine), false) &&
+                    (d.kind == WAVE_CHAN_LANE
+                         ? d.to_agent_ring == 0 && d.to_agent_credit == 0
+                         : in_half(d.to_agent_ring, RingBytes(d.to_agent_capacity), false) &&
+                               in_half(d.to_agent_credit, sizeof(RingCreditLine), true));
+    if (!ok) return Bad(absl::StrFormat("%s: a ring or credit line outside its half", where));
   }
-  if (!StageConfigOk(h.stage_cpus, h.stage_depth)) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "link staging of %u cpus x %u slots is invalid: at most %u cpus, depth a power of two "
-        "in [%u, %u]",
-        h.stage_cpus, h.stage_depth, WAVE_MAX_CPUS, kMinRingCapacity, kMaxStageDepth));
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.off < b.off; });
+  for (size_t i = 1; i < spans.size(); ++i) {
+    if (spans[i].off < spans[i - 1].off + spans[i - 1].len) {
+      return Bad(absl::StrFormat("rings overlap at offset %u", spans[i].off));
+    }
   }
-  const size_t host_needs = HostNeeds(h.commit_capacity, h.stage_cpus, h.stage_depth);
-  const size_t agent_needs = AgentNeeds(h.event_capacity, h.stage_cpus);
-  if (host_needs > h.host_bytes || agent_needs > h.agent_bytes) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "link halves too small for their rings: host %u of %u bytes, agent %u of %u bytes",
-        h.host_bytes, host_needs, h.agent_bytes, agent_needs));
-  }
-  return h;
+  return p;
+}
+
+uint8_t* At(void* mem, uint64_t off) { return static_cast<uint8_t*>(mem) + off; }
+RingCreditLine* CreditAt(void* mem, uint64_t off) {
+  return reinterpret_cast<RingCreditLine*>(At(mem, off));
 }
 
 }  // namespace
 
 LinkLayout LinkLayoutFor(const LinkConfig& config) {
-  LinkLayout l;
-  l.host_offset = kLinkPage;
-  l.host_bytes = PageUp(HostNeeds(config.commit_capacity, config.stage_cpus, config.stage_depth));
-  l.agent_offset = l.host_offset + l.host_bytes;
-  l.agent_bytes = PageUp(AgentNeeds(config.event_capacity, config.stage_cpus));
-  l.total_bytes = l.agent_offset + l.agent_bytes;
-  return l;
+  std::vector<wave_channel_desc> table = TableOf(config);
+  return Place(table);
 }
 
 size_t LinkBytes(const LinkConfig& config) { return LinkLayoutFor(config).total_bytes; }
 
 absl::StatusOr<LinkLayout> ReadLinkLayout(const void* mem, size_t bytes) {
-  absl::StatusOr<LinkHeader> h = CheckedHeader(mem, bytes);
-  if (!h.ok()) return h.status();
-  return LinkLayout{h->host_offset, h->host_bytes, h->agent_offset, h->agent_bytes, h->total_bytes};
+  absl::StatusOr<Parsed> p = CheckedLink(mem, bytes);
+  if (!p.ok()) return p.status();
+  const wave_link_hdr& h = p->header;
+  return LinkLayout{h.host_offset, h.host_bytes, h.agent_offset, h.agent_bytes, h.total_bytes};
+}
+
+absl::StatusOr<LinkConfig> ReadLinkConfig(const void* mem, size_t bytes) {
+  absl::StatusOr<Parsed> p = CheckedLink(mem, bytes);
+  if (!p.ok()) return p.status();
+  LinkConfig c;
+  for (const wave_channel_desc& d : p->table) {
+    ChannelConfig& ch = c.channels[d.subsystem];
+    if (d.kind == WAVE_CHAN_MAIN) {
+      ch.to_agent_capacity = d.to_agent_capacity;
+      ch.to_host_capacity = d.to_host_capacity;
+    } else {
+      ++ch.lanes;
+      ch.lane_depth = d.to_host_capacity;
+    }
+  }
+  return c;
 }
 
 absl::Status LinkFormat(void* mem, size_t bytes, const LinkConfig& config) {
   if (mem == nullptr || reinterpret_cast<uintptr_t>(mem) % kCacheLine != 0) {
     return absl::InvalidArgumentError("link memory is null or not 64-byte aligned");
   }
-  if (!CapacityOk(config.event_capacity) || !CapacityOk(config.commit_capacity)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "ring capacities %u/%u are not powers of two in [%u, %u]", config.event_capacity,
-        config.commit_capacity, kMinRingCapacity, kMaxRingCapacity));
-  }
-  if (!StageConfigOk(config.stage_cpus, config.stage_depth)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "staging of %u cpus x %u slots is invalid: at most %u cpus, depth a power of two in "
-        "[%u, %u]",
-        config.stage_cpus, config.stage_depth, WAVE_MAX_CPUS, kMinRingCapacity, kMaxStageDepth));
-  }
-  const LinkLayout l = LinkLayoutFor(config);
+  if (absl::Status s = CheckConfig(config); !s.ok()) return s;
+  std::vector<wave_channel_desc> table = TableOf(config);
+  const LinkLayout l = Place(table);
   if (bytes < l.total_bytes) {
     return absl::InvalidArgumentError(
         absl::StrFormat("link needs %u bytes, region has %u", l.total_bytes, bytes));
   }
-  LinkHeader h{};
+  for (const wave_channel_desc& d : table) {
+    absl::Status s;
+    if (d.to_host_capacity != 0) {
+      s = RingFormat(At(mem, d.to_host_ring), RingBytes(d.to_host_capacity), d.to_host_capacity,
+                     CreditAt(mem, d.to_host_credit));
+    }
+    if (s.ok() && d.to_agent_capacity != 0) {
+      s = RingFormat(At(mem, d.to_agent_ring), RingBytes(d.to_agent_capacity), d.to_agent_capacity,
+                     CreditAt(mem, d.to_agent_credit));
+    }
+    if (!s.ok()) return s;
+  }
+  std::memcpy(At(mem, sizeof(wave_link_hdr)), table.data(),
+              table.size() * sizeof(wave_channel_desc));
+  wave_link_hdr h{};
   h.magic = kLinkMagic;
   h.abi_major = WAVE_ABI_MAJOR;
   h.abi_minor = WAVE_ABI_MINOR;
   h.slot_size = WAVE_MSG_SIZE;
-  h.event_capacity = config.event_capacity;
-  h.commit_capacity = config.commit_capacity;
-  h.stage_cpus = config.stage_cpus;
-  h.stage_depth = config.stage_depth;
+  h.channel_count = static_cast<uint32_t>(table.size());
+  h.table_offset = sizeof(wave_link_hdr);
   h.host_offset = l.host_offset;
   h.host_bytes = l.host_bytes;
   h.agent_offset = l.agent_offset;
   h.agent_bytes = l.agent_bytes;
   h.total_bytes = l.total_bytes;
-  LinkParts p = Carve(mem, h);
-  absl::Status s = RingFormat(p.commits, p.commits_bytes, h.commit_capacity, p.commits_credit);
-  if (s.ok()) s = RingFormat(p.events, p.events_bytes, h.event_capacity, p.events_credit);
-  for (uint32_t c = 0; s.ok() && c < h.stage_cpus; ++c) {
-    s = RingFormat(p.stage[c], p.stage_bytes, h.stage_depth, p.stage_credit[c]);
-  }
-  if (!s.ok()) return s;
   std::memcpy(mem, &h, sizeof(h));
   __atomic_thread_fence(__ATOMIC_RELEASE);
   return absl::OkStatus();
 }
 
-absl::StatusOr<HostEnd> AttachHost(void* mem, size_t bytes, LinkModel to_agent, LinkModel to_host) {
-  absl::StatusOr<LinkHeader> h = CheckedHeader(mem, bytes);
-  if (!h.ok()) return h.status();
-  LinkParts p = Carve(mem, *h);
-  // Events: ring in the agent's half, credit line in ours. Commits and staging: the reverse.
-  absl::StatusOr<RingProducer> ev =
-      RingProducer::Attach(p.events, p.events_bytes, p.events_credit, to_agent);
-  if (!ev.ok()) return ev.status();
-  absl::StatusOr<RingConsumer> cm =
-      RingConsumer::Attach(p.commits, p.commits_bytes, p.commits_credit, to_host);
-  if (!cm.ok()) return cm.status();
-  if (ev->capacity() != h->event_capacity || cm->capacity() != h->commit_capacity) {
-    return absl::FailedPreconditionError(
-        absl::StrFormat("link header says rings of %u/%u slots, the rings say %u/%u",
-                        h->event_capacity, h->commit_capacity, ev->capacity(), cm->capacity()));
+absl::StatusOr<HostLink> AttachHostLink(void* mem, size_t bytes, LinkModel to_agent,
+                                        LinkModel to_host) {
+  absl::StatusOr<Parsed> p = CheckedLink(mem, bytes);
+  if (!p.ok()) return p.status();
+  HostLink link;
+  for (const wave_channel_desc& d : p->table) {
+    std::optional<HostEnd>& end = link.ends[d.subsystem];
+    if (d.kind == WAVE_CHAN_LANE) {
+      // Credits go back one at a time: a freed staging slot is room the agent is waiting for.
+      absl::StatusOr<RingConsumer> lane =
+          RingConsumer::Attach(At(mem, d.to_host_ring), RingBytes(d.to_host_capacity),
+                               CreditAt(mem, d.to_host_credit), to_host, 1);
+      if (!lane.ok()) return lane.status();
+      end->lanes.push_back(*std::move(lane));
+      continue;
+    }
+    // Events: ring in the agent's half, credit line in ours. Commands: the reverse.
+    absl::StatusOr<RingProducer> ev =
+        RingProducer::Attach(At(mem, d.to_agent_ring), RingBytes(d.to_agent_capacity),
+                             CreditAt(mem, d.to_agent_credit), to_agent);
+    if (!ev.ok()) return ev.status();
+    absl::StatusOr<RingConsumer> cm =
+        RingConsumer::Attach(At(mem, d.to_host_ring), RingBytes(d.to_host_capacity),
+                             CreditAt(mem, d.to_host_credit), to_host);
+    if (!cm.ok()) return cm.status();
+    end.emplace(HostEnd{*std::move(ev), *std::move(cm), {}});
+    if (end->events.capacity() != d.to_agent_capacity ||
+        end->commands.capacity() != d.to_host_capacity) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "link table says rings of %u/%u slots, the rings say %u/%u", d.to_agent_capacity,
+          d.to_host_capacity, end->events.capacity(), end->commands.capacity()));
+    }
   }
-  HostEnd end{*std::move(ev), *std::move(cm), {}};
-  for (uint32_t c = 0; c < h->stage_cpus; ++c) {
-    // Credits go back one at a time: a freed staging slot is room the agent is waiting for.
-    absl::StatusOr<RingConsumer> st =
-        RingConsumer::Attach(p.stage[c], p.stage_bytes, p.stage_credit[c], to_host, 1);
-    if (!st.ok()) return st.status();
-    end.staged.push_back(*std::move(st));
-  }
-  return end;
+  return link;
 }
 
-absl::StatusOr<AgentEnd> AttachAgent(void* mem, size_t bytes, LinkModel to_agent,
-                                     LinkModel to_host) {
-  absl::StatusOr<LinkHeader> h = CheckedHeader(mem, bytes);
-  if (!h.ok()) return h.status();
-  LinkParts p = Carve(mem, *h);
-  absl::StatusOr<RingConsumer> ev =
-      RingConsumer::Attach(p.events, p.events_bytes, p.events_credit, to_agent);
-  if (!ev.ok()) return ev.status();
-  absl::StatusOr<RingProducer> cm =
-      RingProducer::Attach(p.commits, p.commits_bytes, p.commits_credit, to_host);
-  if (!cm.ok()) return cm.status();
-  if (ev->capacity() != h->event_capacity || cm->capacity() != h->commit_capacity) {
+absl::StatusOr<AgentLink> AttachAgentLink(void* mem, size_t bytes, LinkModel to_agent,
+                                          LinkModel to_host) {
+  absl::StatusOr<Parsed> p = CheckedLink(mem, bytes);
+  if (!p.ok()) return p.status();
+  AgentLink link;
+  for (const wave_channel_desc& d : p->table) {
+    std::optional<AgentEnd>& end = link.ends[d.subsystem];
+    if (d.kind == WAVE_CHAN_LANE) {
+      absl::StatusOr<RingProducer> lane =
+          RingProducer::Attach(At(mem, d.to_host_ring), RingBytes(d.to_host_capacity),
+                               CreditAt(mem, d.to_host_credit), to_host);
+      if (!lane.ok()) return lane.status();
+      end->lanes.push_back(*std::move(lane));
+      continue;
+    }
+    absl::StatusOr<RingConsumer> ev =
+        RingConsumer::Attach(At(mem, d.to_agent_ring), RingBytes(d.to_agent_capacity),
+                             CreditAt(mem, d.to_agent_credit), to_agent);
+    if (!ev.ok()) return ev.status();
+    absl::StatusOr<RingProducer> cm =
+        RingProducer::Attach(At(mem, d.to_host_ring), RingBytes(d.to_host_capacity),
+                             CreditAt(mem, d.to_host_credit), to_host);
+    if (!cm.ok()) return cm.status();
+    end.emplace(AgentEnd{*std::move(ev), *std::move(cm), {}});
+    if (end->events.capacity() != d.to_agent_capacity ||
+        end->commands.capacity() != d.to_host_capacity) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "link table says rings of %u/%u slots, the rings say %u/%u", d.to_agent_capacity,
+          d.to_host_capacity, end->events.capacity(), end->commands.capacity()));
+    }
+  }
+  return link;
+}
+
+absl::StatusOr<HostEnd> AttachHost(void* mem, size_t bytes, LinkModel to_agent, LinkModel to_host,
+                                   uint16_t subsystem) {
+  absl::StatusOr<HostLink> link = AttachHostLink(mem, bytes, to_agent, to_host);
+  if (!link.ok()) return link.status();
+  if (subsystem >= WAVE_SUBSYS_COUNT || !link->ends[subsystem].has_value()) {
     return absl::FailedPreconditionError(
-        absl::StrFormat("link header says rings of %u/%u slots, the rings say %u/%u",
-                        h->event_capacity, h->commit_capacity, ev->capacity(), cm->capacity()));
+        absl::StrFormat("the link has no %s channel", SubsysName(subsystem)));
   }
-  AgentEnd end{*std::move(ev), *std::move(cm), {}};
-  for (uint32_t c = 0; c < h->stage_cpus; ++c) {
-    absl::StatusOr<RingProducer> st =
-        RingProducer::Attach(p.stage[c], p.stage_bytes, p.stage_credit[c], to_host);
-    if (!st.ok()) return st.status();
-    end.staged.push_back(*std::move(st));
+  return *std::move(link->ends[subsystem]);
+}
+
+absl::StatusOr<AgentEnd> AttachAgent(void* mem, size_t bytes, LinkModel to_agent, LinkModel to_host,
+                                     uint16_t subsystem) {
+  absl::StatusOr<AgentLink> link = AttachAgentLink(mem, bytes, to_agent, to_host);
+  if (!link.ok()) return link.status();
+  if (subsystem >= WAVE_SUBSYS_COUNT || !link->ends[subsystem].has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("the link has no %s channel", SubsysName(subsystem)));
   }
-  return end;
+  return *std::move(link->ends[subsystem]);
 }
 
 }  // namespace wave

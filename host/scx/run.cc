@@ -113,11 +113,11 @@ absl::StatusOr<ScxResult> RunScx(const ScxConfig& config) {
   const std::string name =
       config.session.empty() ? absl::StrFormat("scx-%d", getpid()) : config.session;
   SessionParams params;
-  params.event_capacity = config.link_capacity;
-  params.commit_capacity = config.link_capacity;
   params.num_cpus = static_cast<uint32_t>(num_cpus);
   params.link_latency_ns = 0;  // a real link here: no emulated latency
-  params.stage_depth = config.prestage;
+  params.link = LinkConfig::Sched(config.link_capacity, config.link_capacity,
+                                  config.prestage == 0 ? 0u : static_cast<uint32_t>(num_cpus),
+                                  config.prestage);
   // The kernel side applies no all-or-nothing groups: an agent commits one by one.
   params.features = WAVE_FEATURES & ~WAVE_FEAT_GROUPS;
   absl::StatusOr<Session> session = Session::Create(name, params);

@@ -185,7 +185,7 @@ void ScxHost::Answer(const wave_a2k_commit& c, wave_commit_status st, uint64_t s
 }
 
 absl::StatusOr<uint32_t> ScxHost::TakeCommits(uint64_t* kick, uint64_t* preempt) {
-  RingConsumer& in = link_->commits;
+  RingConsumer& in = link_->commands;
   RingProducer& out = link_->events;
   const int num_cpus = prog_.num_cpus();
   uint32_t taken = 0;
@@ -255,9 +255,9 @@ absl::StatusOr<uint32_t> ScxHost::TakeCommits(uint64_t* kick, uint64_t* preempt)
 
 absl::StatusOr<uint32_t> ScxHost::TakeStaged(uint64_t* kick) {
   uint32_t taken = 0;
-  const int cpus = std::min<int>(static_cast<int>(link_->staged.size()), prog_.num_cpus());
+  const int cpus = std::min<int>(static_cast<int>(link_->lanes.size()), prog_.num_cpus());
   for (int cpu = 0; cpu < cpus; ++cpu) {
-    RingConsumer& in = link_->staged[cpu];
+    RingConsumer& in = link_->lanes[cpu];
     wave_scx_cpu_queues& q = prog_.queues(cpu);
     const uint32_t head = __atomic_load_n(&q.credit.stage_head, __ATOMIC_ACQUIRE);
     const uint32_t free_slots =

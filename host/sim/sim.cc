@@ -288,6 +288,12 @@ class Simulator {
   absl::Status OnAgentWake(uint64_t t);
   absl::Status OnAgentFlush(uint64_t t);
   absl::Status AttachInProcess();
+  // The scheduling channel of the run, with a staging lane per cpu when it prestages.
+  LinkConfig SimLinkConfig() const {
+    return LinkConfig::Sched(cfg_.ring_capacity, cfg_.ring_capacity,
+                             cfg_.prestage_depth == 0 ? 0u : static_cast<uint32_t>(cfg_.cpus),
+                             cfg_.prestage_depth);
+  }
 
   // External agent: the session handshake, and the real-time loop.
   absl::Status SetUpLink();
@@ -454,7 +460,7 @@ void Simulator::TryResync() {
   need_resync_ = false;
   resync_reason_ = 0;
   // Decisions staged on the forgotten state: drop what is there (later ones fail the epoch).
-  for (RingConsumer& staged : host_->staged) {
+  for (RingConsumer& staged : host_->lanes) {
     absl::StatusOr<uint32_t> k = staged.Peek(staged.capacity());
     if (k.ok()) staged.Advance(*k);
     staged.ReturnCredits();
@@ -577,9 +583,9 @@ void Simulator::Wake(int w, int64_t r, uint64_t t) {
   }
   // A decision staged for this wakeup (e.g. on a NET_RPC) at the head of an idle cpu's staging
   // ring runs now, with no round trip. Only heads are looked at: a cheap check per wakeup.
-  for (size_t c = 0; c < host_->staged.size(); ++c) {
+  for (size_t c = 0; c < host_->lanes.size(); ++c) {
     if (!cpus_[c].managed || cpus_[c].task != -1) continue;
-    RingConsumer& ring = host_->staged[c];
+    RingConsumer& ring = host_->lanes[c];
     absl::StatusOr<uint32_t> n = ring.Peek(1);
     if (!n.ok() || *n == 0) continue;
     wave_msg head;
@@ -693,8 +699,8 @@ HostTaskView Simulator::TaskView(int idx) const {
 }
 
 bool Simulator::TakeStaged(int cpu, uint64_t t) {
-  if (mode_ == Mode::kFallback || static_cast<size_t>(cpu) >= host_->staged.size()) return false;
-  RingConsumer& ring = host_->staged[cpu];
+  if (mode_ == Mode::kFallback || static_cast<size_t>(cpu) >= host_->lanes.size()) return false;
+  RingConsumer& ring = host_->lanes[cpu];
   bool ran = false;
   while (!ran) {
     absl::StatusOr<uint32_t> n = ring.Peek(1);
@@ -801,7 +807,7 @@ void Simulator::OnSliceEnd(int cpu, uint64_t gen, uint64_t t) {
 absl::Status Simulator::OnHostPoll(uint64_t t) {
   clock_.Set(t);
   if (mode_ == Mode::kFallback) return absl::OkStatus();  // nobody to listen to
-  RingConsumer& ring = host_->commits;
+  RingConsumer& ring = host_->commands;
   units_.clear();
   for (;;) {
     absl::StatusOr<uint32_t> n = ring.Peek(ring.capacity());
@@ -865,7 +871,7 @@ absl::Status Simulator::OnHostPoll(uint64_t t) {
     }
   }
   // Idle cpus take what was staged for them meanwhile.
-  for (int c = 0; c < cfg_.cpus && !host_->staged.empty(); ++c) {
+  for (int c = 0; c < cfg_.cpus && !host_->lanes.empty(); ++c) {
     if (cpus_[c].managed && cpus_[c].task == -1) TakeStaged(c, t);
   }
   return absl::OkStatus();
@@ -1065,11 +1071,9 @@ absl::StatusOr<SimResult> Simulator::Run() {
 absl::Status Simulator::SetUpLink() {
   if (external_) {
     SessionParams params;
-    params.event_capacity = cfg_.ring_capacity;
-    params.commit_capacity = cfg_.ring_capacity;
     params.num_cpus = static_cast<uint32_t>(cfg_.cpus);
     params.link_latency_ns = static_cast<uint32_t>(Latency());
-    params.stage_depth = cfg_.prestage_depth;
+    params.link = SimLinkConfig();
     absl::StatusOr<Session> session = Session::Create(cfg_.session, params);
     if (!session.ok()) return session.status();
     // Closed (below) only once accepted: a rejected or absent agent has nothing to be told.
@@ -1086,11 +1090,7 @@ absl::Status Simulator::SetUpLink() {
 
 // The in-process link: formatted fresh (also for a restarted agent), both ends attached.
 absl::Status Simulator::AttachInProcess() {
-  const LinkConfig lc{
-      .event_capacity = cfg_.ring_capacity,
-      .commit_capacity = cfg_.ring_capacity,
-      .stage_cpus = cfg_.prestage_depth == 0 ? 0u : static_cast<uint32_t>(cfg_.cpus),
-      .stage_depth = cfg_.prestage_depth};
+  const LinkConfig lc = SimLinkConfig();
   if (region_.data() == nullptr) {
     absl::StatusOr<SharedRegion> region = SharedRegion::CreateAnonymous(LinkBytes(lc));
     if (!region.ok()) return region.status();

@@ -201,8 +201,7 @@ absl::StatusOr<RunResult> RunTraced(const RunConfig& config, Policy& policy) {
   if (!prog.ok()) return prog.status();
   if (cgroup) (*prog)->ManageCgroup(*cgroup);
 
-  const LinkConfig link_config{.event_capacity = config.link_capacity,
-                               .commit_capacity = config.link_capacity};
+  const LinkConfig link_config = LinkConfig::Sched(config.link_capacity, config.link_capacity);
   absl::StatusOr<SharedRegion> region = SharedRegion::CreateAnonymous(LinkBytes(link_config));
   if (!region.ok()) return region.status();
   if (absl::Status s = LinkFormat(region->data(), region->size(), link_config); !s.ok()) return s;

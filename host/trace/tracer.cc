@@ -250,7 +250,7 @@ void TraceHost::ActuateUnit(const CommitUnit& unit, std::vector<wave_msg>* resul
 }
 
 absl::StatusOr<uint32_t> TraceHost::Actuate() {
-  RingConsumer& in = link_.commits;
+  RingConsumer& in = link_.commands;
   RingProducer& out = link_.events;
   uint32_t answered = 0;
   for (;;) {

@@ -112,11 +112,15 @@ enum CommitFuzzEvent : uint8_t { kEvNone = 0, kEvWake = 1, kEvBlock = 2, kEvCpuT
 //                      8 * short bytes (accepted exactly when the header fits them)
 //
 // Link mode: a formatted link region, patched, then attached by both ends.
-//   u8  event capacity selector, u8 commit capacity selector (2 << (s % 6))
+//   u8  event capacity selector, u8 commit capacity selector (2 << (s % 6)) of scheduling's
+//   u8  channels                 bits 0-2: scheduling lanes (4 slots each); bit 3: a memory
+//                                channel (16/8 slots) too
 //   u16 shrink                   the region is passed as LinkBytes - shrink % (LinkBytes + 1)
 //                                bytes when bit 15 is set, else whole
 //   patches until the input ends: u8 where (bit 0 clear: offset = u8 modulo the header's 64
 //   bytes; set: offset = u16 modulo the region), u8 len (len % 64 + 1), len bytes.
+inline constexpr uint8_t kLinkLanes = 0x07;
+inline constexpr uint8_t kLinkMemChannel = 1u << 3;
 enum RingFuzzOp : uint8_t {
   kOpProduce = 0,
   kOpConsume,

@@ -384,8 +384,8 @@ class RingHarness {
 
 // A half of a link, as a formatted link region declares it.
 bool HalfInside(uint64_t off, uint64_t len, size_t bytes) {
-  return off >= sizeof(LinkHeader) && off % kLinkPage == 0 && len >= kCacheLine && len <= bytes &&
-         off <= bytes - len;
+  return off >= sizeof(wave_link_hdr) && off % kLinkPage == 0 && len >= kCacheLine &&
+         len <= bytes && off <= bytes - len;
 }
 
 // Pushes one message from `producer` and checks what `consumer` then sees.
@@ -413,8 +413,15 @@ void RoundTrip(RingProducer& producer, RingConsumer& consumer, uint64_t k, bool 
 
 void RunLink(FuzzReader& in) {
   LinkConfig config;
-  config.event_capacity = CapacityFromSelector(in.Byte());
-  config.commit_capacity = CapacityFromSelector(in.Byte());
+  ChannelConfig& sched = config.sched();
+  sched.to_agent_capacity = CapacityFromSelector(in.Byte());
+  sched.to_host_capacity = CapacityFromSelector(in.Byte());
+  const uint8_t channels = in.Byte();
+  sched.lanes = channels & kLinkLanes;
+  sched.lane_depth = sched.lanes == 0 ? 0 : 4;
+  if ((channels & kLinkMemChannel) != 0) {
+    config.channels[WAVE_SUBSYS_MEM] = {.to_agent_capacity = 16, .to_host_capacity = 8};
+  }
   const uint16_t shrink = in.Take<uint16_t>();
   const size_t total = LinkBytes(config);
   Block region(total);
@@ -436,8 +443,8 @@ void RunLink(FuzzReader& in) {
   ASAN_POISON_MEMORY_REGION(region.data() + bytes, total - bytes);
 
   absl::StatusOr<LinkLayout> layout = ReadLinkLayout(region.data(), bytes);
-  absl::StatusOr<HostEnd> host = AttachHost(region.data(), bytes);
-  absl::StatusOr<AgentEnd> agent = AttachAgent(region.data(), bytes);
+  absl::StatusOr<HostLink> host = AttachHostLink(region.data(), bytes);
+  absl::StatusOr<AgentLink> agent = AttachAgentLink(region.data(), bytes);
   if (intact) FUZZ_CHECK(layout.ok() && host.ok() && agent.ok());
   if (!layout.ok()) {
     FUZZ_CHECK(!host.ok() && !agent.ok() && !layout.status().message().empty());
@@ -445,6 +452,11 @@ void RunLink(FuzzReader& in) {
   if (!host.ok()) FUZZ_CHECK(!host.status().message().empty());
   if (!agent.ok()) FUZZ_CHECK(!agent.status().message().empty());
   if (!layout.ok()) return;
+  if (intact) {  // what was formatted is what both ends see
+    FUZZ_CHECK(host->ends[WAVE_SUBSYS_SCHED].has_value() && agent->ends[WAVE_SUBSYS_SCHED]);
+    FUZZ_CHECK(host->ends[WAVE_SUBSYS_SCHED]->lanes.size() == sched.lanes);
+    FUZZ_CHECK(host->ends[WAVE_SUBSYS_MEM].has_value() == ((channels & kLinkMemChannel) != 0));
+  }
 
   // A layout accepted for `bytes` keeps both halves inside them, apart.
   const LinkLayout& l = *layout;
@@ -453,18 +465,32 @@ void RunLink(FuzzReader& in) {
   FUZZ_CHECK(HalfInside(l.agent_offset, l.agent_bytes, l.total_bytes));
   FUZZ_CHECK(l.host_offset + l.host_bytes <= l.agent_offset ||
              l.agent_offset + l.agent_bytes <= l.host_offset);
-  // Each ring fits its half, leaving the half's last line for the other ring's credits.
+  // Each ring fits its half, leaving room in the half for the other ring's credits.
   if (host.ok()) {
-    FUZZ_CHECK(LayoutBytes(host->commits.capacity()) + kCacheLine <= l.host_bytes);
-    FUZZ_CHECK(LayoutBytes(host->events.capacity()) + kCacheLine <= l.agent_bytes);
+    for (const std::optional<HostEnd>& e : host->ends) {
+      if (!e) continue;
+      FUZZ_CHECK(LayoutBytes(e->commands.capacity()) + kCacheLine <= l.host_bytes);
+      FUZZ_CHECK(LayoutBytes(e->events.capacity()) + kCacheLine <= l.agent_bytes);
+    }
   }
   if (agent.ok()) {
-    FUZZ_CHECK(LayoutBytes(agent->commits.capacity()) + kCacheLine <= l.host_bytes);
-    FUZZ_CHECK(LayoutBytes(agent->events.capacity()) + kCacheLine <= l.agent_bytes);
+    for (const std::optional<AgentEnd>& e : agent->ends) {
+      if (!e) continue;
+      FUZZ_CHECK(LayoutBytes(e->commands.capacity()) + kCacheLine <= l.host_bytes);
+      FUZZ_CHECK(LayoutBytes(e->events.capacity()) + kCacheLine <= l.agent_bytes);
+    }
   }
-  if (host.ok() && agent.ok()) {
-    RoundTrip(host->events, agent->events, 1, intact);
-    RoundTrip(agent->commits, host->commits, 2, intact);
+  if (!host.ok() || !agent.ok()) return;
+  uint64_t k = 0;
+  for (uint32_t s = 0; s < WAVE_SUBSYS_COUNT; ++s) {
+    std::optional<HostEnd>& h = host->ends[s];
+    std::optional<AgentEnd>& a = agent->ends[s];
+    FUZZ_CHECK(h.has_value() == a.has_value());  // both ends read one table
+    if (!h) continue;
+    FUZZ_CHECK(h->lanes.size() == a->lanes.size());
+    RoundTrip(h->events, a->events, ++k, intact);
+    RoundTrip(a->commands, h->commands, ++k, intact);
+    for (size_t i = 0; i < h->lanes.size(); ++i) RoundTrip(a->lanes[i], h->lanes[i], ++k, intact);
   }
 }
 

@@ -222,11 +222,12 @@ std::vector<uint8_t> BytesOf(T v) {
   return b;
 }
 
-FuzzWriter LinkSetup(uint8_t events, uint8_t commits, uint16_t shrink = 0) {
+FuzzWriter LinkSetup(uint8_t events, uint8_t commits, uint16_t shrink = 0, uint8_t channels = 0) {
   FuzzWriter w;
   w.Byte(kModeLink);
   w.Byte(events);
   w.Byte(commits);
+  w.Byte(channels);
   w.Put(shrink);
   return w;
 }
@@ -326,12 +327,12 @@ std::vector<std::pair<std::string, FuzzWriter>> RingSeeds() {
   }
   {
     FuzzWriter w = LinkSetup(kCap8, 0);
-    Patch(w, false, offsetof(LinkHeader, magic), BytesOf(uint32_t{0x12345678}));
+    Patch(w, false, offsetof(wave_link_hdr, magic), BytesOf(uint32_t{0x12345678}));
     seeds.emplace_back("link_bad_magic", w);
   }
   {
     FuzzWriter w = LinkSetup(kCap8, kCap8);
-    Patch(w, false, offsetof(LinkHeader, agent_offset), BytesOf(uint64_t{kLinkPage}));
+    Patch(w, false, offsetof(wave_link_hdr, agent_offset), BytesOf(uint64_t{kLinkPage}));
     seeds.emplace_back("link_halves_overlap", w);
   }
   {
@@ -342,6 +343,23 @@ std::vector<std::pair<std::string, FuzzWriter>> RingSeeds() {
     FuzzWriter w = LinkSetup(kCap8, kCap8);
     Patch(w, true, kLinkPage + offsetof(RingHeader, capacity), BytesOf(uint32_t{64}));
     seeds.emplace_back("link_ring_too_big", w);
+  }
+  {  // Scheduling with lanes, and a memory channel: every ring of the table round-trips.
+    FuzzWriter w = LinkSetup(kCap8, kCap8, 0, static_cast<uint8_t>(kLinkMemChannel | 3));
+    seeds.emplace_back("link_channels", w);
+  }
+  {  // The second channel's commands ring moved onto the first's: rings overlap.
+    FuzzWriter w = LinkSetup(kCap8, kCap8, 0, static_cast<uint8_t>(kLinkMemChannel | 1));
+    const uint16_t second = sizeof(wave_link_hdr) + sizeof(wave_channel_desc);
+    Patch(w, true, second + offsetof(wave_channel_desc, to_host_ring),
+          BytesOf(uint64_t{kLinkPage}));
+    seeds.emplace_back("link_rings_overlap", w);
+  }
+  {  // A channel of no subsystem.
+    FuzzWriter w = LinkSetup(kCap8, kCap8);
+    Patch(w, true, sizeof(wave_link_hdr) + offsetof(wave_channel_desc, subsystem),
+          BytesOf(uint16_t{WAVE_SUBSYS_COUNT}));
+    seeds.emplace_back("link_bad_subsystem", w);
   }
   return seeds;
 }

@@ -1,5 +1,5 @@
 // The agent runtime over a real in-process link, against a fake host written here: the test
-// pushes events into HostEnd.events and reads the agent's commits out of HostEnd.commits.
+// pushes events into HostEnd.events and reads the agent's commits out of HostEnd.commands.
 #include "lib/agent.h"
 
 #include <climits>
@@ -33,7 +33,7 @@
 namespace wave {
 namespace {
 
-constexpr LinkConfig kLink{.event_capacity = 256, .commit_capacity = 256};
+constexpr LinkConfig kLink = LinkConfig::Sched(256, 256);
 
 // ---- messages the fake host sends ----
 
@@ -154,17 +154,17 @@ class Harness {
   std::vector<wave_a2k_commit> TakeCommits() {
     std::vector<wave_a2k_commit> out;
     for (;;) {
-      absl::StatusOr<uint32_t> n = host_.commits.Peek(host_.commits.capacity());
+      absl::StatusOr<uint32_t> n = host_.commands.Peek(host_.commands.capacity());
       EXPECT_TRUE(n.ok()) << n.status();
       if (!n.ok() || *n == 0) break;
       for (uint32_t i = 0; i < *n; ++i) {
         wave_msg m;
-        host_.commits.Read(i, &m);
+        host_.commands.Read(i, &m);
         out.push_back(m.commit);
       }
-      host_.commits.Advance(*n);
+      host_.commands.Advance(*n);
     }
-    host_.commits.ReturnCredits();
+    host_.commands.ReturnCredits();
     return out;
   }
 
@@ -1110,7 +1110,7 @@ TEST(TxnTest, CommitFromAPolicyIsEncodedAndSent) {
 TEST(AgentTest, CommitsThatDoNotFitStayQueuedUntilTheNextFlush) {
   constexpr int kCpus = 32;
   RecordingFifo fifo;
-  Harness h(fifo, kCpus, LinkConfig{.event_capacity = 128, .commit_capacity = 16});
+  Harness h(fifo, kCpus, LinkConfig::Sched(128, 16));
   for (int i = 0; i < kCpus; ++i) h.Push(NewTask(static_cast<uint64_t>(i) + 1, 1));
   for (int i = 0; i < kCpus; ++i) h.Push(Idle(i));
 
@@ -1157,7 +1157,7 @@ TEST(AgentTest, CommitsThatDoNotFitStayQueuedUntilTheNextFlush) {
 
 TEST(AgentTest, QueuedCommitsGoOutBeforeNewerOnes) {
   RecordingFifo fifo;
-  Harness h(fifo, 4, LinkConfig{.event_capacity = 64, .commit_capacity = 2});
+  Harness h(fifo, 4, LinkConfig::Sched(64, 2));
   h.Push({NewTask(1, 1), NewTask(2, 1), NewTask(3, 1), Idle(0), Idle(1), Idle(2)});
   h.Step();
   EXPECT_EQ(h.agent().queued_commits(), 1u);

@@ -36,7 +36,7 @@ void MustOk(const absl::Status& s) {
 class TaskSource {
  public:
   explicit TaskSource(int n) {
-    const LinkConfig config{.event_capacity = 256, .commit_capacity = 16};
+    const LinkConfig config = LinkConfig::Sched(256, 16);
     absl::StatusOr<SharedRegion> r = SharedRegion::CreateAnonymous(LinkBytes(config));
     MustOk(r.status());
     region_ = *std::move(r);

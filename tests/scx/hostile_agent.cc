@@ -123,9 +123,9 @@ int main(int argc, char** argv) {
     }
     if (sent_log.size() < 256) sent_log.push_back(m);
     // Half to the commit ring, the rest (when there is prestaging) to a staging ring.
-    if ((round & 1) || end->staged.empty()) {
-      if (end->commits.Push(m)) ++sent;
-    } else if (end->staged[Next(x) % end->staged.size()].Push(m)) {
+    if ((round & 1) || end->lanes.empty()) {
+      if (end->commands.Push(m)) ++sent;
+    } else if (end->lanes[Next(x) % end->lanes.size()].Push(m)) {
       ++sent;
     }
     if (round % 8 == 0) {

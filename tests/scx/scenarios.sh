@@ -68,8 +68,9 @@ workload $WORK --ext --label=prestage
 stop_scx prestage
 
 # 2. The agent is killed mid-run: the kernel's FIFO finishes the work, the scheduler stays;
-#    a second agent joins and takes over.
-start_scx kill --policy=none --session=k --heartbeat-timeout=100ms
+#    a second agent joins and takes over. The timeout is short, to see the death soon, but not
+#    100 ms: under software emulation on a busy machine a live agent's loop has stalled that long.
+start_scx kill --policy=none --session=k --heartbeat-timeout=300ms
 wave agent --session=k --policy=fifo --idle-sleep=100us --mlock=on >/tmp/agent1.out 2>&1 &
 agent1=$!
 wait_for /tmp/scx-kill.err "agent 1 attached"

@@ -26,8 +26,7 @@ uint64_t Next(uint64_t& x) {
 
 void HostileAgent(const std::string& name, const SimConfig& host) {
   SessionParams expect;
-  expect.event_capacity = host.ring_capacity;
-  expect.commit_capacity = host.ring_capacity;
+  expect.link = LinkConfig::Sched(host.ring_capacity, host.ring_capacity);
   expect.link_latency_ns = kTakeHosts;
   absl::StatusOr<Session> s = Session::Join(name, expect, 5'000'000'000);
   ASSERT_TRUE(s.ok()) << s.status();
@@ -77,7 +76,7 @@ void HostileAgent(const std::string& name, const SimConfig& host) {
         break;
     }
     last = m;
-    end->commits.Push(m);
+    end->commands.Push(m);
     usleep(200);
   }
   // Now break the ring itself: a stamp that belongs to no lap, in the host's next slot.
@@ -87,7 +86,7 @@ void HostileAgent(const std::string& name, const SimConfig& host) {
   const uint32_t cap = host.ring_capacity;
   const size_t vis = (size_t{cap} * 8 + 63) / 64 * 64;
   auto* slots = reinterpret_cast<wave_msg*>(ring + 64 + vis);
-  const uint32_t tail = end->commits.tail();
+  const uint32_t tail = end->commands.tail();
   __atomic_store_n(&slots[tail & (cap - 1)].hdr.stamp, tail + 12345, __ATOMIC_RELEASE);
   // Stay silent from here on: the host must not wait for us.
 }

@@ -50,8 +50,8 @@ TEST(NumaTest, SessionHalvesAreOnTheirReadersNodes) {
   if (SkipWithoutNuma()) GTEST_SKIP();
   const std::string name = "test-numa-" + std::to_string(getpid());
   SessionParams params;
-  params.event_capacity = 256;
-  params.commit_capacity = 256;
+  params.link.sched().to_agent_capacity = 256;
+  params.link.sched().to_host_capacity = 256;
   params.num_cpus = 2;
   absl::StatusOr<Session> host = Session::Create(name, params);
   ASSERT_TRUE(host.ok()) << host.status();

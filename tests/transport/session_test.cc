@@ -22,8 +22,7 @@ std::string UniqueName(const char* what) {
 
 SessionParams Params() {
   SessionParams p;
-  p.event_capacity = 256;
-  p.commit_capacity = 256;
+  p.link = LinkConfig::Sched(256, 256);
   p.num_cpus = 4;
   return p;
 }
@@ -53,8 +52,8 @@ TEST(Session, HandshakeThenMessagesFlowBothWays) {
   a->events.Read(0, &got);
   EXPECT_EQ(got.cpu.cpu, 3);
   m.hdr.type = WAVE_CMD_COMMIT;
-  ASSERT_TRUE(a->commits.Push(m));
-  n = h->commits.Peek(8);
+  ASSERT_TRUE(a->commands.Push(m));
+  n = h->commands.Peek(8);
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 1u);
 }
@@ -64,7 +63,7 @@ TEST(Session, RingSizeMismatchIsOneClearLineOnBothSides) {
   absl::StatusOr<Session> host = Session::Create(name, Params());
   ASSERT_TRUE(host.ok()) << host.status();
   SessionParams mine = Params();
-  mine.event_capacity = 1024;
+  mine.link.sched().to_agent_capacity = 1024;
   absl::StatusOr<Session> agent = Session::Join(name, mine, kSecond);
   ASSERT_FALSE(agent.ok());
   const std::string want =
@@ -130,7 +129,7 @@ TEST(Session, EachFieldMismatchIsNamed) {
   a.magic = 1;
   EXPECT_NE(SessionMismatch(h, a).find("magic"), std::string::npos);
   a = h;
-  a.commit_capacity = 16;
+  a.link.sched().to_host_capacity = 16;
   EXPECT_NE(SessionMismatch(h, a).find("commit ring size"), std::string::npos);
   a = h;
   a.num_cpus = 8;
@@ -226,6 +225,99 @@ TEST(Session, AgentDeathIsDetectedWithinTheHeartbeat) {
   EXPECT_NE(s.message().find("agent has been silent"), absl::string_view::npos);
   // Detected after the timeout, not long after it (generous slack for a loaded 2-core machine).
   EXPECT_LT(clock.NowNs() - killed, timeout + 2 * kSecond);
+}
+
+// A clock the test moves by hand.
+class TestClock : public Clock {
+ public:
+  explicit TestClock(uint64_t start_ns) : now_ns_(start_ns) {}
+  uint64_t NowNs() const override { return now_ns_; }
+  void Advance(uint64_t ns) { now_ns_ += ns; }
+
+ private:
+  uint64_t now_ns_;
+};
+
+// Two images share no clock: the host's monotonic clock here reads three hours more than the
+// agent's. Heartbeats are counters read against the reader's own clock, so each side still tells
+// a live peer (one whose count moved within the timeout, on its own clock) from a dead one.
+TEST(Session, PeersWhoseClocksDifferByHoursTellLiveFromDead) {
+  constexpr uint64_t kHours = 3ull * 3600 * kSecond;
+  constexpr uint64_t kTimeout = 50'000'000;  // 50 ms
+  TestClock host_clock(kHours + 123);
+  TestClock agent_clock(7);
+  const std::string name = UniqueName("clocks");
+  absl::StatusOr<Session> host = Session::Create(name, Params(), &host_clock);
+  ASSERT_TRUE(host.ok()) << host.status();
+  absl::StatusOr<Session> agent = Session::Join(name, Params(), kSecond, &agent_clock);
+  ASSERT_TRUE(agent.ok()) << agent.status();
+  ASSERT_TRUE(host->WaitForAgent(kSecond).ok());
+  ASSERT_TRUE(agent->WaitForAccept(kSecond).ok());
+  for (int round = 0; round < 10; ++round) {  // both beat: both alive, round after round
+    host_clock.Advance(40'000'000);
+    agent_clock.Advance(40'000'000);
+    host->Beat();
+    agent->Beat();
+    EXPECT_TRUE(host->CheckPeer(kTimeout).ok()) << round;
+    EXPECT_TRUE(agent->CheckPeer(kTimeout).ok()) << round;
+  }
+  // The agent goes silent: alive within the timeout of the host's clock, dead after it.
+  host_clock.Advance(30'000'000);
+  host->Beat();
+  EXPECT_TRUE(host->CheckPeer(kTimeout).ok());
+  host_clock.Advance(30'000'000);
+  absl::Status dead = host->CheckPeer(kTimeout);
+  EXPECT_EQ(dead.code(), absl::StatusCode::kUnavailable) << dead;
+  EXPECT_NE(dead.message().find("agent has been silent for 60 ms"), absl::string_view::npos)
+      << dead;
+  // It beats again: alive again. Now the host goes silent, and the agent sees it on its clock.
+  agent->Beat();
+  EXPECT_TRUE(host->CheckPeer(kTimeout).ok());
+  EXPECT_TRUE(agent->CheckPeer(kTimeout).ok());  // the host's last beat, seen now
+  agent_clock.Advance(45'000'000);
+  EXPECT_TRUE(agent->CheckPeer(kTimeout).ok());
+  agent_clock.Advance(10'000'000);
+  dead = agent->CheckPeer(kTimeout);
+  EXPECT_EQ(dead.code(), absl::StatusCode::kUnavailable) << dead;
+  EXPECT_NE(dead.message().find("host has been silent for 55 ms"), absl::string_view::npos) << dead;
+}
+
+// The hello lists the channels the host offers; the agent answers with the subsystems it serves,
+// and the session serves those both have. An agent that serves none of them is told so.
+TEST(Session, TheSessionServesTheSubsystemsBothHave) {
+  SessionParams hp = Params();
+  hp.link.channels[WAVE_SUBSYS_MEM] = {.to_agent_capacity = 64, .to_host_capacity = 32};
+  {
+    const std::string name = UniqueName("serves");
+    absl::StatusOr<Session> host = Session::Create(name, hp);
+    ASSERT_TRUE(host.ok()) << host.status();
+    SessionParams ap = Params();  // serves scheduling only (the default)
+    absl::StatusOr<Session> agent = Session::Join(name, ap, kSecond);
+    ASSERT_TRUE(agent.ok()) << agent.status();
+    ASSERT_TRUE(host->WaitForAgent(kSecond).ok());
+    EXPECT_EQ(host->served(), 1u << WAVE_SUBSYS_SCHED);
+    EXPECT_EQ(agent->served(), 1u << WAVE_SUBSYS_SCHED);
+    // Every channel the host offered is in the link, served or not.
+    absl::StatusOr<AgentLink> link = agent->AttachAgentLink();
+    ASSERT_TRUE(link.ok()) << link.status();
+    ASSERT_TRUE(link->ends[WAVE_SUBSYS_MEM].has_value());
+    EXPECT_EQ(link->ends[WAVE_SUBSYS_MEM]->events.capacity(), 64u);
+    EXPECT_EQ(link->ends[WAVE_SUBSYS_MEM]->commands.capacity(), 32u);
+    EXPECT_FALSE(link->ends[WAVE_SUBSYS_NET].has_value());
+  }
+  {
+    const std::string name = UniqueName("serves-none");
+    absl::StatusOr<Session> host = Session::Create(name, Params());
+    ASSERT_TRUE(host.ok()) << host.status();
+    SessionParams ap = Params();
+    ap.serves = 1u << WAVE_SUBSYS_MEM;
+    absl::StatusOr<Session> agent = Session::Join(name, ap, kSecond);
+    ASSERT_FALSE(agent.ok());
+    const std::string want =
+        "session mismatch: the host offers scheduling, the agent serves memory";
+    EXPECT_EQ(agent.status().message(), want);
+    EXPECT_EQ(host->WaitForAgent(kSecond).message(), want);
+  }
 }
 
 TEST(Session, HostCloseTellsTheAgent) {
