@@ -40,6 +40,21 @@ static inline int wave_msg_type_index(__u16 type) {
 
 static inline int wave_msg_type_known(__u16 type) { return wave_msg_type_index(type) >= 0; }
 
+/* True for a command (agent -> host, a WAVE_CMD_*), false for an event or a type not known. */
+#define WAVE_MSG_IS_CMD_EV 0
+#define WAVE_MSG_IS_CMD_CMD 1
+#define WAVE_MSG_IS_CMD_CASE(kind, name, value) \
+  case value:                                   \
+    return WAVE_MSG_IS_CMD_##kind;
+static inline int wave_msg_is_command(__u16 type) {
+  switch (type) {
+    WAVE_MSG_TYPES(WAVE_MSG_IS_CMD_CASE)
+    default:
+      return 0;
+  }
+}
+#undef WAVE_MSG_IS_CMD_CASE
+
 /* "TASK_NEW", "COMMIT", ...; "UNKNOWN" for a type this version does not know. */
 #define WAVE_MSG_NAME_CASE(kind, name, value) \
   case value:                                 \

@@ -35,7 +35,7 @@
 #include "benchmark/benchmark.h"
 #include "host/trace/loader.h"
 #include "host/trace/run.h"
-#include "lib/null_policy.h"
+#include "lib/sched/null_policy.h"
 
 namespace wave {
 namespace {

@@ -11,7 +11,7 @@
 
 #include "abi/wave_abi.h"
 #include "absl/strings/match.h"
-#include "lib/nice.h"
+#include "lib/sched/nice.h"
 #include "policies/registry.h"
 #include "transport/link.h"
 

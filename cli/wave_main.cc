@@ -28,7 +28,8 @@
 #include "host/trace/restore.h"
 #include "host/trace/run.h"
 #include "host/trace/stats.h"
-#include "lib/agent.h"
+#include "lib/runtime.h"
+#include "lib/sched/sched.h"
 #include "policies/registry.h"
 #include "transport/clock.h"
 #include "transport/doorbell.h"
@@ -89,7 +90,6 @@ int RunSimCommand(const SimFlags& flags) {
 // The agent process: join, schedule until the host closes the session or goes silent.
 int RunAgentCommand(const AgentFlags& flags) {
   constexpr uint64_t kJoinTimeoutNs = 10'000'000'000;
-  constexpr uint64_t kCheckPeriodNs = 1'000'000;
   absl::StatusOr<std::unique_ptr<Policy>> policy = MakePolicy(flags.policy);
   if (!policy.ok()) return Fail(kExitUsage, "--policy: ", std::string(policy.status().message()));
   SessionParams expect;
@@ -109,55 +109,43 @@ int RunAgentCommand(const AgentFlags& flags) {
   absl::StatusOr<Session> session = Session::Join(flags.session, expect, kJoinTimeoutNs);
   if (!session.ok()) return fail(session.status());
   if (absl::Status s = session->WaitForAccept(kJoinTimeoutNs); !s.ok()) return fail(s);
-  MonotonicClock monotonic;
+  // Every subsystem this agent serves, on its channel (scheduling is the one there is).
   const LinkModel link = session->link_model();
-  absl::StatusOr<AgentEnd> end = session->AttachAgent(link, link);
-  if (!end.ok()) return fail(end.status());
-  Agent agent(*std::move(end), **policy,
-              AgentOptions{.num_cpus = static_cast<int>(session->params().num_cpus),
-                           .features = session->features()});
+  absl::StatusOr<AgentLink> ends = session->AttachAgentLink(link, link);
+  if (!ends.ok()) return fail(ends.status());
+  if (!ends->ends[WAVE_SUBSYS_SCHED].has_value()) {
+    return fail(absl::FailedPreconditionError("the host's link has no scheduling channel"));
+  }
+  Runtime runtime;
+  SchedSubsystem sched(**policy,
+                       SchedOptions{.num_cpus = static_cast<int>(session->params().num_cpus),
+                                    .features = session->features()});
+  if (absl::Status s = runtime.Attach(sched, *std::move(ends->ends[WAVE_SUBSYS_SCHED])); !s.ok()) {
+    return fail(s);
+  }
   std::optional<Doorbell> wait_bell;
   std::optional<Doorbell> ring_bell;
   if (flags.wait_fd >= 0) {
     wait_bell.emplace(flags.wait_fd);
     ring_bell.emplace(flags.ring_fd);
   }
-  uint64_t next_check = 0;
-  for (;;) {
-    const uint64_t sent = agent.stats().commits_sent + agent.stats().staged_sent;
-    absl::StatusOr<PollResult> r = agent.RunOnce();
-    if (!r.ok()) return fail(r.status());
-    if (ring_bell && agent.stats().commits_sent + agent.stats().staged_sent != sent) {
-      ring_bell->Ring();
-    }
-    if (r->events == 0) {
-      agent.ReturnCredits();
-      if (agent.queued_commits() == 0) {
-        if (wait_bell) {
-          wait_bell->Wait(1);  // rung by the host; the timeout keeps the heartbeat going
-        } else if (flags.idle_sleep_ns > 0) {
-          const timespec nap{0, static_cast<long>(flags.idle_sleep_ns)};
-          nanosleep(&nap, nullptr);
-        }
-      }
-    }
-    session->Beat();
-    const uint64_t now = monotonic.NowNs();
-    if (now < next_check) continue;
-    next_check = now + kCheckPeriodNs;
-    absl::Status peer = session->CheckPeer(flags.heartbeat_timeout_ns);
-    if (peer.ok()) continue;
-    if (peer.code() != absl::StatusCode::kCancelled) return fail(peer);
-    const AgentStats& st = agent.stats();
-    return Print(absl::StrFormat(
-        "wave agent: session %s closed by the host; policy %s, polls %u, events %u, commits "
-        "sent %u, staged sent %u, ok %u, stale %u, rejected %u, in flight %u, malformed %u, "
-        "unknown task %u; link %u ns one way, %s clock, %s\n",
-        flags.session, flags.policy, st.polls, st.events, st.commits_sent, st.staged_sent,
-        st.commits_ok(), st.commits_stale(), st.commits_rejected(), agent.commits_in_flight(),
-        st.malformed, st.unknown_task, session->params().link_latency_ns,
-        LinkClockName(LinkClockKindInUse()), session->placement()));
-  }
+  absl::Status ended = runtime.Run(LoopOptions{
+      .session = &*session,
+      .heartbeat_timeout_ns = flags.heartbeat_timeout_ns,
+      .wait_bell = wait_bell ? &*wait_bell : nullptr,
+      .idle_sleep_ns = flags.idle_sleep_ns,
+      .ring_bell = ring_bell ? &*ring_bell : nullptr,
+  });
+  if (!ended.ok()) return fail(ended);
+  const AgentStats& st = sched.stats();
+  return Print(absl::StrFormat(
+      "wave agent: session %s closed by the host; policy %s, polls %u, events %u, commits "
+      "sent %u, staged sent %u, ok %u, stale %u, rejected %u, in flight %u, malformed %u, "
+      "unknown task %u, unknown type %u; link %u ns one way, %s clock, %s\n",
+      flags.session, flags.policy, st.polls, st.events, st.commits_sent, st.staged_sent,
+      st.commits_ok(), st.commits_stale(), st.commits_rejected(), sched.commits_in_flight(),
+      st.malformed, st.unknown_task, st.unknown_type, session->params().link_latency_ns,
+      LinkClockName(LinkClockKindInUse()), session->placement()));
 }
 
 constexpr int kExitCannotRun = 127;

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "lib/policy.h"
+#include "lib/sched/policy.h"
 
 namespace wave {
 

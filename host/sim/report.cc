@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "lib/events.h"
-#include "lib/nice.h"
+#include "lib/sched/events.h"
+#include "lib/sched/nice.h"
 
 namespace wave {
 namespace {

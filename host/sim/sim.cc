@@ -9,8 +9,8 @@
 
 #include "absl/strings/str_format.h"
 #include "host/mech/validate.h"
-#include "lib/agent.h"
-#include "lib/nice.h"
+#include "lib/sched/agent.h"
+#include "lib/sched/nice.h"
 #include "transport/clock.h"
 #include "transport/link.h"
 #include "transport/region.h"
@@ -967,7 +967,7 @@ absl::Status Simulator::OnAgentWake(uint64_t t) {
     return absl::OkStatus();
   }
   double cost = static_cast<double>(cfg_.agent_poll_cost_ns + r->events * cfg_.agent_event_cost_ns +
-                                    r->commits * cfg_.agent_commit_cost_ns);
+                                    r->commands * cfg_.agent_commit_cost_ns);
   if (cfg_.placement == Placement::kIpu) cost *= cfg_.ipu_slowdown;
   const uint64_t c = std::max<uint64_t>(1, static_cast<uint64_t>(cost));
   agent_busy_until_ = t + c;

@@ -35,8 +35,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "lib/policy.h"
-#include "lib/stats.h"
+#include "lib/sched/policy.h"
+#include "lib/sched/stats.h"
 
 namespace wave {
 

@@ -24,7 +24,7 @@
 #include "host/trace/loader.h"
 #include "host/trace/restore.h"
 #include "host/trace/tracer.h"
-#include "lib/agent.h"
+#include "lib/sched/agent.h"
 #include "transport/clock.h"
 #include "transport/doorbell.h"
 #include "transport/link.h"
@@ -60,28 +60,14 @@ class Fd {
   int fd_;
 };
 
-// The agent's thread: poll, flush, ring the host when commits went out, sleep on the doorbell
-// when there is nothing to read. Leaves once `stop` is set and the event ring is empty.
+// The agent's thread: the runtime's loop, waking on the doorbell the host rings, ringing the
+// host's when commits went out; it leaves once `stop` is set and the event ring is drained.
 void AgentLoop(Agent& agent, Doorbell& agent_bell, Doorbell& host_bell,
                const std::atomic<bool>& stop, absl::Status& error) {
-  for (;;) {
-    absl::StatusOr<PollResult> r = agent.Poll();
-    if (!r.ok()) {
-      error = r.status();
-      break;
-    }
-    absl::StatusOr<uint32_t> sent = agent.Flush();
-    if (!sent.ok()) {
-      error = sent.status();
-      break;
-    }
-    if (*sent > 0) host_bell.Ring();
-    if (r->events > 0) continue;
-    if (stop.load(std::memory_order_acquire)) break;
-    agent.ReturnCredits();
-    agent_bell.Wait(kIdleWaitMs);
-  }
-  host_bell.Ring();
+  error = agent.runtime().Run(LoopOptions{.wait_bell = &agent_bell,
+                                          .idle_wait_ms = kIdleWaitMs,
+                                          .ring_bell = &host_bell,
+                                          .stop = &stop});
 }
 
 int ExitCode(int wait_status) {

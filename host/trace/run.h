@@ -24,8 +24,8 @@
 #include "absl/status/statusor.h"
 #include "host/trace/stats.h"
 #include "host/trace/yield_events.h"
-#include "lib/policy.h"
-#include "lib/stats.h"
+#include "lib/sched/policy.h"
+#include "lib/sched/stats.h"
 
 namespace wave {
 

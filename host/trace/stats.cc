@@ -13,7 +13,7 @@
 
 #include "absl/strings/str_format.h"
 #include "host/trace/yield_events.h"
-#include "lib/events.h"
+#include "lib/sched/events.h"
 
 namespace wave {
 namespace {

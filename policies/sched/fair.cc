@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "lib/nice.h"
+#include "lib/sched/nice.h"
 
 namespace wave {
 

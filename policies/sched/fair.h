@@ -20,7 +20,7 @@
 #include <cstdint>
 #include <string>
 
-#include "lib/policy.h"
+#include "lib/sched/policy.h"
 
 namespace wave {
 

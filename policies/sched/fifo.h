@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/policy.h"
+#include "lib/sched/policy.h"
 
 namespace wave {
 

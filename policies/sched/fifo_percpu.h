@@ -21,7 +21,7 @@
 #include <span>
 #include <string>
 
-#include "lib/policy.h"
+#include "lib/sched/policy.h"
 
 namespace wave {
 

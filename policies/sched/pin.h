@@ -11,7 +11,7 @@
 
 #include <string>
 
-#include "lib/policy.h"
+#include "lib/sched/policy.h"
 
 namespace wave {
 

@@ -19,6 +19,8 @@ namespace wave {
 class RpcPolicy : public FifoPolicy {
  public:
   std::string name() const override { return "rpc"; }
+  // The NIC's view: every RPC's arrival, before the host's network stack wakes its handler.
+  std::vector<uint16_t> Subscriptions() const override { return {WAVE_EV_NET_RPC}; }
   void OnNetRpc(Task* handler, const NetRpc& ev) override;
   void OnTaskWakeup(Task& task, const TaskWakeup& ev) override;
   void OnTaskDead(Task& task, const TaskDead& ev) override;

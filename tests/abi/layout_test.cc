@@ -64,6 +64,9 @@ TEST(AbiTypes, OneListGivesNamesIndicesAndSubsystems) {
   }
   for (int n : seen) EXPECT_EQ(n, 1);
   EXPECT_FALSE(wave_msg_type_known(WAVE_MSG_NONE));
+  EXPECT_TRUE(wave_msg_is_command(WAVE_CMD_COMMIT));
+  EXPECT_FALSE(wave_msg_is_command(WAVE_EV_COMMIT_RESULT));
+  EXPECT_FALSE(wave_msg_is_command(0xffff));
 }
 
 TEST(AbiEpoch, EpochsRunOneToMaxAndWrapPastZero) {

@@ -1,6 +1,6 @@
 // The agent runtime over a real in-process link, against a fake host written here: the test
 // pushes events into HostEnd.events and reads the agent's commits out of HostEnd.commands.
-#include "lib/agent.h"
+#include "lib/sched/agent.h"
 
 #include <climits>
 #include <cstdint>
@@ -21,11 +21,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
-#include "lib/events.h"
-#include "lib/policy.h"
-#include "lib/stats.h"
-#include "lib/task.h"
-#include "lib/txn.h"
+#include "lib/sched/events.h"
+#include "lib/sched/policy.h"
+#include "lib/sched/stats.h"
+#include "lib/sched/task.h"
+#include "lib/sched/txn.h"
 #include "policies/sched/fifo.h"
 #include "transport/link.h"
 #include "transport/region.h"
@@ -282,7 +282,7 @@ TEST(AgentTest, RunnableTaskIsCommittedToTheIdleCpuWithItsSeq) {
   h.Push({NewTask(7, 41), Idle(2)});
   PollResult r = h.Step();
   EXPECT_EQ(r.events, 2u);
-  EXPECT_EQ(r.commits, 1u);
+  EXPECT_EQ(r.commands, 1u);
 
   const wave_a2k_commit c = h.OneCommit();
   ExpectCommit(c, 7, 2, 41);
@@ -1089,7 +1089,7 @@ TEST(TxnTest, CommitFromAPolicyIsEncodedAndSent) {
   };
   h.Push({NewTask(9, 77), Idle(1)});
   PollResult r = h.Step();
-  EXPECT_EQ(r.commits, 1u);
+  EXPECT_EQ(r.commands, 1u);
   EXPECT_EQ(checks, (std::vector<CommitCheck>{CommitCheck::kCpuUnavailable, CommitCheck::kOk}));
   const wave_a2k_commit c = h.OneCommit();
   EXPECT_EQ(c.hdr.type, WAVE_CMD_COMMIT);
@@ -1115,7 +1115,7 @@ TEST(AgentTest, CommitsThatDoNotFitStayQueuedUntilTheNextFlush) {
   for (int i = 0; i < kCpus; ++i) h.Push(Idle(i));
 
   PollResult r = h.Step();  // Poll queues 32 commits; Flush publishes what fits
-  EXPECT_EQ(r.commits, 32u);
+  EXPECT_EQ(r.commands, 32u);
   EXPECT_EQ(h.stats().commits_sent, 16u);
   EXPECT_EQ(h.agent().queued_commits(), 16u);
   EXPECT_EQ(h.agent().commits_in_flight(), 16u);

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "host/sim/sim.h"
-#include "lib/nice.h"
+#include "lib/sched/nice.h"
 #include "policies/sched/shinjuku.h"
 #include "tests/sim/sim_checks.h"
 

@@ -12,7 +12,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "host/sim/sim.h"
-#include "lib/policy.h"
+#include "lib/sched/policy.h"
 #include "tests/sim/sim_checks.h"
 
 namespace wave {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "host/sim/sim.h"
-#include "lib/policy.h"
+#include "lib/sched/policy.h"
 #include "policies/sched/fifo.h"
 #include "tests/sim/sim_checks.h"
 

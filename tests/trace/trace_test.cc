@@ -31,8 +31,8 @@
 #include "host/trace/proc.h"
 #include "host/trace/run.h"
 #include "host/trace/stats.h"
-#include "lib/events.h"
-#include "lib/policy.h"
+#include "lib/sched/events.h"
+#include "lib/sched/policy.h"
 #include "policies/sched/pin.h"
 
 namespace wave {

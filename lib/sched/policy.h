@@ -7,14 +7,16 @@
 // task is already runnable, in OnTaskBlocked it is already off its cpu. Required callbacks are
 // pure virtual; optional ones default to nothing. The time to decide by is the host's as of the
 // latest event, CpuTable::now_ns() in Schedule: a policy keeps no clock of its own.
-#ifndef LIBWAVE_LIB_POLICY_H_
-#define LIBWAVE_LIB_POLICY_H_
+#ifndef LIBWAVE_LIB_SCHED_POLICY_H_
+#define LIBWAVE_LIB_SCHED_POLICY_H_
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
-#include "lib/events.h"
-#include "lib/task.h"
-#include "lib/txn.h"
+#include "lib/sched/events.h"
+#include "lib/sched/task.h"
+#include "lib/sched/txn.h"
 
 namespace wave {
 
@@ -46,8 +48,11 @@ class Policy {
   virtual void OnCommitDone(Task& /*task*/, const CommitResult& /*result*/) {}
   virtual void OnCpuIdle(Cpu& /*cpu*/, const CpuIdle& /*ev*/) {}
   virtual void OnCpuTick(Cpu& /*cpu*/, const CpuTick& /*ev*/) {}
-  // An RPC arrived at the NIC for a thread that will wake to handle it (network-aware
-  // policies prepare the thread's cpu before the host's wakeup arrives).
+  // Cross-subsystem input: the message types of other subsystems this policy wants. Each arrives
+  // in its typed callback below; nothing else does. Default: none.
+  virtual std::vector<uint16_t> Subscriptions() const { return {}; }
+  // WAVE_EV_NET_RPC (subscribe to it): an RPC arrived at the NIC for a thread that will wake to
+  // handle it (network-aware policies prepare the thread's cpu before the host's wakeup arrives).
   // `handler` is the task the NIC names, or null when the agent does not know it.
   virtual void OnNetRpc(Task* /*handler*/, const NetRpc& /*ev*/) {}
   // The host is resynchronising (a restarted agent, or events lost to a full ring): every task
@@ -58,4 +63,4 @@ class Policy {
 
 }  // namespace wave
 
-#endif  // LIBWAVE_LIB_POLICY_H_
+#endif  // LIBWAVE_LIB_SCHED_POLICY_H_

@@ -1,14 +1,14 @@
 // Typed views of the host's messages: each policy callback gets its own event type, so no policy
 // author ever casts a raw payload. A view wraps a copy of the message that the agent has already
 // validated; it is valid for the duration of the callback.
-#ifndef LIBWAVE_LIB_EVENTS_H_
-#define LIBWAVE_LIB_EVENTS_H_
+#ifndef LIBWAVE_LIB_SCHED_EVENTS_H_
+#define LIBWAVE_LIB_SCHED_EVENTS_H_
 
 #include <cstdint>
 
 #include "abi/msg_types.h"
 #include "abi/wave_abi.h"
-#include "lib/task.h"
+#include "lib/sched/task.h"
 
 namespace wave {
 
@@ -120,4 +120,4 @@ class CommitResult {
 
 }  // namespace wave
 
-#endif  // LIBWAVE_LIB_EVENTS_H_
+#endif  // LIBWAVE_LIB_SCHED_EVENTS_H_

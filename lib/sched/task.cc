@@ -1,4 +1,4 @@
-#include "lib/task.h"
+#include "lib/sched/task.h"
 
 namespace wave {
 

@@ -4,8 +4,8 @@
 // than it would at equal weight. A task's virtual runtime advances by its cpu time scaled by
 // 1024 / weight, so tasks that stay level in virtual time have cpu times in proportion to their
 // weights.
-#ifndef LIBWAVE_LIB_NICE_H_
-#define LIBWAVE_LIB_NICE_H_
+#ifndef LIBWAVE_LIB_SCHED_NICE_H_
+#define LIBWAVE_LIB_SCHED_NICE_H_
 
 #include <array>
 #include <cstdint>
@@ -42,4 +42,4 @@ constexpr uint64_t VirtualNs(uint64_t ns, uint32_t weight) {
 
 }  // namespace wave
 
-#endif  // LIBWAVE_LIB_NICE_H_
+#endif  // LIBWAVE_LIB_SCHED_NICE_H_

@@ -1,7 +1,7 @@
 // The agent's model of the host: tasks, cpus, the host's time, and an intrusive run queue
 // policies share.
-#ifndef LIBWAVE_LIB_TASK_H_
-#define LIBWAVE_LIB_TASK_H_
+#ifndef LIBWAVE_LIB_SCHED_TASK_H_
+#define LIBWAVE_LIB_SCHED_TASK_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -87,7 +87,7 @@ class Task {
   }
 
  private:
-  friend class Agent;
+  friend class SchedSubsystem;
   friend class TaskQueue;
   friend class TaskHeap;
   friend class TaskTable;
@@ -243,7 +243,7 @@ class CpuTable {
   uint64_t now_ns() const { return now_ns_; }
 
  private:
-  friend class Agent;
+  friend class SchedSubsystem;
   void Observe(uint64_t time_ns) { now_ns_ = time_ns > now_ns_ ? time_ns : now_ns_; }
   std::vector<Cpu> cpus_;
   uint64_t now_ns_ = 0;
@@ -251,4 +251,4 @@ class CpuTable {
 
 }  // namespace wave
 
-#endif  // LIBWAVE_LIB_TASK_H_
+#endif  // LIBWAVE_LIB_SCHED_TASK_H_

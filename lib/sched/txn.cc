@@ -1,4 +1,4 @@
-#include "lib/txn.h"
+#include "lib/sched/txn.h"
 
 namespace wave {
 

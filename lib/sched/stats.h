@@ -1,6 +1,7 @@
-// Counters of the agent runtime. Plain integers: the agent is single-threaded.
-#ifndef LIBWAVE_LIB_STATS_H_
-#define LIBWAVE_LIB_STATS_H_
+// Counters of the scheduling subsystem: the runtime's for its channel (ChannelStats: polls,
+// events by type, what was skipped) and its own. Plain integers: the agent is single-threaded.
+#ifndef LIBWAVE_LIB_SCHED_STATS_H_
+#define LIBWAVE_LIB_SCHED_STATS_H_
 
 #include <array>
 #include <cstddef>
@@ -8,16 +9,13 @@
 
 #include "abi/msg_types.h"
 #include "abi/wave_abi.h"
+#include "lib/subsystem.h"
 
 namespace wave {
 
-struct AgentStats {
-  uint64_t polls = 0;
-  uint64_t events = 0;
-  MsgCounts events_by_type;  // what arrived, known types by type (unknown ones too)
-  // Input from the host side that was skipped.
-  uint64_t unknown_type = 0;  // a type this version does not know (a newer host may send it)
-  uint64_t malformed = 0;     // bad length, cpu out of range, a type on the wrong channel, ...
+struct AgentStats : ChannelStats {
+  // Input from the host side that was skipped (besides ChannelStats' unknown_type and malformed:
+  // cpu out of range, a malformed cpu set, ...).
   uint64_t unknown_task = 0;  // an event or result for a task the agent does not know
   uint64_t stale_events = 0;  // sequence not newer than what the agent has
   uint64_t duplicate_new = 0;
@@ -35,11 +33,7 @@ struct AgentStats {
 
   // Sums (e.g. the agents of one run, across restarts).
   AgentStats& operator+=(const AgentStats& o) {
-    polls += o.polls;
-    events += o.events;
-    events_by_type += o.events_by_type;
-    unknown_type += o.unknown_type;
-    malformed += o.malformed;
+    ChannelStats::operator+=(o);
     unknown_task += o.unknown_task;
     stale_events += o.stale_events;
     duplicate_new += o.duplicate_new;
@@ -67,4 +61,4 @@ struct AgentStats {
 
 }  // namespace wave
 
-#endif  // LIBWAVE_LIB_STATS_H_
+#endif  // LIBWAVE_LIB_SCHED_STATS_H_

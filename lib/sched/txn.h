@@ -11,15 +11,15 @@
 // Commits are batched: the agent publishes the whole batch once, after Schedule() returns. The
 // host validates each one and answers with a COMMIT_RESULT; a failed commit comes back to the
 // policy through Policy::OnCommitFailed, never as a crash.
-#ifndef LIBWAVE_LIB_TXN_H_
-#define LIBWAVE_LIB_TXN_H_
+#ifndef LIBWAVE_LIB_SCHED_TXN_H_
+#define LIBWAVE_LIB_SCHED_TXN_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
 #include "abi/wave_abi.h"
-#include "lib/task.h"
+#include "lib/sched/task.h"
 
 namespace wave {
 
@@ -79,7 +79,7 @@ class Txn {
   bool empty() const { return pending_.empty() && staged_.empty(); }
 
  private:
-  friend class Agent;
+  friend class SchedSubsystem;
   CommitCheck Check(const CommitOptions& opts, bool staging) const;
   void QueueStaged(const CommitOptions& opts);
   wave_msg Encode(const CommitOptions& opts);
@@ -93,4 +93,4 @@ class Txn {
 
 }  // namespace wave
 
-#endif  // LIBWAVE_LIB_TXN_H_
+#endif  // LIBWAVE_LIB_SCHED_TXN_H_

@@ -1,4 +1,4 @@
-#include "lib/agent.h"
+#include "lib/sched/sched.h"
 
 #include <utility>
 #include <vector>
@@ -27,58 +27,31 @@ Task* TaskTable::Insert(uint64_t id) {
 
 void TaskTable::Erase(uint64_t id) { tasks_.erase(id); }
 
-Agent::Agent(AgentEnd link, Policy& policy, const AgentOptions& options)
-    : link_(std::move(link)),
-      policy_(policy),
+SchedSubsystem::SchedSubsystem(Policy& policy, const SchedOptions& options)
+    : policy_(policy),
       options_(options),
       cpus_(options.num_cpus),
-      txn_(cpus_, next_txn_id_, options.features) {
-  if (options_.max_burst == 0) options_.max_burst = link_.events.capacity();
-  if ((options_.features & WAVE_FEAT_PRESTAGE) == 0) link_.lanes.clear();
-  for (size_t c = 0; c < link_.lanes.size() && c < static_cast<size_t>(cpus_.size()); ++c) {
-    cpus_[static_cast<int>(c)].stage_depth = static_cast<int>(link_.lanes[c].capacity());
+      txn_(cpus_, next_txn_id_, options.features) {}
+
+void SchedSubsystem::Attach(AgentEnd* end) {
+  link_ = end;
+  if ((options_.features & WAVE_FEAT_PRESTAGE) == 0) link_->lanes.clear();
+  for (size_t c = 0; c < link_->lanes.size() && c < static_cast<size_t>(cpus_.size()); ++c) {
+    cpus_[static_cast<int>(c)].stage_depth = static_cast<int>(link_->lanes[c].capacity());
   }
 }
 
-void Agent::DeliverLocal(const wave_msg& msg) {
-  ++local_pending_;
-  Dispatch(msg);
-}
-
-absl::StatusOr<PollResult> Agent::Poll() {
-  ++stats_.polls;
-  absl::StatusOr<uint32_t> n = link_.events.Peek(options_.max_burst);
-  if (!n.ok()) return n.status();
-  PollResult r;
-  if (*n == 0 && local_pending_ == 0) return r;
-  r.events = local_pending_;
-  stats_.events += local_pending_;
-  local_pending_ = 0;
-  if (*n == 0) {
-    const size_t before = txn_.size();
-    policy_.Schedule(cpus_, txn_);
-    r.commits = static_cast<uint32_t>(txn_.size() - before);
-    return r;
-  }
-  wave_msg m;
-  for (uint32_t i = 0; i < *n; ++i) {
-    link_.events.Read(i, &m);  // one copy out of shared memory; only the copy is trusted
-    Dispatch(m);
-  }
-  link_.events.Advance(*n);
-  stats_.events += *n;
-  r.events += *n;
+uint32_t SchedSubsystem::Decide() {
   const size_t before = txn_.size();
   policy_.Schedule(cpus_, txn_);
-  r.commits = static_cast<uint32_t>(txn_.size() - before);
-  return r;
+  return static_cast<uint32_t>(txn_.size() - before);
 }
 
-absl::StatusOr<uint32_t> Agent::Flush() {
+absl::StatusOr<uint32_t> SchedSubsystem::Flush() {
   if (absl::Status s = FlushStaged(); !s.ok()) return s;
   auto& pending = txn_.pending_;
   if (pending.empty()) return 0u;
-  RingProducer& ring = link_.commands;
+  RingProducer& ring = link_->commands;
   const uint32_t want = static_cast<uint32_t>(pending.size());
   uint32_t got = ring.Reserve(want);
   if (!ring.status().ok()) return ring.status();
@@ -99,7 +72,7 @@ absl::StatusOr<uint32_t> Agent::Flush() {
   return got;
 }
 
-absl::Status Agent::FlushStaged() {
+absl::Status SchedSubsystem::FlushStaged() {
   auto& staged = txn_.staged_;
   if (staged.empty()) return absl::OkStatus();
   // Per cpu, in order; what does not fit (the host has not freed the slot yet) stays queued.
@@ -107,8 +80,8 @@ absl::Status Agent::FlushStaged() {
   for (size_t i = 0; i < staged.size(); ++i) {
     const wave_msg& m = staged[i];
     const int cpu = m.commit.cpu;
-    RingProducer* ring = cpu >= 0 && static_cast<size_t>(cpu) < link_.lanes.size()
-                             ? &link_.lanes[static_cast<size_t>(cpu)]
+    RingProducer* ring = cpu >= 0 && static_cast<size_t>(cpu) < link_->lanes.size()
+                             ? &link_->lanes[static_cast<size_t>(cpu)]
                              : nullptr;
     if (ring != nullptr && ring->Push(m)) {
       in_flight_[m.commit.txn_id] = {m.commit.task_id, cpu, true, m.commit.seq};
@@ -123,26 +96,8 @@ absl::Status Agent::FlushStaged() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<PollResult> Agent::RunOnce() {
-  absl::StatusOr<PollResult> r = Poll();
-  if (!r.ok()) return r;
-  absl::StatusOr<uint32_t> f = Flush();
-  if (!f.ok()) return f.status();
-  return r;
-}
-
-void Agent::Dispatch(const wave_msg& msg) {
-  const uint16_t type = msg.hdr.type;
-  if (msg.hdr.len != WAVE_MSG_SIZE) {
-    ++stats_.malformed;
-    return;
-  }
-  ++stats_.events_by_type[type];
-  if (!wave_msg_type_known(type)) {
-    ++stats_.unknown_type;  // a newer host's: skipped, not an error
-    return;
-  }
-  switch (type) {
+void SchedSubsystem::OnMessage(const wave_msg& msg) {
+  switch (msg.hdr.type) {
     case WAVE_EV_TASK_NEW:
     case WAVE_EV_TASK_WAKEUP:
     case WAVE_EV_TASK_BLOCKED:
@@ -155,6 +110,9 @@ void Agent::Dispatch(const wave_msg& msg) {
     case WAVE_EV_TASK_ON_CPU:
       OnTaskMsg(msg.task);
       return;
+    case WAVE_EV_TASK_CPUS:
+      if (!cpus_decoder_.AddChunk(msg.task_cpus)) ++stats_.malformed;
+      return;
     case WAVE_EV_CPU_IDLE:
     case WAVE_EV_CPU_TICK:
     case WAVE_EV_CPU_AVAILABLE:
@@ -164,32 +122,28 @@ void Agent::Dispatch(const wave_msg& msg) {
     case WAVE_EV_COMMIT_RESULT:
       OnResultMsg(msg.result);
       return;
-    case WAVE_EV_TASK_CPUS:
-      if (!cpus_decoder_.AddChunk(msg.task_cpus)) ++stats_.malformed;
-      return;
-    case WAVE_EV_RESYNC_BEGIN:
-      OnResync(msg.resync);
-      return;
-    case WAVE_EV_NET_RPC:
-      policy_.OnNetRpc(tasks_.Find(msg.net_rpc.task_id), NetRpc(msg.net_rpc));
-      return;
-    case WAVE_EV_RESYNC_END:
-      cpus_.Observe(msg.resync.time_ns);
-      return;
     default:
-      ++stats_.malformed;
+      ++stats_.malformed;  // a scheduling type that is not an event (cannot happen: checked)
       return;
   }
 }
 
-void Agent::LeaveCpu(Task& task) {
+void SchedSubsystem::OnSubscribed(const wave_msg& msg) {
+  if (msg.hdr.type == WAVE_EV_NET_RPC) {
+    policy_.OnNetRpc(tasks_.Find(msg.net_rpc.task_id), NetRpc(msg.net_rpc));
+  }
+}
+
+void SchedSubsystem::OnResyncEnd(const wave_k2a_resync& m) { cpus_.Observe(m.time_ns); }
+
+void SchedSubsystem::LeaveCpu(Task& task) {
   if (task.cpu_ >= 0 && task.cpu_ < cpus_.size() && cpus_[task.cpu_].current == &task) {
     cpus_[task.cpu_].current = nullptr;
   }
   task.cpu_ = -1;
 }
 
-void Agent::FreeTask(Task& task) {
+void SchedSubsystem::FreeTask(Task& task) {
   LeaveCpu(task);
   task.LeaveQueues();
   // An in-flight commit for it keeps its cpu reserved until the result comes back; the result
@@ -197,7 +151,7 @@ void Agent::FreeTask(Task& task) {
   tasks_.Erase(task.id_);
 }
 
-void Agent::OnTaskMsg(const wave_k2a_task& m) {
+void SchedSubsystem::OnTaskMsg(const wave_k2a_task& m) {
   const bool cpu_ok = m.cpu == -1 || (m.cpu >= 0 && m.cpu < cpus_.size());
   if (!cpu_ok || (m.hdr.type == WAVE_EV_TASK_ON_CPU && m.cpu < 0)) {
     ++stats_.malformed;
@@ -305,7 +259,7 @@ void Agent::OnTaskMsg(const wave_k2a_task& m) {
   }
 }
 
-void Agent::OnCpuMsg(const wave_k2a_cpu& m) {
+void SchedSubsystem::OnCpuMsg(const wave_k2a_cpu& m) {
   if (m.cpu < 0 || m.cpu >= cpus_.size()) {
     ++stats_.malformed;
     return;
@@ -328,7 +282,7 @@ void Agent::OnCpuMsg(const wave_k2a_cpu& m) {
   }
 }
 
-void Agent::OnResync(const wave_k2a_resync& m) {
+void SchedSubsystem::OnResyncBegin(const wave_k2a_resync& m) {
   ++stats_.resyncs;
   cpus_.Observe(m.time_ns);  // the host's clock goes on: now_ns() is not reset
   // Free every task (the TaskTable takes each out of its queue first), then the rest.
@@ -355,7 +309,7 @@ void Agent::OnResync(const wave_k2a_resync& m) {
   policy_.OnResync();
 }
 
-void Agent::OnResultMsg(const wave_k2a_commit_result& m) {
+void SchedSubsystem::OnResultMsg(const wave_k2a_commit_result& m) {
   auto it = in_flight_.find(m.txn_id);
   if (it == in_flight_.end() || it->second.task_id != m.task_id) {
     ++stats_.malformed;  // a result for nothing we sent

@@ -1,11 +1,11 @@
 // A policy that does nothing: it hears every event and never commits. For tests that own the
 // queues themselves, and benchmarks that measure the cost of delivering events alone.
-#ifndef LIBWAVE_LIB_NULL_POLICY_H_
-#define LIBWAVE_LIB_NULL_POLICY_H_
+#ifndef LIBWAVE_LIB_SCHED_NULL_POLICY_H_
+#define LIBWAVE_LIB_SCHED_NULL_POLICY_H_
 
 #include <string>
 
-#include "lib/policy.h"
+#include "lib/sched/policy.h"
 
 namespace wave {
 
@@ -24,4 +24,4 @@ class NullPolicy : public Policy {
 
 }  // namespace wave
 
-#endif  // LIBWAVE_LIB_NULL_POLICY_H_
+#endif  // LIBWAVE_LIB_SCHED_NULL_POLICY_H_
