@@ -28,9 +28,8 @@ void CommitAssembler::Add(const wave_a2k_commit& c, std::vector<CommitUnit>* out
   const bool grouped = CommitWellFormed(c) && c.group != 0;
   if (in_group()) {
     // Copies: push_back below may move the members (found by tests/fuzz:commit_fuzzer).
-    const uint32_t group = partial_.members.front().group;
     const uint32_t group_size = partial_.members.front().group_size;
-    if (grouped && c.group == group && c.group_size == group_size) {
+    if (grouped && Continues(c)) {
       partial_.members.push_back(c);
       if (partial_.members.size() == group_size) {
         out->push_back(std::move(partial_));
@@ -47,6 +46,12 @@ void CommitAssembler::Add(const wave_a2k_commit& c, std::vector<CommitUnit>* out
     return;
   }
   partial_.members.push_back(c);
+}
+
+bool CommitAssembler::Continues(const wave_a2k_commit& c) const {
+  if (!in_group() || !CommitWellFormed(c) || c.group == 0) return false;
+  const wave_a2k_commit& first = partial_.members.front();
+  return c.group == first.group && c.group_size == first.group_size;
 }
 
 void CommitAssembler::EndOfBatch(std::vector<CommitUnit>* out) {

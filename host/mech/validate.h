@@ -59,6 +59,8 @@ class CommitAssembler {
   // Closes an incomplete group as malformed.
   void EndOfBatch(std::vector<CommitUnit>* out);
   bool in_group() const { return !partial_.members.empty(); }
+  // Whether `commit` is the next member of the group being assembled.
+  bool Continues(const wave_a2k_commit& commit) const;
 
  private:
   CommitUnit partial_;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "host/mech/supervisor.h"
 #include "transport/clock.h"  // MonotonicNs: CLOCK_MONOTONIC, bpf_ktime_get_ns's clock
 #include "transport/doorbell.h"
 #include "transport/session.h"
@@ -142,32 +143,30 @@ absl::StatusOr<ScxResult> RunScx(const ScxConfig& config) {
   ScxResult result;
   absl::Status error;
   const uint64_t start = MonotonicNs();
+  // A fresh session waits for its first agent as a reopened one would. No emulated latency: a
+  // real link.
+  AgentSupervisor supervisor(
+      *session, SupervisorOptions{.heartbeat_timeout_ns = config.heartbeat_timeout_ns}, start);
   uint64_t next_check = 0;
-  uint64_t fallback_since = start;
   uint32_t idle_rounds = 0;
-  bool reopened = true;  // a fresh session waits for its first agent like a reopened one
   for (;;) {
     const uint64_t now = MonotonicNs();
     if (config.duration_ns != 0 && now - start >= config.duration_ns) break;
-    absl::StatusOr<uint32_t> pumped = (*host)->Pump();
+    absl::StatusOr<uint32_t> pumped = (*host)->Pump(now);
     if (!pumped.ok()) {
       error = pumped.status();
       break;
     }
     absl::StatusOr<uint32_t> taken = (*host)->Actuate();
     if (!taken.ok()) {
-      // A corrupt ring from the agent: it is dropped like a silent one.
-      result.last_agent_error = std::string(taken.status().message());
+      // A corrupt ring from the agent: it is dropped like a silent one; the kernel's FIFO runs.
       (*host)->DetachAgent();
-      ++result.agent_lost;
-      fallback_since = now;
-      if (absl::Status s = session->Reopen(); !s.ok()) {
+      if (absl::Status s = supervisor.Drop(std::string(taken.status().message()), now); !s.ok()) {
         error = s;
         break;
       }
-      reopened = true;
     }
-    session->Beat();
+    supervisor.Beat();
     if (now >= next_check) {
       next_check = now + kCheckPeriodNs;
       if (std::optional<ScxExit> e = (*prog)->Exited()) {
@@ -175,40 +174,23 @@ absl::StatusOr<ScxResult> RunScx(const ScxConfig& config) {
         break;
       }
       if (agent != 0 && waitpid(agent, nullptr, WNOHANG) == agent) agent = 0;  // reaped
-      if ((*host)->has_agent()) {
-        absl::Status peer = session->CheckPeer(config.heartbeat_timeout_ns);
-        if (peer.ok()) {
-          (*host)->Beat(now);
-        } else {
-          result.last_agent_error = std::string(peer.message());
-          (*host)->DetachAgent();  // the kernel's FIFO from now on
-          ++result.agent_lost;
-          fallback_since = now;
-          if (absl::Status s = session->Reopen(); !s.ok()) {
-            error = s;
-            break;
-          }
-          reopened = true;
+      AgentSupervisor::Change c = supervisor.Check(now);
+      if (c.kind == AgentSupervisor::Change::kLost) {
+        (*host)->DetachAgent();  // the kernel's FIFO from now on
+      } else if (c.kind == AgentSupervisor::Change::kJoined) {
+        if (absl::Status s = (*host)->AttachAgent(*std::move(c.link->ends[WAVE_SUBSYS_SCHED]),
+                                                  config.link_capacity, now);
+            !s.ok()) {
+          error = s;
+          break;
         }
-      } else if (reopened) {
-        absl::StatusOr<bool> joined = session->TryAccept();
-        if (!joined.ok()) {
-          result.last_agent_error = std::string(joined.status().message());
-        } else if (*joined) {
-          absl::StatusOr<HostEnd> end = session->AttachHost();
-          if (!end.ok()) {
-            error = end.status();
-            break;
-          }
-          if (absl::Status s = (*host)->AttachAgent(*std::move(end), config.link_capacity, now);
-              !s.ok()) {
-            error = s;
-            break;
-          }
-          result.fallback_ns += now - fallback_since;
-          reopened = false;
-          if (config.on_agent) config.on_agent((*host)->stats().agents);
-        }
+        if (config.on_agent) config.on_agent((*host)->stats().agents);
+      } else if (supervisor.attached()) {
+        (*host)->Beat(now);
+      }
+      if (!supervisor.status().ok()) {
+        error = supervisor.status();
+        break;
       }
       signalfd_siginfo si;
       if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
@@ -227,10 +209,11 @@ absl::StatusOr<ScxResult> RunScx(const ScxConfig& config) {
   // Last results to the agent, then the agent is told to leave and the scheduler goes.
   if ((*host)->has_agent()) {
     (void)(*host)->Actuate();
-    (void)(*host)->Pump();
-  } else {
-    result.fallback_ns += MonotonicNs() - fallback_since;
+    (void)(*host)->Pump(MonotonicNs());
   }
+  result.fallback_ns = supervisor.without_agent_ns(MonotonicNs());
+  result.agent_lost = supervisor.lost();
+  result.last_agent_error = supervisor.last_error();
   session->Close();
   if (agent != 0) {
     // Give it the heartbeat timeout to notice the close, then make sure.

@@ -63,18 +63,20 @@ void ScxHost::DetachAgent() {
 absl::Status ScxHost::AttachAgent(HostEnd link, uint32_t link_capacity, uint64_t now_ns) {
   link_.reset();
   // What the kernel reported before now is in the replay (or older than it): drop it.
-  if (absl::StatusOr<uint32_t> n = Pump(); !n.ok()) return n.status();
+  if (absl::StatusOr<uint32_t> n = Pump(now_ns); !n.ok()) return n.status();
   epoch_ = wave_epoch_next(epoch_);
   __atomic_store_n(&prog_.ctl().epoch, uint64_t{epoch_}, __ATOMIC_RELEASE);
+  pump_.set_epoch(epoch_);
+  pump_.Reset();
 
-  std::vector<wave_msg> replay;
+  // The replay: every task the kernel tracks, then the free managed cpus. Streamed by Pump, in
+  // as many batches as the link takes; live events wait in the kernel's buffer meanwhile.
+  replay_.Begin(epoch_, WAVE_RESYNC_AGENT_START, WAVE_SUBSYS_SCHED, now_ns);
+  auto add = [this](const wave_msg& m) {
+    replay_.Add(m);
+    ++stats_.events_by_type[m.hdr.type];
+  };
   wave_msg m;
-  wave_msg_init(&m, WAVE_EV_RESYNC_BEGIN);
-  m.resync.time_ns = now_ns;
-  m.resync.epoch = epoch_;
-  m.resync.reason = WAVE_RESYNC_AGENT_START;
-  m.resync.subsystem = WAVE_SUBSYS_SCHED;
-  replay.push_back(m);
   prog_.ForEachTask([&](uint32_t tid, const wave_scx_task& t) {
     wave_msg_init(&m, WAVE_EV_TASK_NEW);
     m.task.task_id = tid;
@@ -87,38 +89,22 @@ absl::Status ScxHost::AttachAgent(HostEnd link, uint32_t link_capacity, uint64_t
     } else if (t.state == WAVE_SCX_RUNNABLE) {
       m.task.flags = WAVE_TASK_F_RUNNABLE;
     }
-    // The program's cpus are one word: never chunked.
-    wave_msg no_chunks[kMaxCpuChunks];
-    EncodeTaskCpus(CpuSet::FromWord(t.cpu_mask), prog_.num_cpus(), &m.task, no_chunks);
-    replay.push_back(m);
+    wave_msg chunks[kMaxCpuChunks];
+    const size_t n =
+        EncodeTaskCpus(CpuSet::FromWord(t.cpu_mask), prog_.num_cpus(), &m.task, chunks);
+    for (size_t i = 0; i < n; ++i) add(chunks[i]);
+    add(m);
+    ++stats_.replayed_tasks;
   });
-  stats_.replayed_tasks += replay.size() - 1;
   for (int c = 0; c < prog_.num_cpus(); ++c) {
     if (((prog_.managed_cpus() >> c) & 1) == 0 || prog_.CurrentOn(c) != 0) continue;
     wave_msg_init(&m, WAVE_EV_CPU_IDLE);
     m.cpu.time_ns = now_ns;
     m.cpu.cpu = c;
-    replay.push_back(m);
+    add(m);
   }
-  wave_msg_init(&m, WAVE_EV_RESYNC_END);
-  m.resync.time_ns = now_ns;
-  m.resync.epoch = epoch_;
-  m.resync.subsystem = WAVE_SUBSYS_SCHED;
-  m.resync.records = replay.size() - 1;
-  replay.push_back(m);
-
-  RingProducer& out = link.events;
-  const auto n = static_cast<uint32_t>(replay.size());
-  if (!out.ReserveBulk(n)) {
-    return absl::ResourceExhaustedError(
-        absl::StrFormat("a replay of %u messages does not fit the link's event ring (%u slots)", n,
-                        out.capacity()));
-  }
-  for (uint32_t i = 0; i < n; ++i) {
-    out.Write(i, replay[i]);
-    ++stats_.events_by_type[replay[i].hdr.type];
-  }
-  out.Submit(n);
+  stats_.events_by_type[WAVE_EV_RESYNC_BEGIN] += 1;
+  stats_.events_by_type[WAVE_EV_RESYNC_END] += 1;
   link_.emplace(std::move(link));
   link_capacity_ = link_capacity;
   ++stats_.agents;
@@ -152,7 +138,12 @@ int ScxHost::OnRecord(void* ctx, void* data, size_t size) {
   return 0;
 }
 
-absl::StatusOr<uint32_t> ScxHost::Pump() {
+absl::StatusOr<uint32_t> ScxHost::Pump(uint64_t now_ns) {
+  // A replay first, streamed; the kernel's events wait in its buffer until it is out.
+  if (link_ && replay_.active() && !replay_.Step(link_->events, now_ns)) {
+    backlogged_ = true;
+    return 0u;
+  }
   backlogged_ = false;
   written_ = 0;
   // A ring broken by the other side reserves nothing: the kernel's buffer then fills and its
@@ -179,79 +170,52 @@ bool ScxHost::QueueCommit(const wave_msg& m, int cpu) {
   return true;
 }
 
-void ScxHost::Answer(const wave_a2k_commit& c, wave_commit_status st, uint64_t seq, uint32_t i) {
-  ++stats_.results_here[st];
-  link_->events.Write(i, MakeCommitResult(c, st, seq, 0));
+bool ScxHost::LookupTask(const wave_a2k_commit& c, HostTaskView* view, CpuSet* scratch) {
+  std::optional<wave_scx_task> t = prog_.LookupTask(c.task_id);
+  if (!t) return false;
+  *scratch = CpuSet::FromWord(t->cpu_mask);
+  view->seq = t->seq;
+  view->cpus = scratch;
+  view->runnable = t->state == WAVE_SCX_RUNNABLE;
+  view->on_cpu = t->state == WAVE_SCX_ON_CPU;
+  return true;
 }
 
-absl::StatusOr<uint32_t> ScxHost::TakeCommits(uint64_t* kick, uint64_t* preempt) {
-  RingConsumer& in = link_->commands;
-  RingProducer& out = link_->events;
-  const int num_cpus = prog_.num_cpus();
-  uint32_t taken = 0;
-  for (;;) {
-    absl::StatusOr<uint32_t> n = in.Peek(link_capacity_);
-    if (!n.ok()) return n.status();
-    if (*n == 0) break;
-    const uint32_t room = out.Reserve(*n);  // every commit may need its result now
-    if (room == 0) break;
-    const uint32_t k = std::min(*n, room);
-    uint32_t answered = 0;
-    for (uint32_t i = 0; i < k; ++i) {
-      wave_msg m;
-      in.Read(i, &m);  // a copy: checked and forwarded, never the shared slot
-      const wave_a2k_commit& c = m.commit;
-      ++stats_.commits_received;
-      if (wave_txn_epoch(c.txn_id) != epoch_) {
-        ++stats_.stale_epoch;  // made on state this agent has since forgotten
-        continue;
-      }
-      const bool cpu_ok = c.cpu >= 0 && c.cpu < num_cpus;
-      std::optional<wave_scx_task> t = prog_.LookupTask(c.task_id);
-      if (options_.host_checks) {
-        HostTaskView tv;
-        CpuSet task_cpus;
-        if (t) {
-          task_cpus = CpuSet::FromWord(t->cpu_mask);
-          tv.seq = t->seq;
-          tv.cpus = &task_cpus;
-          tv.runnable = t->state == WAVE_SCX_RUNNABLE;
-          tv.on_cpu = t->state == WAVE_SCX_ON_CPU;
-        }
-        HostCpuView cv;
-        if (cpu_ok) {
-          cv.managed = (prog_.managed_cpus() >> c.cpu) & 1;
-          const uint32_t current = prog_.CurrentOn(c.cpu);
-          cv.busy = current != 0 && current != c.task_id;
-        }
-        wave_commit_status st =
-            ValidateCommit(c, t ? &tv : nullptr, num_cpus, cpu_ok ? &cv : nullptr);
-        if (st == WAVE_COMMIT_OK && c.group != 0) st = WAVE_COMMIT_MALFORMED;
-        if (st != WAVE_COMMIT_OK) {
-          Answer(c, st, t ? t->seq : 0, answered++);
-          continue;
-        }
-      } else if (!cpu_ok) {
-        Answer(c, WAVE_COMMIT_CPU_NOT_ALLOWED, t ? t->seq : 0, answered++);  // cannot route it
-        continue;
-      }
-      if (!QueueCommit(m, c.cpu)) {
-        ++stats_.queue_full;
-        Answer(c, WAVE_COMMIT_CPU_BUSY, t ? t->seq : 0, answered++);
-        continue;
-      }
-      ++stats_.forwarded;
-      *kick |= 1ull << c.cpu;
-      if (c.flags & WAVE_COMMIT_F_PREEMPT) *preempt |= 1ull << c.cpu;
-    }
-    if (answered > 0) out.Submit(answered);
-    in.Advance(k);
-    taken += k;
-    if (k < *n) break;
-  }
-  if (taken > 0) in.ReturnCredits();
-  return taken;
+bool ScxHost::LookupCpu(const wave_a2k_commit& c, HostCpuView* view) {
+  view->managed = (prog_.managed_cpus() >> c.cpu) & 1;
+  const uint32_t current = prog_.CurrentOn(c.cpu);
+  view->busy = current != 0 && current != c.task_id;
+  return true;
 }
+
+uint32_t ScxHost::Enact(const wave_a2k_commit& c) {
+  // Into its cpu's commit ring in the kernel, whose dispatch checks it again, authoritatively,
+  // when it takes it, and answers it.
+  wave_msg m;
+  std::memcpy(&m, &c, sizeof(m));
+  if (!QueueCommit(m, c.cpu)) {
+    ++stats_.queue_full;
+    return WAVE_COMMIT_CPU_BUSY;
+  }
+  ++stats_.forwarded;
+  kick_ |= 1ull << c.cpu;
+  if (c.flags & WAVE_COMMIT_F_PREEMPT) preempt_ |= 1ull << c.cpu;
+  return kAnsweredLater;
+}
+
+uint32_t ScxHost::AnswerRoom() {
+  answered_ = 0;
+  return link_->events.Reserve(link_capacity_);
+}
+
+void ScxHost::Answer(const wave_msg& result) {
+  ++stats_.results_here[result.result.status];
+  link_->events.Write(answered_++, result);
+}
+
+void ScxHost::EndAnswers() { link_->events.Submit(answered_); }
+
+uint64_t ScxHost::NowNs() { return 0; }  // the kernel's answers carry its clock; ours none
 
 absl::StatusOr<uint32_t> ScxHost::TakeStaged(uint64_t* kick) {
   uint32_t taken = 0;
@@ -271,7 +235,7 @@ absl::StatusOr<uint32_t> ScxHost::TakeStaged(uint64_t* kick) {
       in.Read(i, &m);
       ++stats_.staged_received;
       if (wave_txn_epoch(m.commit.txn_id) != epoch_) {
-        ++stats_.stale_epoch;
+        ++staged_stale_epoch_;
         continue;
       }
       // Checked by the kernel when the cpu takes it (a staged decision is for later: what
@@ -290,14 +254,17 @@ absl::StatusOr<uint32_t> ScxHost::TakeStaged(uint64_t* kick) {
 }
 
 absl::StatusOr<uint32_t> ScxHost::Actuate() {
-  if (!link_) return 0u;
-  uint64_t kick = 0;
-  uint64_t preempt = 0;
-  absl::StatusOr<uint32_t> staged = TakeStaged(&kick);
+  // Commands wait while the replay streams: every one of them needs the agent's new epoch.
+  if (!link_ || replay_.active()) return 0u;
+  kick_ = 0;
+  preempt_ = 0;
+  absl::StatusOr<uint32_t> staged = TakeStaged(&kick_);
   if (!staged.ok()) return staged.status();
-  absl::StatusOr<uint32_t> commits = TakeCommits(&kick, &preempt);
+  absl::StatusOr<uint32_t> commits = pump_.Pump(link_->commands, *this);
   if (!commits.ok()) return commits.status();
-  if (kick != 0 && prog_.Kick(kick, preempt)) ++stats_.kicks;
+  stats_.commits_received = pump_.stats().received;
+  stats_.stale_epoch = staged_stale_epoch_ + pump_.stats().old_epoch;
+  if (kick_ != 0 && prog_.Kick(kick_, preempt_)) ++stats_.kicks;
   return *staged + *commits;
 }
 

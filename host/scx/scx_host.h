@@ -27,6 +27,8 @@
 #include "abi/msg_types.h"
 #include "abi/wave_abi.h"
 #include "absl/status/statusor.h"
+#include "host/mech/commit_pump.h"
+#include "host/mech/replay.h"
 #include "host/scx/loader.h"
 #include "transport/link.h"
 
@@ -60,7 +62,7 @@ struct ScxHostOptions {
   bool host_checks = true;
 };
 
-class ScxHost {
+class ScxHost : private CommitHost {
  public:
   // REQUIRES: prog outlives the host.
   static absl::StatusOr<std::unique_ptr<ScxHost>> Create(ScxProgram& prog,
@@ -77,8 +79,9 @@ class ScxHost {
   // The agent showed a sign of life at `now_ns` (CLOCK_MONOTONIC, the kernel's clock).
   void Beat(uint64_t now_ns);
 
-  // Kernel -> agent. Returns how many records were read.
-  absl::StatusOr<uint32_t> Pump();
+  // Kernel -> agent: the replay to a new agent first (streamed), then the kernel's events.
+  // Returns how many records were read.
+  absl::StatusOr<uint32_t> Pump(uint64_t now_ns);
   bool backlogged() const { return backlogged_; }
   // Agent -> kernel. Returns how many commits and staged decisions were taken from the link;
   // an error means a ring of the link is corrupt.
@@ -90,12 +93,23 @@ class ScxHost {
   uint32_t epoch() const { return epoch_; }
 
  private:
-  ScxHost(ScxProgram& prog, const ScxHostOptions& options) : prog_(prog), options_(options) {}
+  ScxHost(ScxProgram& prog, const ScxHostOptions& options)
+      : prog_(prog),
+        options_(options),
+        pump_(CommitPumpOptions{
+            .num_cpus = prog.num_cpus(), .groups = false, .host_checks = options.host_checks}) {}
   static int OnRecord(void* ctx, void* data, size_t size);
-  absl::StatusOr<uint32_t> TakeCommits(uint64_t* kick, uint64_t* preempt);
   absl::StatusOr<uint32_t> TakeStaged(uint64_t* kick);
   bool QueueCommit(const wave_msg& m, int cpu);
-  void Answer(const wave_a2k_commit& c, wave_commit_status st, uint64_t seq, uint32_t i);
+  // CommitHost: the kernel's view (the `tasks` map), enacting into the cpus' kernel rings (the
+  // kernel answers those), answers of what fails here in one burst per round.
+  bool LookupTask(const wave_a2k_commit& c, HostTaskView* view, CpuSet* scratch) override;
+  bool LookupCpu(const wave_a2k_commit& c, HostCpuView* view) override;
+  uint32_t Enact(const wave_a2k_commit& c) override;
+  uint32_t AnswerRoom() override;
+  void Answer(const wave_msg& result) override;
+  void EndAnswers() override;
+  uint64_t NowNs() override;
 
   ScxProgram& prog_;
   const ScxHostOptions options_;
@@ -106,6 +120,12 @@ class ScxHost {
   bool backlogged_ = false;
   uint32_t reserved_ = 0;  // during a Pump: link slots reserved and used so far
   uint32_t written_ = 0;
+  CommitPump pump_;
+  ReplayWriter replay_;
+  uint64_t kick_ = 0;  // during an Actuate: cpus that got work, and those to preempt
+  uint64_t preempt_ = 0;
+  uint32_t answered_ = 0;  // during a round of answers: slots used of those reserved
+  uint64_t staged_stale_epoch_ = 0;
   // Producer indices of each cpu's kernel rings (this side's own; the kernel's credit line
   // says how far it has consumed).
   std::array<uint32_t, WAVE_SCX_MAX_CPUS> commit_tail_{};

@@ -164,8 +164,51 @@ absl::StatusOr<uint32_t> TraceHost::Pump() {
   return written_;
 }
 
-wave_commit_status TraceHost::Enact(const wave_a2k_commit& c, const wave_trace_task& t) {
+bool TraceHost::LookupTask(const wave_a2k_commit& c, HostTaskView* view, CpuSet* scratch) {
+  std::optional<wave_trace_task> t = prog_.LookupTask(c.task_id);
+  if (!t || t->state == WAVE_TRACE_DEAD) return false;
+  view->seq = t->seq;
+  auto app = app_cpus_.find(c.task_id);
+  if (app != app_cpus_.end()) {
+    view->cpus = &app->second;
+  } else {  // not seen joining (yet): the kernel's mask
+    *scratch = CpuSet::FromWord(t->cpu_mask);
+    view->cpus = scratch;
+  }
+  view->runnable = t->state == WAVE_TRACE_RUNNABLE;
+  view->on_cpu = t->state == WAVE_TRACE_ON_CPU;
+  return true;
+}
+
+bool TraceHost::LookupCpu(const wave_a2k_commit& c, HostCpuView* view) {
+  view->managed = enacting_ && ((prog_.managed_cpus() >> c.cpu) & 1);
+  const uint32_t current = prog_.CurrentOn(c.cpu);
+  view->busy = current != 0 && current != c.task_id;
+  return true;
+}
+
+uint32_t TraceHost::AnswerRoom() {
+  answered_ = 0;
+  return link_.events.Reserve(link_capacity_);
+}
+
+void TraceHost::Answer(const wave_msg& result) {
+  ++stats_.commits[result.result.status];
+  link_.events.Write(answered_++, result);
+}
+
+void TraceHost::EndAnswers() { link_.events.Submit(answered_); }  // one publish for the round
+
+uint64_t TraceHost::NowNs() { return MonotonicNs(); }
+
+uint32_t TraceHost::Enact(const wave_a2k_commit& c) {
   const auto tid = static_cast<pid_t>(c.task_id);
+  // Validated a moment ago; looked up again for the kernel's own mask now.
+  std::optional<wave_trace_task> t = prog_.LookupTask(c.task_id);
+  if (!t) {
+    ++stats_.enact_failed;
+    return WAVE_COMMIT_NOT_RUNNABLE;  // exited in the meantime
+  }
   if (!journal_.Track(tid)) {
     if (ReadThreadStat(tid)) {
       ++stats_.journal_full;
@@ -178,7 +221,7 @@ wave_commit_status TraceHost::Enact(const wave_a2k_commit& c, const wave_trace_t
   CPU_ZERO(&want);
   CPU_SET(c.cpu, &want);
   const cpu_set_t* applied = journal_.AppliedMask(tid);
-  if (applied == nullptr || !SameMask(*applied, want) || t.cpu_mask != (1ull << c.cpu)) {
+  if (applied == nullptr || !SameMask(*applied, want) || t->cpu_mask != (1ull << c.cpu)) {
     journal_.WillSetAffinity(tid, want);  // recorded before it is done
     if (sched_setaffinity(tid, sizeof(want), &want) != 0) {
       ++stats_.enact_failed;
@@ -203,82 +246,7 @@ wave_commit_status TraceHost::Enact(const wave_a2k_commit& c, const wave_trace_t
   return WAVE_COMMIT_OK;
 }
 
-void TraceHost::ActuateUnit(const CommitUnit& unit, std::vector<wave_msg>* results) {
-  const size_t n = unit.members.size();
-  std::vector<std::optional<wave_trace_task>> task(n);
-  std::vector<HostTaskView> tv(n);
-  std::vector<CpuSet> kernel_cpus(n);  // for tasks whose application cpus are not known
-  std::vector<HostCpuView> cv(n);
-  std::vector<const HostTaskView*> tp(n, nullptr);
-  std::vector<const HostCpuView*> cp(n, nullptr);
-  for (size_t i = 0; i < n; ++i) {
-    const wave_a2k_commit& c = unit.members[i];
-    task[i] = prog_.LookupTask(c.task_id);
-    if (task[i] && task[i]->state == WAVE_TRACE_DEAD) task[i].reset();
-    if (task[i]) {
-      auto app = app_cpus_.find(c.task_id);
-      tv[i].seq = task[i]->seq;
-      if (app != app_cpus_.end()) {
-        tv[i].cpus = &app->second;
-      } else {
-        kernel_cpus[i] = CpuSet::FromWord(task[i]->cpu_mask);
-        tv[i].cpus = &kernel_cpus[i];
-      }
-      tv[i].runnable = task[i]->state == WAVE_TRACE_RUNNABLE;
-      tv[i].on_cpu = task[i]->state == WAVE_TRACE_ON_CPU;
-      tp[i] = &tv[i];
-    }
-    if (c.cpu >= 0 && c.cpu < num_cpus_) {
-      cv[i].managed = enacting_ && ((prog_.managed_cpus() >> c.cpu) & 1);
-      const uint32_t current = prog_.CurrentOn(c.cpu);
-      cv[i].busy = current != 0 && current != c.task_id;
-      cp[i] = &cv[i];
-    }
-  }
-  std::vector<wave_commit_status> st(n, WAVE_COMMIT_MALFORMED);
-  // All or none is decided here; enacting is advisory on a kernel without a custom class (a
-  // member whose sched_setaffinity fails is answered with that failure).
-  if (ValidateUnit(unit, tp.data(), num_cpus_, cp.data(), st.data())) {
-    for (size_t i = 0; i < n; ++i) st[i] = Enact(unit.members[i], *task[i]);
-  }
-  MonotonicClock clock;
-  for (size_t i = 0; i < n; ++i) {
-    ++stats_.commits[st[i]];
-    results->push_back(
-        MakeCommitResult(unit.members[i], st[i], task[i] ? task[i]->seq : 0, clock.NowNs()));
-  }
-}
-
-absl::StatusOr<uint32_t> TraceHost::Actuate() {
-  RingConsumer& in = link_.commands;
-  RingProducer& out = link_.events;
-  uint32_t answered = 0;
-  for (;;) {
-    // Answers first: every commit gets its result, in order, or waits for room.
-    if (!results_.empty()) {
-      const uint32_t room = out.Reserve(static_cast<uint32_t>(results_.size()));
-      for (uint32_t i = 0; i < room; ++i) out.Write(i, results_[i]);
-      out.Submit(room);
-      results_.erase(results_.begin(), results_.begin() + room);
-      answered += room;
-      if (!results_.empty()) break;
-    }
-    absl::StatusOr<uint32_t> n = in.Peek(link_capacity_);
-    if (!n.ok()) return n.status();
-    if (*n == 0) break;
-    units_.clear();
-    for (uint32_t i = 0; i < *n; ++i) {
-      wave_msg m;
-      in.Read(i, &m);  // a copy: validated, never the shared slot
-      assembler_.Add(m.commit, &units_);
-    }
-    in.Advance(*n);
-    assembler_.EndOfBatch(&units_);  // a group arrives whole, in one batch
-    for (const CommitUnit& unit : units_) ActuateUnit(unit, &results_);
-  }
-  if (answered > 0) in.ReturnCredits();
-  return answered;
-}
+absl::StatusOr<uint32_t> TraceHost::Actuate() { return pump_.Pump(link_.commands, *this); }
 
 void TraceHost::UpdateKernelCounters() {
   const TraceKernelCounters k = prog_.Counters();

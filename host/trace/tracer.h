@@ -22,6 +22,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "host/mech/commit_pump.h"
 #include "host/mech/validate.h"
 #include "host/trace/loader.h"
 #include "host/trace/restore.h"
@@ -32,7 +33,7 @@ struct ring_buffer;
 
 namespace wave {
 
-class TraceHost {
+class TraceHost : private CommitHost {
  public:
   // `link_capacity`: slots of each of the link's rings (as formatted). `num_cpus`: the cpus the
   // agent models (ids 0..num_cpus-1). REQUIRES: prog and journal outlive the host.
@@ -50,8 +51,8 @@ class TraceHost {
   absl::StatusOr<uint32_t> Pump();
   // True when the last Pump stopped because the link was full (the kernel buffer has more).
   bool backlogged() const { return backlogged_; }
-  // Validates and enacts every commit waiting (as long as their results fit in the link).
-  // Returns how many commits were answered; an error means the commit ring is corrupt.
+  // Validates and enacts every commit waiting whose result fits in the link (host/mech's
+  // CommitPump). Returns how many commits were taken; an error means the commit ring is corrupt.
   absl::StatusOr<uint32_t> Actuate();
   // From now on, no cpu is managed: commits are answered CPU_NOT_ALLOWED and nothing is
   // enacted (wave is shutting down and has restored the threads).
@@ -71,7 +72,17 @@ class TraceHost {
         link_(std::move(link)),
         link_capacity_(link_capacity),
         journal_(journal),
-        num_cpus_(num_cpus) {}
+        num_cpus_(num_cpus),
+        pump_(CommitPumpOptions{.num_cpus = num_cpus}) {}
+  // CommitHost: the kernel's current view (the `tasks` map), enacting with syscalls, answers in
+  // one burst per round.
+  bool LookupTask(const wave_a2k_commit& c, HostTaskView* view, CpuSet* scratch) override;
+  bool LookupCpu(const wave_a2k_commit& c, HostCpuView* view) override;
+  uint32_t Enact(const wave_a2k_commit& c) override;
+  uint32_t AnswerRoom() override;
+  void Answer(const wave_msg& result) override;
+  void EndAnswers() override;
+  uint64_t NowNs() override;
   static int OnRecord(void* ctx, void* data, size_t size);
   // What the host does with one kernel record (a well-formed message) before it goes to the
   // agent (it may correct it).
@@ -80,9 +91,6 @@ class TraceHost {
   // Records the application's cpus of a NEW or AFFINITY (`word`: cpus 0..63) and writes them
   // into the event for the agent.
   void SetAppCpus(wave_msg& m, uint64_t word);
-  wave_commit_status Enact(const wave_a2k_commit& c, const wave_trace_task& t);
-  // Validates one unit (a commit, or a whole group: all or none) and enacts it.
-  void ActuateUnit(const CommitUnit& unit, std::vector<wave_msg>* results);
 
   TraceProgram& prog_;
   HostEnd link_;
@@ -98,9 +106,8 @@ class TraceHost {
   // The allowed cpus the application chose for each task (from NEW and AFFINITY events), which
   // commits are validated against; the kernel's current mask may be wave's own pinning.
   absl::flat_hash_map<uint64_t, CpuSet> app_cpus_;
-  CommitAssembler assembler_;
-  std::vector<CommitUnit> units_;
-  std::vector<wave_msg> results_;  // answers not yet written (the event ring was full)
+  CommitPump pump_;
+  uint32_t answered_ = 0;  // during a round of answers: slots used of those reserved
   TraceStats stats_;
 };
 

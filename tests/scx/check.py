@@ -94,11 +94,12 @@ def policy_run(label):
     check(f"{label}: a TASK_NEW and a TASK_DEAD per thread",
           ev.get("TASK_NEW", 0) >= threads and ev.get("TASK_DEAD", 0) >= threads, json.dumps(ev))
     # A handoff wakes a sleeping partner, unless the partner had not gone to sleep yet (its futex
-    # wait then returns at once: no block, no wakeup), which a few handoffs of every run do: at
-    # most one wakeup per handoff, and most handoffs wake someone.
-    check(f"{label}: wakeups and blocks pair up, at most one per handoff",
+    # wait then returns at once: no block, no wakeup), which a few handoffs of every run do; and
+    # a woken thread that finds the token not yet its own sleeps again. So: most handoffs wake
+    # someone, and every block has its wakeup.
+    check(f"{label}: wakeups and blocks pair up, most handoffs wake the partner",
           abs(ev.get("TASK_WAKEUP", 0) - ev.get("TASK_BLOCKED", 0)) <= threads + 1 and
-          items // 2 <= ev.get("TASK_WAKEUP", 0) <= items + threads, json.dumps(ev))
+          ev.get("TASK_WAKEUP", 0) >= items // 2, json.dumps(ev))
     a = agents.get(label)
     check(f"{label}: the agent's summary", a is not None, "")
     if a is None:

@@ -70,8 +70,10 @@ stop_scx prestage
 # 2. The agent is killed mid-run: the kernel's FIFO finishes the work, the scheduler stays;
 #    a second agent joins and takes over. The timeout is short, to see the death soon, but not
 #    100 ms: under software emulation on a busy machine a live agent's loop has stalled that long.
+#    The agents give a silent host 1 s, as start_scx's own agents do: the host is not on trial.
 start_scx kill --policy=none --session=k --heartbeat-timeout=300ms
-wave agent --session=k --policy=fifo --idle-sleep=100us --mlock=on >/tmp/agent1.out 2>&1 &
+wave agent --session=k --policy=fifo --idle-sleep=100us --mlock=on --heartbeat-timeout=1s \
+  >/tmp/agent1.out 2>&1 &
 agent1=$!
 wait_for /tmp/scx-kill.err "agent 1 attached"
 workload --threads=8 --items=600 --work-us=200 --ext --label=kill-a &
@@ -82,7 +84,8 @@ echo "WAVE_KILLED agent=$agent1"
 sleep 0.5
 state kill-after
 wait $work
-wave agent --session=k --policy=fifo --idle-sleep=100us --mlock=on >/tmp/agent2.out 2>&1 &
+wave agent --session=k --policy=fifo --idle-sleep=100us --mlock=on --heartbeat-timeout=1s \
+  >/tmp/agent2.out 2>&1 &
 agent2=$!
 wait_for /tmp/scx-kill.err "agent 2 attached"
 workload $WORK --ext --label=kill-b
