@@ -60,6 +60,7 @@ class CpuSet {
   CpuSet& operator&=(const CpuSet& o);
   CpuSet& operator|=(const CpuSet& o);
   friend CpuSet operator&(CpuSet a, const CpuSet& b) { return a &= b; }
+  friend CpuSet operator|(CpuSet a, const CpuSet& b) { return a |= b; }
   friend bool operator==(const CpuSet& a, const CpuSet& b) { return a.words_ == b.words_; }
   friend bool operator!=(const CpuSet& a, const CpuSet& b) { return !(a == b); }
 

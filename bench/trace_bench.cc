@@ -90,8 +90,8 @@ std::vector<std::string> PingPongCommand(int pairs, int rounds, int cpu, int fd)
 
 // The cpu the overhead benchmark runs its pair on: the last one this process may use.
 int LastCpu() {
-  const uint64_t cpus = AllowedCpus();
-  return cpus == 0 ? 0 : 63 - __builtin_clzll(cpus);
+  const CpuSet cpus = AllowedCpus();
+  return cpus.empty() ? 0 : cpus.Last();
 }
 
 // Runs the child unmanaged; returns its wall time in ns, 0 on failure.

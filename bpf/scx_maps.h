@@ -18,10 +18,6 @@
 
 #include "abi/wave_abi.h"
 
-/* Cpus this version of the program handles: its masks are one 64-bit word (the ABI takes more:
- * abi/wave_sched.h). A machine with more possible cpus is refused at load. */
-#define WAVE_SCX_MAX_CPUS 64u
-
 #define WAVE_SCX_COMMIT_DEPTH 16u /* commit slots per cpu */
 #define WAVE_SCX_STAGE_DEPTH 8u   /* staging slots per cpu */
 #define WAVE_SCX_MAX_TASKS 8192u  /* managed tasks tracked at once (`tasks` map) */
@@ -43,7 +39,7 @@ enum wave_scx_task_state {
 struct wave_scx_task {
   __u64 seq;      /* sequence number after the task's last event */
   __u64 enq_ns;   /* when it last entered the pending DSQ */
-  __u64 cpu_mask; /* allowed cpus last reported (AND the managed cpus) */
+  __u64 cpu_mask; /* allowed cpus last reported (AND the managed cpus), as bpf/cpus.h says */
   __u32 state;    /* enum wave_scx_task_state */
   __s32 cpu;      /* cpu it runs on (ON_CPU) or last ran on; -1 before it ran */
   __u32 flags;    /* WAVE_SCX_TASK_F_* */
@@ -99,13 +95,18 @@ WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_scx_cpu_queues, stage) ==
                    "scx queues stage");
 
 /* The SYSCALL program `wave_kick` takes this as its context: user space runs it after it has
- * queued decisions, to wake the cpus they are for. */
+ * queued decisions, to wake the cpus they are for, WAVE_SCX_KICK_BATCH at a time. */
+#define WAVE_SCX_KICK_BATCH 64u
 struct wave_scx_kick_args {
-  __u64 cpus;    /* bit i: kick cpu i */
-  __u64 preempt; /* bit i: kick cpu i with SCX_KICK_PREEMPT (a PREEMPT commit) */
+  __u32 count; /* cpus[0..count-1] */
+  __u32 reserved;
+  __s32 cpus[WAVE_SCX_KICK_BATCH];
+  __u32 preempt[WAVE_SCX_KICK_BATCH / 32]; /* bit i: kick cpus[i] with SCX_KICK_PREEMPT */
 };
+WAVE_STATIC_ASSERT(sizeof(struct wave_scx_kick_args) == 8 + 4 * WAVE_SCX_KICK_BATCH + 8,
+                   "kick args size");
 
-/* Per-cpu counters in .bss, one cache line per cpu. Read by user space through the skeleton. */
+/* Per-cpu counters (the `counters` per-cpu array), summed by user space. */
 struct wave_scx_counters {
   __u64 emitted;         /* records submitted to the ring buffer */
   __u64 dropped;         /* records lost: the ring buffer was full */
@@ -122,7 +123,7 @@ struct wave_scx_counters {
 };
 WAVE_STATIC_ASSERT(sizeof(struct wave_scx_counters) == 128, "scx counters size");
 
-/* Per-cpu state of the program (.bss); only it writes. */
+/* Per-cpu state of the program (the `cpu_state` per-cpu array); only it writes. */
 struct wave_scx_cpu_state {
   __u32 current;       /* tid of the managed task running, 0 for none */
   __u32 idle_reported; /* CPU_IDLE sent since a managed task last ran here */

@@ -39,7 +39,8 @@
 #include "bpf/scx_maps.h"
 #include "abi/wave_abi.h"
 
-#include "bpf/wave_emit.bpf.h" /* after the ABI and the kernel types */
+#include "bpf/wave_cpus.bpf.h" /* after the ABI and the kernel types */
+#include "bpf/wave_emit.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -59,23 +60,45 @@ void scx_bpf_dispatch_from_dsq_set_slice(struct bpf_iter_scx_dsq* it, u64 slice)
 int bpf_iter_scx_dsq_new(struct bpf_iter_scx_dsq* it, u64 dsq_id, u64 flags) __ksym;
 struct task_struct* bpf_iter_scx_dsq_next(struct bpf_iter_scx_dsq* it) __ksym;
 void bpf_iter_scx_dsq_destroy(struct bpf_iter_scx_dsq* it) __ksym;
+bool bpf_cpumask_test_cpu(u32 cpu, const struct cpumask* cpumask) __ksym;
 
 #define READ_ONCE_U32(x) (*(volatile __u32*)&(x))
 #define READ_ONCE_U64(x) (*(volatile __u64*)&(x))
 
 /* Set by the loader before load. */
 const volatile __u64 managed_cpus = ~0ull;           /* cpus the agent may place tasks on */
-const volatile __u32 nr_cpus = 1;                    /* possible cpus (<= WAVE_SCX_MAX_CPUS) */
+const volatile __u32 nr_cpus = 1;                    /* possible cpus (<= WAVE_MAX_CPUS) */
 const volatile __u64 heartbeat_timeout_ns = 100000000; /* agent presumed dead after this */
 const volatile __u64 default_slice_ns = 20000000;   /* a decision's slice when it says 0 */
 const volatile __u64 max_wait_ns = 2000000000;      /* FIFO for tasks waiting longer than this */
 const volatile __u64 tick_ns = 10000000;            /* the timer's period */
 
-struct wave_scx_cpu_state cpus[WAVE_SCX_MAX_CPUS];
-/* Tid of the managed task each cpu runs, 0 for none: user space reads it for CPU_BUSY. */
-__u32 cpu_current[WAVE_SCX_MAX_CPUS];
-struct wave_scx_counters counters[WAVE_SCX_MAX_CPUS];
 struct wave_scx_exit exit_info;
+
+/* Each cpu's own state (its rings' heads, what it reported) and counters. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct wave_scx_cpu_state);
+} cpu_state SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct wave_scx_counters);
+} counters SEC(".maps");
+
+/* Tid of the managed task each cpu runs, 0 for none: user space reads it for CPU_BUSY. One
+ * entry per possible cpu (the loader sizes it), mapped by user space. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(map_flags, BPF_F_MMAPABLE);
+  __uint(max_entries, 1); /* resized by the loader */
+  __type(key, __u32);
+  __type(value, __u32);
+} cpu_current SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -100,7 +123,7 @@ struct {
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
   __uint(map_flags, BPF_F_MMAPABLE);
-  __uint(max_entries, WAVE_SCX_MAX_CPUS);
+  __uint(max_entries, 1); /* resized by the loader: one per possible cpu */
   __type(key, __u32);
   __type(value, struct wave_scx_cpu_queues);
 } queues SEC(".maps");
@@ -115,13 +138,32 @@ struct {
   __type(value, struct wave_timer);
 } timers SEC(".maps");
 
+/* This cpu's counters; there always are (a per-cpu array of one entry). */
 static __always_inline struct wave_scx_counters* my_counters(void) {
-  return &counters[bpf_get_smp_processor_id() & (WAVE_SCX_MAX_CPUS - 1)];
+  __u32 zero = 0;
+  return bpf_map_lookup_elem(&counters, &zero);
 }
 
-static __always_inline bool cpu_managed(s32 cpu) {
-  return cpu >= 0 && cpu < (s32)WAVE_SCX_MAX_CPUS && ((managed_cpus >> cpu) & 1);
+/* Adds one to a counter of this cpu. */
+#define COUNT(field)                                  \
+  do {                                                \
+    struct wave_scx_counters* c_ = my_counters();     \
+    if (c_) __sync_fetch_and_add(&c_->field, 1);      \
+  } while (0)
+
+/* The state of `cpu` (any cpu: the timer looks at all of them). */
+static __always_inline struct wave_scx_cpu_state* state_of(s32 cpu) {
+  __u32 zero = 0;
+  return bpf_map_lookup_percpu_elem(&cpu_state, &zero, (__u32)cpu);
 }
+
+static __always_inline void set_current(s32 cpu, __u32 tid) {
+  __u32 key = cpu;
+  __u32* current = bpf_map_lookup_elem(&cpu_current, &key);
+  if (current) *current = tid;
+}
+
+static __always_inline bool cpu_managed(s32 cpu) { return wave_cpu_managed(cpu); }
 
 static __always_inline bool agent_alive(__u64 now) {
   __u32 zero = 0;
@@ -140,7 +182,7 @@ static __always_inline __u64 current_epoch(void) {
 
 static __always_inline void emit(const union wave_msg* m) {
   struct wave_scx_counters* c = my_counters();
-  wave_send(&events, m, &c->emitted, &c->dropped);
+  if (c) wave_send(&events, m, &c->emitted, &c->dropped);
 }
 
 /* Bumps the task's sequence and emits one task event for it. */
@@ -163,7 +205,7 @@ static __always_inline struct wave_scx_task* task_of(struct task_struct* p) {
 }
 
 static __always_inline __u64 allowed_mask(const struct cpumask* mask) {
-  return mask->bits[0] & managed_cpus;
+  return wave_allowed_cpus(mask);
 }
 
 /* ---- decisions ---- */
@@ -176,30 +218,35 @@ static __always_inline bool commit_well_formed(const struct wave_a2k_commit* c) 
          c->group_size == 0;
 }
 
-/* Moves task `tid` from the pending DSQ to `cpu`'s local DSQ with `slice`. False when it is not
- * in the pending DSQ (any more): the kernel's own custody decides, not our bookkeeping. */
-static __noinline bool move_to_cpu(__u32 tid, s32 cpu, __u64 slice) {
+/* Moves task `tid` from the pending DSQ to `cpu`'s local DSQ with `slice`: WAVE_COMMIT_OK, or
+ * NOT_RUNNABLE when it is not in the pending DSQ (any more: the kernel's own custody decides, not
+ * our bookkeeping), or CPU_NOT_ALLOWED when its own cpumask (authoritative, of any size) does
+ * not have `cpu`. */
+static __noinline __u32 move_to_cpu(__u32 tid, s32 cpu, __u64 slice) {
   struct bpf_iter_scx_dsq it;
   struct task_struct* p;
-  bool moved = false;
+  __u32 status = WAVE_COMMIT_NOT_RUNNABLE;
   bpf_iter_scx_dsq_new(&it, WAVE_SCX_PENDING_DSQ, 0);
   while ((p = bpf_iter_scx_dsq_next(&it))) {
     if ((__u32)p->pid != tid) continue;
+    if (!bpf_cpumask_test_cpu((u32)cpu, p->cpus_ptr)) {
+      status = WAVE_COMMIT_CPU_NOT_ALLOWED;
+      break;
+    }
     scx_bpf_dispatch_from_dsq_set_slice(&it, slice);
-    moved = scx_bpf_dispatch_from_dsq(&it, p, SCX_DSQ_LOCAL_ON | (u64)cpu, 0);
+    if (scx_bpf_dispatch_from_dsq(&it, p, SCX_DSQ_LOCAL_ON | (u64)cpu, 0)) status = WAVE_COMMIT_OK;
     break;
   }
   bpf_iter_scx_dsq_destroy(&it);
-  return moved;
+  return status;
 }
 
 /* Checks one decision taken from `cpu`'s rings, enacts it if valid and nothing was placed on
  * the cpu yet, and answers it. Returns true when it put a task on the cpu. */
 static __noinline bool take_decision(union wave_msg* m, s32 cpu, bool staged, bool placed) {
   struct wave_a2k_commit* c = &m->commit;
-  struct wave_scx_counters* cnt = my_counters();
   if (wave_txn_epoch(c->txn_id) != current_epoch()) {
-    __sync_fetch_and_add(&cnt->stale_epoch, 1);
+    COUNT(stale_epoch);
     return false;
   }
   __u32 status = WAVE_COMMIT_OK;
@@ -214,7 +261,9 @@ static __noinline bool take_decision(union wave_msg* m, s32 cpu, bool staged, bo
       status = WAVE_COMMIT_UNKNOWN_TASK;
     } else {
       seq = t->seq;
-      if (!cpu_managed(cpu) || !((t->cpu_mask >> (cpu & 63)) & 1)) {
+      /* The kept mask is exact on a machine of at most 64 cpus; beyond, the task's own mask is
+       * checked where it is found (move_to_cpu). */
+      if (!cpu_managed(cpu) || (wave_cpu_words == 1 && !((t->cpu_mask >> (cpu & 63)) & 1))) {
         status = WAVE_COMMIT_CPU_NOT_ALLOWED;
       } else if (c->seq != seq) {
         status = WAVE_COMMIT_STALE;
@@ -227,11 +276,10 @@ static __noinline bool take_decision(union wave_msg* m, s32 cpu, bool staged, bo
       } else {
         __u64 slice = c->slice_ns ? c->slice_ns : default_slice_ns;
         if (slice < 50000) slice = 50000; /* a slice the tick can still enforce */
-        if (move_to_cpu(tid, cpu, slice)) {
+        status = move_to_cpu(tid, cpu, slice);
+        if (status == WAVE_COMMIT_OK) {
           t->flags &= ~WAVE_SCX_TASK_F_PENDING;
-          __sync_fetch_and_add(&cnt->dispatched, 1);
-        } else {
-          status = WAVE_COMMIT_NOT_RUNNABLE;
+          COUNT(dispatched);
         }
       }
     }
@@ -270,7 +318,6 @@ static __always_inline bool ring_take(union wave_msg* slots, __u32 depth, __u32*
 static __always_inline bool take_queued(s32 cpu, struct wave_scx_cpu_state* cs) {
   __u32 key = cpu;
   struct wave_scx_cpu_queues* q = bpf_map_lookup_elem(&queues, &key);
-  struct wave_scx_counters* cnt = my_counters();
   union wave_msg m;
   bool placed = false;
   if (!q) return false;
@@ -278,7 +325,7 @@ static __always_inline bool take_queued(s32 cpu, struct wave_scx_cpu_state* cs) 
   for (int i = 0; i < WAVE_SCX_STAGE_DEPTH && !placed; i++) {
     if (!ring_take(q->stage, WAVE_SCX_STAGE_DEPTH, &cs->stage_head, &q->credit.stage_head, &m))
       break;
-    __sync_fetch_and_add(&cnt->staged, 1);
+    COUNT(staged);
     placed = take_decision(&m, cpu, true, placed);
   }
   /* Every queued commit is answered now; once the cpu has its task, the rest are CPU_BUSY. */
@@ -286,7 +333,7 @@ static __always_inline bool take_queued(s32 cpu, struct wave_scx_cpu_state* cs) 
     if (!ring_take(q->commit, WAVE_SCX_COMMIT_DEPTH, &cs->commit_head, &q->credit.commit_head,
                    &m))
       break;
-    __sync_fetch_and_add(&cnt->committed, 1);
+    COUNT(committed);
     if (take_decision(&m, cpu, false, placed)) placed = true;
   }
   return placed;
@@ -334,18 +381,18 @@ void BPF_PROG(wave_enqueue, struct task_struct* p, u64 enq_flags) {
 
 SEC("struct_ops/wave_dispatch")
 void BPF_PROG(wave_dispatch, s32 cpu, struct task_struct* prev) {
-  if (cpu < 0 || cpu >= (s32)WAVE_SCX_MAX_CPUS) return;
-  struct wave_scx_cpu_state* cs = &cpus[cpu & (WAVE_SCX_MAX_CPUS - 1)];
-  struct wave_scx_counters* cnt = my_counters();
+  __u32 zero = 0;
+  struct wave_scx_cpu_state* cs = bpf_map_lookup_elem(&cpu_state, &zero); /* this cpu's */
+  if (!cs || cpu < 0) return;
   __u64 now = bpf_ktime_get_ns();
   if (!agent_alive(now)) {
-    if (scx_bpf_consume(WAVE_SCX_PENDING_DSQ)) __sync_fetch_and_add(&cnt->fallback, 1);
+    if (scx_bpf_consume(WAVE_SCX_PENDING_DSQ)) COUNT(fallback);
     return;
   }
   if (cpu_managed(cpu) && take_queued(cpu, cs)) return;
   if (scx_bpf_dsq_nr_queued(WAVE_SCX_PENDING_DSQ) > 0 && oldest_starving(now)) {
     if (scx_bpf_consume(WAVE_SCX_PENDING_DSQ)) {
-      __sync_fetch_and_add(&cnt->starved, 1);
+      COUNT(starved);
       return;
     }
   }
@@ -353,7 +400,7 @@ void BPF_PROG(wave_dispatch, s32 cpu, struct task_struct* prev) {
   bool prev_stays = prev && (prev->scx.flags & SCX_TASK_QUEUED) && task_of(prev);
   if (cpu_managed(cpu) && !prev_stays && !cs->idle_reported) {
     cs->idle_reported = 1;
-    __sync_fetch_and_add(&cnt->idle, 1);
+    COUNT(idle);
     emit_cpu(WAVE_EV_CPU_IDLE, cpu);
   }
 }
@@ -374,11 +421,12 @@ void BPF_PROG(wave_running, struct task_struct* p) {
   t->state = WAVE_SCX_ON_CPU;
   t->flags &= ~(WAVE_SCX_TASK_F_PENDING | WAVE_SCX_TASK_F_YIELDING);
   t->cpu = cpu;
-  if (cpu >= 0 && cpu < (s32)WAVE_SCX_MAX_CPUS) {
-    cpus[cpu].current = p->pid;
-    cpus[cpu].idle_reported = 0;
-    cpu_current[cpu] = p->pid;
+  struct wave_scx_cpu_state* cs = cpu >= 0 ? state_of(cpu) : NULL;
+  if (cs) {
+    cs->current = p->pid;
+    cs->idle_reported = 0;
   }
+  if (cpu >= 0) set_current(cpu, p->pid);
   emit_task(WAVE_EV_TASK_ON_CPU, p, t, cpu, 0);
 }
 
@@ -391,10 +439,9 @@ void BPF_PROG(wave_stopping, struct task_struct* p, bool runnable) {
   /* Preempted by a higher class with slice left: the kernel keeps it at the head of this cpu's
    * queue and it resumes here. To the agent it still holds the cpu. */
   if (runnable && p->scx.slice > 0 && !yielding) return;
-  if (cpu >= 0 && cpu < (s32)WAVE_SCX_MAX_CPUS) {
-    cpus[cpu].current = 0;
-    cpu_current[cpu] = 0;
-  }
+  struct wave_scx_cpu_state* cs = cpu >= 0 ? state_of(cpu) : NULL;
+  if (cs) cs->current = 0;
+  if (cpu >= 0) set_current(cpu, 0);
   if (!runnable) return; /* going to sleep: quiescent reports it */
   t->state = WAVE_SCX_RUNNABLE;
   t->flags &= ~WAVE_SCX_TASK_F_YIELDING;
@@ -438,7 +485,7 @@ void BPF_PROG(wave_enable, struct task_struct* p) {
       .cpu = -1,
   };
   if (bpf_map_update_elem(&tasks, &tid, &init, BPF_ANY) != 0) {
-    __sync_fetch_and_add(&my_counters()->task_table_full, 1);
+    COUNT(task_table_full);
     return; /* still scheduled (pending DSQ, FIFO), only not reported */
   }
   struct wave_scx_task* t = bpf_map_lookup_elem(&tasks, &tid);
@@ -457,25 +504,29 @@ void BPF_PROG(wave_disable, struct task_struct* p) {
 /* The timer: while tasks wait, idle cpus are kicked so their dispatch looks (at the agent's
  * decisions, or at the FIFO when the agent is gone or a task has waited too long); so are cpus
  * with decisions queued, should a kick from user space have been missed. */
+/* One cpu of the timer's round: kicked if tasks wait, or if decisions wait in its rings. */
+static long kick_if_needed(__u32 cpu, void* ctx) {
+  bool kick = *(bool*)ctx;
+  if (!kick && cpu_managed(cpu)) {
+    __u32 k = cpu;
+    struct wave_scx_cpu_queues* q = bpf_map_lookup_elem(&queues, &k);
+    struct wave_scx_cpu_state* cs = state_of(cpu);
+    kick = q && cs &&
+           (READ_ONCE_U32(q->commit[cs->commit_head & (WAVE_SCX_COMMIT_DEPTH - 1)].hdr.stamp) ==
+                cs->commit_head + 1 ||
+            READ_ONCE_U32(q->stage[cs->stage_head & (WAVE_SCX_STAGE_DEPTH - 1)].hdr.stamp) ==
+                cs->stage_head + 1);
+  }
+  if (kick) {
+    scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+    COUNT(kicks);
+  }
+  return 0;
+}
+
 static int wave_timerfn(void* map, int* key, struct bpf_timer* timer) {
   bool waiting = scx_bpf_dsq_nr_queued(WAVE_SCX_PENDING_DSQ) > 0;
-  for (int cpu = 0; cpu < WAVE_SCX_MAX_CPUS; cpu++) {
-    if (cpu >= nr_cpus) break;
-    bool kick = waiting;
-    if (!kick && cpu_managed(cpu)) {
-      __u32 k = cpu;
-      struct wave_scx_cpu_queues* q = bpf_map_lookup_elem(&queues, &k);
-      struct wave_scx_cpu_state* cs = &cpus[cpu];
-      kick = q && (READ_ONCE_U32(q->commit[cs->commit_head & (WAVE_SCX_COMMIT_DEPTH - 1)]
-                                     .hdr.stamp) == cs->commit_head + 1 ||
-                   READ_ONCE_U32(q->stage[cs->stage_head & (WAVE_SCX_STAGE_DEPTH - 1)]
-                                     .hdr.stamp) == cs->stage_head + 1);
-    }
-    if (kick) {
-      scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
-      __sync_fetch_and_add(&my_counters()->kicks, 1);
-    }
-  }
+  bpf_loop(nr_cpus, kick_if_needed, &waiting, 0); /* any number of cpus, one verified body */
   bpf_timer_start(timer, tick_ns, 0);
   return 0;
 }
@@ -501,15 +552,18 @@ void BPF_PROG(wave_exit, struct scx_exit_info* ei) {
   __sync_lock_test_and_set(&exit_info.kind, ei->kind);
 }
 
-/* Run by user space (BPF_PROG_TEST_RUN) after it queued decisions: wakes their cpus. */
+/* Run by user space (BPF_PROG_TEST_RUN) after it queued decisions: wakes their cpus, a batch of
+ * at most WAVE_SCX_KICK_BATCH per run. */
 SEC("syscall")
 int wave_kick(struct wave_scx_kick_args* args) {
-  __u64 cpus_to_kick = args->cpus;
-  __u64 preempt = args->preempt;
-  for (int cpu = 0; cpu < WAVE_SCX_MAX_CPUS; cpu++) {
-    if (!((cpus_to_kick >> cpu) & 1)) continue;
-    scx_bpf_kick_cpu(cpu, ((preempt >> cpu) & 1) ? SCX_KICK_PREEMPT : SCX_KICK_IDLE);
-    __sync_fetch_and_add(&my_counters()->kicks, 1);
+  __u32 count = args->count;
+  for (__u32 i = 0; i < WAVE_SCX_KICK_BATCH; i++) {
+    if (i >= count) break;
+    s32 cpu = args->cpus[i];
+    if (cpu < 0 || (__u32)cpu >= nr_cpus) continue;
+    bool preempt = (args->preempt[i / 32] >> (i % 32)) & 1;
+    scx_bpf_kick_cpu(cpu, preempt ? SCX_KICK_PREEMPT : SCX_KICK_IDLE);
+    COUNT(kicks);
   }
   return 0;
 }

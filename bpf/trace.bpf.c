@@ -39,7 +39,8 @@
 #include "bpf/trace_maps.h"
 #include "abi/wave_abi.h"
 
-#include "bpf/wave_emit.bpf.h" /* after the ABI and the kernel types */
+#include "bpf/wave_cpus.bpf.h" /* after the ABI and the kernel types */
+#include "bpf/wave_emit.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -47,13 +48,25 @@ char LICENSE[] SEC("license") = "GPL";
 #define TASK_RUNNING 0x0000
 #define TASK_DEAD 0x00000080
 
-/* Set by the loader before load. */
-const volatile __u64 managed_cpus = ~0ull; /* cpus the policy may use */
+/* The managed cpus and the size of the kernel's cpu masks: bpf/wave_cpus.bpf.h. */
 
-/* Per-cpu counters (struct wave_trace_counters), read by user space through the skeleton. */
-struct wave_trace_counters counters[WAVE_TRACE_MAX_CPUS];
-/* Tid of the managed task each cpu runs, 0 for none: the host's view of a busy cpu. */
-__u32 cpu_current[WAVE_TRACE_MAX_CPUS];
+/* Per-cpu counters (struct wave_trace_counters), summed by user space. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct wave_trace_counters);
+} counters SEC(".maps");
+
+/* Tid of the managed task each cpu runs, 0 for none: the host's view of a busy cpu. One entry
+ * per possible cpu (the loader sizes it), mapped by user space. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(map_flags, BPF_F_MMAPABLE);
+  __uint(max_entries, 1); /* resized by the loader */
+  __type(key, __u32);
+  __type(value, __u32);
+} cpu_current SEC(".maps");
 /* Set by user space (TraceProgram::ManageCgroup): every task in the cgroup v2 subtree whose root
  * has this kernfs id, at this depth below the hierarchy's root, is managed too. 0: none. */
 __u64 managed_cgroup_id;
@@ -87,14 +100,18 @@ struct {
   __type(value, struct wave_trace_task);
 } tasks SEC(".maps");
 
+/* This cpu's counters; there always are (a per-cpu array of one entry). */
 static __always_inline struct wave_trace_counters* my_counters(void) {
-  __u32 cpu = bpf_get_smp_processor_id();
-  return &counters[cpu & (WAVE_TRACE_MAX_CPUS - 1)];
+  __u32 zero = 0;
+  return bpf_map_lookup_elem(&counters, &zero);
 }
 
-static __always_inline bool cpu_managed(__s32 cpu) {
-  return cpu >= 0 && cpu < (__s32)WAVE_TRACE_MAX_CPUS && ((managed_cpus >> cpu) & 1);
-}
+/* Adds one to a counter of this cpu. */
+#define COUNT(field)                                      \
+  do {                                                    \
+    struct wave_trace_counters* c_ = my_counters();       \
+    if (c_) __sync_fetch_and_add(&c_->field, 1);          \
+  } while (0)
 
 static __always_inline bool tgid_managed(__u32 tgid) {
   return bpf_map_lookup_elem(&managed_tgids, &tgid) != NULL;
@@ -117,12 +134,12 @@ static __always_inline bool cgroup_managed(struct task_struct* p) {
 }
 
 static __always_inline __u64 allowed_mask(struct task_struct* p) {
-  return p->cpus_ptr->bits[0] & managed_cpus;
+  return wave_allowed_cpus(p->cpus_ptr);
 }
 
 static __always_inline void emit(const union wave_msg* m) {
   struct wave_trace_counters* c = my_counters();
-  wave_send(&events, m, &c->emitted, &c->dropped);
+  if (c) wave_send(&events, m, &c->emitted, &c->dropped);
 }
 
 /* Bumps the task's sequence and emits one task event for it. */
@@ -163,7 +180,7 @@ static __always_inline struct wave_trace_task* task_get(struct task_struct* p, _
   /* Two cpus may race to create it: only the one whose insert wins emits TASK_NEW. */
   if (bpf_map_update_elem(&tasks, &tid, &init, BPF_NOEXIST) != 0) {
     t = bpf_map_lookup_elem(&tasks, &tid);
-    if (!t) __sync_fetch_and_add(&my_counters()->task_table_full, 1);
+    if (!t) COUNT(task_table_full);
     return t;
   }
   t = bpf_map_lookup_elem(&tasks, &tid);
@@ -176,7 +193,7 @@ static __always_inline struct wave_trace_task* task_get(struct task_struct* p, _
 /* Emits a transition the programs did not see (see the top of the file). */
 static __always_inline void emit_inferred(__u16 type, struct task_struct* p,
                                           struct wave_trace_task* t, __s32 cpu) {
-  __sync_fetch_and_add(&my_counters()->inferred, 1);
+  COUNT(inferred);
   emit_task(type, p, t, cpu, WAVE_TASK_F_INFERRED);
 }
 
@@ -230,7 +247,7 @@ int BPF_PROG(wave_wakeup_new, struct task_struct* p) {
         bpf_map_update_elem(&managed_tgids, &tgid, &yes, BPF_NOEXIST) != 0) {
       return 0;
     }
-    __sync_fetch_and_add(&my_counters()->children, 1);
+    COUNT(children);
   }
   task_get(p, (__u32)id, -1); /* emits TASK_NEW */
   return 0;
@@ -245,7 +262,7 @@ int BPF_PROG(wave_wakeup, struct task_struct* p) {
   /* A task woken before it managed to switch out never blocked (the kernel's ttwu_runnable):
    * to the agent nothing happened. Counting only real wakeups keeps WAKEUP and BLOCKED paired. */
   if (t->state != WAVE_TRACE_BLOCKED) {
-    if (t->state != WAVE_TRACE_DEAD) __sync_fetch_and_add(&my_counters()->wakeups_running, 1);
+    if (t->state != WAVE_TRACE_DEAD) COUNT(wakeups_running);
     return 0;
   }
   t->state = WAVE_TRACE_RUNNABLE;
@@ -261,7 +278,7 @@ static __always_inline void switch_out(struct task_struct* p, struct wave_trace_
      * It may still block (closing files, say): counted, so the kernel's count of voluntary
      * switches can be matched, not reported. */
     if (!preempt && prev_state != TASK_RUNNING) {
-      __sync_fetch_and_add(&my_counters()->exit_blocks, 1);
+      COUNT(exit_blocks);
     }
     return;
   }
@@ -331,9 +348,10 @@ int BPF_PROG(wave_switch, bool preempt, struct task_struct* prev, struct task_st
     n->cpu = cpu;
     emit_task(WAVE_EV_TASK_ON_CPU, next, n, cpu, 0);
   }
-  __u32 now = n ? (__u32)next->pid : 0;
-  cpu_current[cpu & (WAVE_TRACE_MAX_CPUS - 1)] = now;
-  if (prev_managed && !n && cpu_managed(cpu)) emit_cpu(WAVE_EV_CPU_IDLE, cpu);
+  __u32 key = cpu;
+  __u32* current = bpf_map_lookup_elem(&cpu_current, &key);
+  if (current) *current = n ? (__u32)next->pid : 0;
+  if (prev_managed && !n && wave_cpu_managed(cpu)) emit_cpu(WAVE_EV_CPU_IDLE, cpu);
   return 0;
 }
 
@@ -370,7 +388,7 @@ int BPF_PROG(wave_migrate, struct task_struct* p, int dest_cpu) {
   if (!t || t->state == WAVE_TRACE_DEAD) return 0;
   /* A move between run queues is the kernel's business (the ABI has no event for it), unless the
    * allowed cpus changed, which is what forced most moves. */
-  __sync_fetch_and_add(&my_counters()->migrations, 1);
+  COUNT(migrations);
   check_affinity(p, t);
   return 0;
 }

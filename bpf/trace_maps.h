@@ -7,10 +7,6 @@
 
 #include "abi/wave_abi.h"
 
-/* Cpus this version of the programs handles: their masks are one 64-bit word (the ABI takes
- * more: abi/wave_sched.h). A machine with more possible cpus is refused at load. */
-#define WAVE_TRACE_MAX_CPUS 64u
-
 /* Tasks the kernel side tracks at once (entries of the `tasks` map). A managed task beyond this
  * is not reported; the `task_table_full` counter says how often that happened. */
 #define WAVE_TRACE_MAX_TASKS 16384u
@@ -29,7 +25,7 @@ enum wave_trace_task_state {
  * only reads it (to validate commits against the current sequence, not the last one it saw). */
 struct wave_trace_task {
   __u64 seq;      /* sequence of the task's last event */
-  __u64 cpu_mask; /* allowed cpus last reported (AND the managed cpus) */
+  __u64 cpu_mask; /* allowed cpus last reported (AND the managed cpus), as bpf/cpus.h says */
   __u32 state;    /* enum wave_trace_task_state */
   __s32 cpu;      /* cpu it runs on (ON_CPU) or last ran on */
   __u32 tgid;
@@ -47,7 +43,7 @@ WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_trace_task, tgid) == 24, "trace tas
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_trace_task, creator) == 28, "trace task creator");
 WAVE_STATIC_ASSERT(WAVE_OFFSETOF(struct wave_trace_task, yielding) == 32, "trace task yielding");
 
-/* Per-cpu counters in .bss, one cache line per cpu so cpus do not share lines. */
+/* Per-cpu counters (the `counters` per-cpu array), summed by user space. */
 struct wave_trace_counters {
   __u64 emitted;         /* records submitted to the ring buffer */
   __u64 dropped;         /* records lost: the ring buffer was full */

@@ -30,6 +30,7 @@ constexpr uint64_t kMaxLinkLatencyNs = kNsPerS;
 constexpr int64_t kMaxThreads = 1'000'000;
 constexpr size_t kMaxNiceValues = 1024;
 constexpr int64_t kMaxPrestage = 8;  // bpf/scx_maps.h's WAVE_SCX_STAGE_DEPTH
+constexpr std::string_view kCpuListExpected = "a cpu list like 1 or 0,2-3 (cpus 0..8191)";
 
 // Concatenates anything fmt can print (std::string_view included, which the system's absl::StrCat
 // does not take).
@@ -502,13 +503,13 @@ const std::vector<RunFlag>& RunFlagTable() {
        "cpus the policy may place threads on, e.g. 1 or 0,2-3; the others never appear idle to "
        "it",
        [](std::string_view flag, std::string_view text, RunFlags& f) -> absl::Status {
-         std::optional<uint64_t> v = ParseCpuList(text);
-         if (!v) return Expected(flag, "a cpu list like 1 or 0,2-3 (cpus 0..63)", text);
-         f.cpus = *v;
+         std::optional<CpuSet> v = ParseCpuList(text);
+         if (!v) return Expected(flag, kCpuListExpected, text);
+         f.cpus = *std::move(v);
          return absl::OkStatus();
        },
        [](const RunFlags& f) -> std::string {
-         return f.cpus == 0 ? "every cpu wave may use" : FormatCpuList(f.cpus);
+         return f.cpus.empty() ? "every cpu wave may use" : f.cpus.ToString();
        }},
       {"--batch", "TIME",
        "the host forwards events and enacts commits at most once per TIME (its own wakeups are "
@@ -605,13 +606,13 @@ const std::vector<ScxFlag>& ScxFlagTable() {
        }},
       {"--cpus", "LIST", "cpus the agent may place threads on, e.g. 1-3",
        [](std::string_view flag, std::string_view text, ScxFlags& f) -> absl::Status {
-         std::optional<uint64_t> v = ParseCpuList(text);
-         if (!v) return Expected(flag, "a cpu list like 1 or 0,2-3 (cpus 0..63)", text);
-         f.cpus = *v;
+         std::optional<CpuSet> v = ParseCpuList(text);
+         if (!v) return Expected(flag, kCpuListExpected, text);
+         f.cpus = *std::move(v);
          return absl::OkStatus();
        },
        [](const ScxFlags& f) -> std::string {
-         return f.cpus == 0 ? "every cpu" : FormatCpuList(f.cpus);
+         return f.cpus.empty() ? "every cpu" : f.cpus.ToString();
        }},
       {"--duration", "TIME",
        "unregister after this long; 0: run until SIGINT or SIGTERM; seconds (10) or with a "
@@ -1124,9 +1125,9 @@ std::string ScxHelp() {
       "kernel stopped the scheduler: its reason is printed), 2 bad command line\n");
 }
 
-std::optional<uint64_t> ParseCpuList(std::string_view text) {
+std::optional<CpuSet> ParseCpuList(std::string_view text) {
   if (text.empty()) return std::nullopt;
-  uint64_t mask = 0;
+  CpuSet set;
   size_t start = 0;
   while (start <= text.size()) {
     size_t end = text.find(',', start);
@@ -1136,26 +1137,11 @@ std::optional<uint64_t> ParseCpuList(std::string_view text) {
     std::optional<uint64_t> lo = ParseUint64(item.substr(0, dash));
     std::optional<uint64_t> hi =
         dash == std::string_view::npos ? lo : ParseUint64(item.substr(dash + 1));
-    if (!lo || !hi || *lo > *hi || *hi >= 64) return std::nullopt;
-    for (uint64_t c = *lo; c <= *hi; ++c) mask |= 1ull << c;
+    if (!lo || !hi || *lo > *hi || *hi >= WAVE_MAX_CPUS) return std::nullopt;
+    set |= CpuSet::Range(static_cast<int>(*lo), static_cast<int>(*hi));
     start = end + 1;
   }
-  return mask;
-}
-
-std::string FormatCpuList(uint64_t mask) {
-  std::vector<std::string> parts;
-  for (int c = 0; c < 64;) {
-    if (((mask >> c) & 1) == 0) {
-      ++c;
-      continue;
-    }
-    int last = c;
-    while (last + 1 < 64 && ((mask >> (last + 1)) & 1)) ++last;
-    parts.push_back(last == c ? Cat(c) : Cat(c, "-", last));
-    c = last + 1;
-  }
-  return Join(parts, ",");
+  return set;
 }
 
 std::optional<int64_t> ParseInt64(std::string_view text) {

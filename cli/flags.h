@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "abi/cpuset.h"
 #include "absl/status/statusor.h"
 #include "host/sim/sim.h"
 #include "host/trace/yield_events.h"
@@ -59,7 +60,7 @@ struct AgentFlags {
 // `wave run`: COMMAND's threads scheduled by a policy on this machine's kernel (host/trace).
 struct RunFlags {
   std::string policy = "fifo";
-  uint64_t cpus = 0;              // bit i = cpu i; 0: every cpu wave may run on
+  CpuSet cpus;                    // empty: every cpu wave may run on
   uint64_t batch_ns = 1'000'000;  // the host's wakeups are at least this far apart (0: none)
   YieldEvents yields = YieldEvents::kAuto;
   std::string cgroup;  // a cgroup v2 directory managed too; then the command is optional
@@ -76,7 +77,7 @@ struct StatsFlags {
 struct ScxFlags {
   std::string policy = "fifo";  // "none": wait for an external `wave agent --session=NAME`
   std::string session;          // "": scx-<pid>
-  uint64_t cpus = 0;            // bit i = cpu i; 0: every cpu
+  CpuSet cpus;                  // empty: every cpu
   uint64_t duration_ns = 0;     // 0: until SIGINT/SIGTERM
   uint64_t heartbeat_timeout_ns = 200'000'000;
   uint64_t max_wait_ns = 2'000'000'000;
@@ -133,11 +134,10 @@ std::optional<double> ParseFiniteDouble(std::string_view text);
 // with a unit suffix ns, us, ms or s ("250ns", "0.5ms", "2s"). Nullopt when malformed, negative
 // or above 2^63 ns.
 std::optional<uint64_t> ParseTimeNs(std::string_view text, uint64_t default_unit_ns);
-// A cpu list: comma-separated cpus and ranges of cpus 0..63 ("0", "0,2", "1-3,5"), as a mask.
-// Nullopt when malformed, empty, out of range or a range runs backwards.
-std::optional<uint64_t> ParseCpuList(std::string_view text);
-// The shortest list for a mask: "0-1,3"; "" for 0.
-std::string FormatCpuList(uint64_t mask);
+// A cpu list: comma-separated cpus and ranges of cpus 0..WAVE_MAX_CPUS-1 ("0", "0,2",
+// "1-3,5"), as a set (CpuSet::ToString() writes one back). Nullopt when malformed, empty, out of
+// range or a range runs backwards.
+std::optional<CpuSet> ParseCpuList(std::string_view text);
 // ns in the largest unit that keeps it readable: "2s", "500ms", "1.5us", "0ns".
 std::string FormatTimeNs(uint64_t ns);
 

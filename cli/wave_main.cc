@@ -191,11 +191,13 @@ int RunRestoreCommand() {
 int RunRunCommand(const RunFlags& flags) {
   absl::StatusOr<std::unique_ptr<Policy>> policy = MakePolicy(flags.policy);
   if (!policy.ok()) return Fail(kExitUsage, "--policy: ", std::string(policy.status().message()));
-  const uint64_t allowed = AllowedCpus();
-  if (flags.cpus & ~allowed) {
+  const CpuSet allowed = AllowedCpus();
+  CpuSet unavailable = flags.cpus;
+  for (int c = allowed.First(); c >= 0; c = allowed.Next(c)) unavailable.Clear(c);
+  if (!unavailable.empty()) {
     return Fail(kExitUsage, "--cpus: ",
                 absl::StrFormat("cpu %s not available here (wave may use %s)",
-                                FormatCpuList(flags.cpus & ~allowed), FormatCpuList(allowed)));
+                                unavailable.ToString(), allowed.ToString()));
   }
   // Threads that a wave killed together with its guardian left changed: restored first, quietly
   // unless something was put back.
@@ -234,7 +236,7 @@ int RunRunCommand(const RunFlags& flags) {
       flags.command.empty()  ? "cgroup " + flags.cgroup
       : flags.cgroup.empty() ? flags.command[0]
                              : absl::StrCat(flags.command[0], " and cgroup ", flags.cgroup),
-      how, flags.policy, FormatCpuList(flags.cpus != 0 ? flags.cpus : allowed),
+      how, flags.policy, (!flags.cpus.empty() ? flags.cpus : allowed).ToString(),
       r->signal != 0 ? absl::StrFormat(" (wave got signal %d)", r->signal) : "");
   report += FormatTraceStats(r->stats);
   const AgentStats& a = r->agent;

@@ -5,8 +5,11 @@
 #ifndef LIBWAVE_HOST_BPF_LIBBPF_UTIL_H_
 #define LIBWAVE_HOST_BPF_LIBBPF_UTIL_H_
 
+#include <bpf/libbpf.h>
+
 #include <cstddef>
 #include <optional>
+#include <vector>
 
 #include "abi/wave_abi.h"
 #include "absl/status/status.h"
@@ -27,6 +30,20 @@ absl::Status LibbpfError(const char* what, int err);
 // registers a scheduler, which takes CAP_SYS_ADMIN) it asks for that instead. Read from the
 // effective set (capget), not inferred from the uid.
 absl::Status CheckBpfCapabilities(bool need_sys_admin = false);
+
+// The one entry of a BPF_MAP_TYPE_PERCPU_ARRAY of T, for each of `possible` cpus (zeros if the
+// map cannot be read). T must be a multiple of 8 bytes, as the kernel lays per-cpu values out.
+template <typename T>
+std::vector<T> ReadPerCpu(const bpf_map* map, int possible) {
+  static_assert(sizeof(T) % 8 == 0);
+  std::vector<T> values(static_cast<size_t>(possible));
+  const uint32_t key = 0;
+  if (bpf_map__lookup_elem(map, &key, sizeof(key), values.data(), values.size() * sizeof(T), 0) !=
+      0) {
+    values.assign(values.size(), T{});
+  }
+  return values;
+}
 
 // A record of a BPF ring buffer that carries one ABI message (both mechanisms' programs send
 // those): a copy of it, or nullopt if the record is not one (its size, the message's length or

@@ -14,6 +14,17 @@
 
 namespace wave {
 
+std::vector<wave_scx_kick_args> KickBatches(const CpuSet& cpus, const CpuSet& preempt) {
+  std::vector<wave_scx_kick_args> batches;
+  for (int c = cpus.First(); c >= 0; c = cpus.Next(c)) {
+    if (batches.empty() || batches.back().count == WAVE_SCX_KICK_BATCH) batches.emplace_back();
+    wave_scx_kick_args& args = batches.back();
+    if (preempt.Test(c)) args.preempt[args.count / 32] |= 1u << (args.count % 32);
+    args.cpus[args.count++] = c;
+  }
+  return batches;
+}
+
 #ifdef WAVE_SCX_NO_SKELETON
 
 absl::Status CheckScxSupport() {
@@ -26,7 +37,7 @@ absl::StatusOr<std::unique_ptr<ScxProgram>> ScxProgram::Load(const ScxProgramOpt
 ScxProgram::~ScxProgram() = default;
 absl::Status ScxProgram::Attach() { return CheckScxSupport(); }
 void ScxProgram::Detach() {}
-bool ScxProgram::Kick(uint64_t, uint64_t) { return false; }
+bool ScxProgram::Kick(const CpuSet&, const CpuSet&) { return false; }
 std::optional<wave_scx_task> ScxProgram::LookupTask(uint64_t) const { return std::nullopt; }
 void ScxProgram::ForEachTask(const std::function<void(uint32_t, const wave_scx_task&)>&) const {}
 uint32_t ScxProgram::CurrentOn(int) const { return 0; }
@@ -65,17 +76,15 @@ absl::Status CheckScxSupport() {
 }
 
 absl::StatusOr<std::unique_ptr<ScxProgram>> ScxProgram::Load(const ScxProgramOptions& options) {
-  if (options.managed_cpus == 0) return absl::InvalidArgumentError("no managed cpus");
   const uint32_t page = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
   if (options.ring_bytes < page || (options.ring_bytes & (options.ring_bytes - 1)) != 0) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "ring buffer of %u bytes: must be a power of two >= %u", options.ring_bytes, page));
   }
   const int possible = libbpf_num_possible_cpus();
-  if (possible < 1 || possible > static_cast<int>(WAVE_SCX_MAX_CPUS)) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "%d possible cpus: this version handles 1..%u", possible, WAVE_SCX_MAX_CPUS));
-  }
+  absl::StatusOr<BpfCpus> cpus = BpfCpus::Make(
+      possible, options.managed_cpus.empty() ? CpuSet::All(possible) : options.managed_cpus);
+  if (!cpus.ok()) return cpus.status();
   InstallLibbpfLog();
   // Twice at most: a kernel that will not let a SYSCALL program kick cpus gets the program
   // without it (the timer then wakes cpus that have decisions queued).
@@ -87,7 +96,7 @@ absl::StatusOr<std::unique_ptr<ScxProgram>> ScxProgram::Load(const ScxProgramOpt
       scx_wave_bpf::destroy(skel);
       return s;
     };
-    skel->rodata->managed_cpus = options.managed_cpus;
+    cpus->SetRodata(skel->rodata);
     skel->rodata->nr_cpus = static_cast<uint32_t>(possible);
     skel->rodata->heartbeat_timeout_ns = options.heartbeat_timeout_ns;
     skel->rodata->default_slice_ns = options.default_slice_ns;
@@ -95,6 +104,11 @@ absl::StatusOr<std::unique_ptr<ScxProgram>> ScxProgram::Load(const ScxProgramOpt
     skel->rodata->tick_ns = options.tick_ns;
     if (int err = bpf_map__set_max_entries(skel->maps.events, options.ring_bytes); err != 0) {
       return fail("sizing the ring buffer", err);
+    }
+    for (bpf_map* per_cpu : {skel->maps.queues, skel->maps.cpu_current}) {
+      if (int err = bpf_map__set_max_entries(per_cpu, static_cast<uint32_t>(possible)); err != 0) {
+        return fail("sizing the per-cpu maps", err);
+      }
     }
     if (attempt == 1) bpf_program__set_autoload(skel->progs.wave_kick, false);
     if (int err = scx_wave_bpf::load(skel); err != 0) {
@@ -104,12 +118,14 @@ absl::StatusOr<std::unique_ptr<ScxProgram>> ScxProgram::Load(const ScxProgramOpt
       }
       return fail("loading the sched_ext program", err);
     }
-    std::unique_ptr<ScxProgram> prog(new ScxProgram(skel, options.managed_cpus, possible));
+    std::unique_ptr<ScxProgram> prog(new ScxProgram(skel, *cpus));
     if (attempt == 0) prog->kick_fd_ = bpf_program__fd(skel->progs.wave_kick);
     prog->ctl_ = static_cast<wave_scx_ctl*>(MapArray(skel->maps.ctl, &prog->ctl_bytes_));
     prog->queues_ =
         static_cast<wave_scx_cpu_queues*>(MapArray(skel->maps.queues, &prog->queues_bytes_));
-    if (prog->ctl_ == nullptr || prog->queues_ == nullptr) {
+    prog->cpu_current_ =
+        static_cast<uint32_t*>(MapArray(skel->maps.cpu_current, &prog->cpu_current_bytes_));
+    if (prog->ctl_ == nullptr || prog->queues_ == nullptr || prog->cpu_current_ == nullptr) {
       return absl::InternalError(
           absl::StrFormat("mapping the shared maps: %s", std::strerror(errno)));
     }
@@ -122,6 +138,7 @@ ScxProgram::~ScxProgram() {
   Detach();
   if (ctl_ != nullptr) munmap(ctl_, ctl_bytes_);
   if (queues_ != nullptr) munmap(queues_, queues_bytes_);
+  if (cpu_current_ != nullptr) munmap(cpu_current_, cpu_current_bytes_);
   scx_wave_bpf::destroy(skel_);
 }
 
@@ -147,11 +164,14 @@ void ScxProgram::Detach() {
   link_ = nullptr;
 }
 
-bool ScxProgram::Kick(uint64_t cpus, uint64_t preempt) {
-  if (kick_fd_ < 0 || cpus == 0) return false;
-  wave_scx_kick_args args{.cpus = cpus, .preempt = preempt};
-  LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args, .ctx_size_in = sizeof(args));
-  return bpf_prog_test_run_opts(kick_fd_, &opts) == 0;
+bool ScxProgram::Kick(const CpuSet& cpus, const CpuSet& preempt) {
+  if (kick_fd_ < 0 || cpus.empty()) return false;
+  bool ok = true;
+  for (wave_scx_kick_args& args : KickBatches(cpus, preempt)) {
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args, .ctx_size_in = sizeof(args));
+    ok = bpf_prog_test_run_opts(kick_fd_, &opts) == 0 && ok;
+  }
+  return ok;
 }
 
 std::optional<wave_scx_task> ScxProgram::LookupTask(uint64_t tid) const {
@@ -183,24 +203,25 @@ void ScxProgram::ForEachTask(
 }
 
 uint32_t ScxProgram::CurrentOn(int cpu) const {
-  if (cpu < 0 || cpu >= static_cast<int>(WAVE_SCX_MAX_CPUS)) return 0;
-  return __atomic_load_n(&skel_->bss->cpu_current[cpu], __ATOMIC_RELAXED);
+  if (cpu < 0 || cpu >= cpus_.possible()) return 0;
+  return __atomic_load_n(&cpu_current_[cpu], __ATOMIC_RELAXED);
 }
 
 ScxKernelCounters ScxProgram::Counters() const {
   ScxKernelCounters sum;
-  for (const wave_scx_counters& c : skel_->bss->counters) {
-    sum.emitted += __atomic_load_n(&c.emitted, __ATOMIC_RELAXED);
-    sum.dropped += __atomic_load_n(&c.dropped, __ATOMIC_RELAXED);
-    sum.committed += __atomic_load_n(&c.committed, __ATOMIC_RELAXED);
-    sum.staged += __atomic_load_n(&c.staged, __ATOMIC_RELAXED);
-    sum.dispatched += __atomic_load_n(&c.dispatched, __ATOMIC_RELAXED);
-    sum.fallback += __atomic_load_n(&c.fallback, __ATOMIC_RELAXED);
-    sum.starved += __atomic_load_n(&c.starved, __ATOMIC_RELAXED);
-    sum.stale_epoch += __atomic_load_n(&c.stale_epoch, __ATOMIC_RELAXED);
-    sum.task_table_full += __atomic_load_n(&c.task_table_full, __ATOMIC_RELAXED);
-    sum.idle += __atomic_load_n(&c.idle, __ATOMIC_RELAXED);
-    sum.kicks += __atomic_load_n(&c.kicks, __ATOMIC_RELAXED);
+  for (const wave_scx_counters& c :
+       ReadPerCpu<wave_scx_counters>(skel_->maps.counters, cpus_.possible())) {
+    sum.emitted += c.emitted;
+    sum.dropped += c.dropped;
+    sum.committed += c.committed;
+    sum.staged += c.staged;
+    sum.dispatched += c.dispatched;
+    sum.fallback += c.fallback;
+    sum.starved += c.starved;
+    sum.stale_epoch += c.stale_epoch;
+    sum.task_table_full += c.task_table_full;
+    sum.idle += c.idle;
+    sum.kicks += c.kicks;
   }
   return sum;
 }

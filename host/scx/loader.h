@@ -15,10 +15,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "abi/cpuset.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "bpf/scx_maps.h"
+#include "host/bpf/bpf_cpus.h"
 
 struct scx_wave_bpf;
 struct bpf_link;
@@ -28,8 +31,12 @@ namespace wave {
 // Ok, or a FailedPrecondition naming what is missing (sched_ext, root, the program itself).
 absl::Status CheckScxSupport();
 
+// The runs of the kick program that wake `cpus` (those also in `preempt` with
+// SCX_KICK_PREEMPT), WAVE_SCX_KICK_BATCH cpus each, in cpu order.
+std::vector<wave_scx_kick_args> KickBatches(const CpuSet& cpus, const CpuSet& preempt);
+
 struct ScxProgramOptions {
-  uint64_t managed_cpus = ~0ull;  // cpus the agent may place tasks on
+  CpuSet managed_cpus{};  // cpus the agent may place tasks on; empty: every possible cpu
   uint64_t heartbeat_timeout_ns = 100'000'000;
   uint64_t default_slice_ns = 20'000'000;
   uint64_t max_wait_ns = 2'000'000'000;  // FIFO for tasks that waited longer (watchdog: 30 s)
@@ -37,7 +44,7 @@ struct ScxProgramOptions {
   uint32_t ring_bytes = 4u << 20;  // the events ring buffer: a power of two >= a page
 };
 
-// Sums of the per-cpu counters in the program's .bss.
+// Sums of the program's per-cpu counters.
 struct ScxKernelCounters {
   uint64_t emitted = 0;
   uint64_t dropped = 0;
@@ -76,10 +83,10 @@ class ScxProgram {
   // The shared memory (BPF_F_MMAPABLE maps), mapped into this process.
   wave_scx_ctl& ctl() { return *ctl_; }
   wave_scx_cpu_queues& queues(int cpu) { return queues_[cpu]; }
-  // Wakes `cpus` (bit i = cpu i) so their dispatch looks at their queues; those in `preempt`
-  // preempt their current task. False when the kernel cannot run the kick program (then the
-  // program's timer is what wakes them).
-  bool Kick(uint64_t cpus, uint64_t preempt);
+  // Wakes `cpus` so their dispatch looks at their queues; those in `preempt` preempt their
+  // current task (WAVE_SCX_KICK_BATCH cpus per run of the kick program). False when the kernel
+  // cannot run the kick program (then the program's timer is what wakes them).
+  bool Kick(const CpuSet& cpus, const CpuSet& preempt);
   bool can_kick() const { return kick_fd_ >= 0; }
 
   // The kernel side's view of a managed task, or nullopt if it tracks none by that tid.
@@ -93,15 +100,16 @@ class ScxProgram {
   std::optional<ScxExit> Exited() const;
 
   int events_fd() const;
-  uint64_t managed_cpus() const { return managed_cpus_; }
-  int num_cpus() const { return num_cpus_; }
+  const CpuSet& managed_cpus() const { return cpus_.managed(); }
+  int num_cpus() const { return cpus_.possible(); }
+  const BpfCpus& cpus() const { return cpus_; }
 
  private:
-  ScxProgram(scx_wave_bpf* skel, uint64_t managed_cpus, int num_cpus)
-      : skel_(skel), managed_cpus_(managed_cpus), num_cpus_(num_cpus) {}
+  ScxProgram(scx_wave_bpf* skel, const BpfCpus& cpus) : skel_(skel), cpus_(cpus) {}
   scx_wave_bpf* skel_;
-  uint64_t managed_cpus_;
-  int num_cpus_;
+  BpfCpus cpus_;
+  uint32_t* cpu_current_ = nullptr;  // the `cpu_current` map, mapped
+  size_t cpu_current_bytes_ = 0;
   bpf_link* link_ = nullptr;
   int kick_fd_ = -1;
   wave_scx_ctl* ctl_ = nullptr;

@@ -97,16 +97,11 @@ absl::StatusOr<ScxResult> RunScx(const ScxConfig& config) {
   } close_sigfd{sigfd};
 
   absl::StatusOr<std::unique_ptr<ScxProgram>> prog =
-      ScxProgram::Load({.managed_cpus = config.cpus != 0 ? config.cpus : ~0ull,
+      ScxProgram::Load({.managed_cpus = config.cpus,  // cpus beyond the machine's: refused
                         .heartbeat_timeout_ns = config.heartbeat_timeout_ns,
                         .max_wait_ns = config.max_wait_ns});
   if (!prog.ok()) return prog.status();
   const int num_cpus = (*prog)->num_cpus();
-  const uint64_t all = num_cpus >= 64 ? ~0ull : (1ull << num_cpus) - 1;
-  if (config.cpus & ~all) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("cpus beyond the %d this machine has", num_cpus));
-  }
   absl::StatusOr<std::unique_ptr<ScxHost>> host =
       ScxHost::Create(**prog, {.host_checks = config.host_checks});
   if (!host.ok()) return host.status();

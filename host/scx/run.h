@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 
+#include "abi/cpuset.h"
 #include "absl/status/statusor.h"
 #include "host/scx/loader.h"
 #include "host/scx/scx_host.h"
@@ -31,8 +32,8 @@ struct ScxConfig {
   std::string policy = "fifo";  // "" or "none": no agent of our own, wait for one to join
   std::string session;          // "" : scx-<pid>
   std::string agent_binary = "/proc/self/exe";  // `wave`, for the agent child
-  uint64_t cpus = 0;         // cpus the agent may use (bit i = cpu i); 0: every cpu
-  uint64_t duration_ns = 0;  // 0: until SIGINT/SIGTERM
+  CpuSet cpus;                                  // cpus the agent may use; empty: every cpu
+  uint64_t duration_ns = 0;                     // 0: until SIGINT/SIGTERM
   uint64_t heartbeat_timeout_ns = 200'000'000;
   uint64_t max_wait_ns = 2'000'000'000;
   uint64_t idle_sleep_ns = 200'000;  // host and agent nap this long when there is nothing to do

@@ -36,6 +36,8 @@ absl::StatusOr<std::unique_ptr<ScxHost>> ScxHost::Create(ScxProgram& prog,
         absl::StrFormat("opening the kernel's ring buffer: %s", std::strerror(errno)));
   }
   // The rings in the kernel's maps may have been used by an earlier host of this program.
+  h->commit_tail_.resize(static_cast<size_t>(prog.num_cpus()));
+  h->stage_tail_.resize(static_cast<size_t>(prog.num_cpus()));
   for (int c = 0; c < prog.num_cpus(); ++c) {
     const wave_scx_credit& cr = prog.queues(c).credit;
     h->commit_tail_[c] = __atomic_load_n(&cr.commit_head, __ATOMIC_ACQUIRE);
@@ -96,8 +98,9 @@ absl::Status ScxHost::AttachAgent(HostEnd link, uint32_t link_capacity, uint64_t
     add(m);
     ++stats_.replayed_tasks;
   });
-  for (int c = 0; c < prog_.num_cpus(); ++c) {
-    if (((prog_.managed_cpus() >> c) & 1) == 0 || prog_.CurrentOn(c) != 0) continue;
+  const CpuSet& managed = prog_.managed_cpus();
+  for (int c = managed.First(); c >= 0; c = managed.Next(c)) {
+    if (prog_.CurrentOn(c) != 0) continue;
     wave_msg_init(&m, WAVE_EV_CPU_IDLE);
     m.cpu.time_ns = now_ns;
     m.cpu.cpu = c;
@@ -182,7 +185,7 @@ bool ScxHost::LookupTask(const wave_a2k_commit& c, HostTaskView* view, CpuSet* s
 }
 
 bool ScxHost::LookupCpu(const wave_a2k_commit& c, HostCpuView* view) {
-  view->managed = (prog_.managed_cpus() >> c.cpu) & 1;
+  view->managed = prog_.managed_cpus().Test(c.cpu);
   const uint32_t current = prog_.CurrentOn(c.cpu);
   view->busy = current != 0 && current != c.task_id;
   return true;
@@ -198,8 +201,8 @@ uint32_t ScxHost::Enact(const wave_a2k_commit& c) {
     return WAVE_COMMIT_CPU_BUSY;
   }
   ++stats_.forwarded;
-  kick_ |= 1ull << c.cpu;
-  if (c.flags & WAVE_COMMIT_F_PREEMPT) preempt_ |= 1ull << c.cpu;
+  kick_.Set(c.cpu);
+  if (c.flags & WAVE_COMMIT_F_PREEMPT) preempt_.Set(c.cpu);
   return kAnsweredLater;
 }
 
@@ -217,7 +220,7 @@ void ScxHost::EndAnswers() { link_->events.Submit(answered_); }
 
 uint64_t ScxHost::NowNs() { return 0; }  // the kernel's answers carry its clock; ours none
 
-absl::StatusOr<uint32_t> ScxHost::TakeStaged(uint64_t* kick) {
+absl::StatusOr<uint32_t> ScxHost::TakeStaged() {
   uint32_t taken = 0;
   const int cpus = std::min<int>(static_cast<int>(link_->lanes.size()), prog_.num_cpus());
   for (int cpu = 0; cpu < cpus; ++cpu) {
@@ -244,7 +247,7 @@ absl::StatusOr<uint32_t> ScxHost::TakeStaged(uint64_t* kick) {
       PublishSlot(&q.stage[tail & (WAVE_SCX_STAGE_DEPTH - 1)], m, tail);
       stage_tail_[cpu] = tail + 1;
       ++stats_.staged_forwarded;
-      *kick |= 1ull << cpu;
+      kick_.Set(cpu);
     }
     in.Advance(*n);
     in.ReturnCredits();
@@ -256,15 +259,15 @@ absl::StatusOr<uint32_t> ScxHost::TakeStaged(uint64_t* kick) {
 absl::StatusOr<uint32_t> ScxHost::Actuate() {
   // Commands wait while the replay streams: every one of them needs the agent's new epoch.
   if (!link_ || replay_.active()) return 0u;
-  kick_ = 0;
-  preempt_ = 0;
-  absl::StatusOr<uint32_t> staged = TakeStaged(&kick_);
+  kick_ = CpuSet();
+  preempt_ = CpuSet();
+  absl::StatusOr<uint32_t> staged = TakeStaged();
   if (!staged.ok()) return staged.status();
   absl::StatusOr<uint32_t> commits = pump_.Pump(link_->commands, *this);
   if (!commits.ok()) return commits.status();
   stats_.commits_received = pump_.stats().received;
   stats_.stale_epoch = staged_stale_epoch_ + pump_.stats().old_epoch;
-  if (kick_ != 0 && prog_.Kick(kick_, preempt_)) ++stats_.kicks;
+  if (!kick_.empty() && prog_.Kick(kick_, preempt_)) ++stats_.kicks;
   return *staged + *commits;
 }
 

@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "abi/msg_types.h"
 #include "abi/wave_abi.h"
@@ -99,7 +100,7 @@ class ScxHost : private CommitHost {
         pump_(CommitPumpOptions{
             .num_cpus = prog.num_cpus(), .groups = false, .host_checks = options.host_checks}) {}
   static int OnRecord(void* ctx, void* data, size_t size);
-  absl::StatusOr<uint32_t> TakeStaged(uint64_t* kick);
+  absl::StatusOr<uint32_t> TakeStaged();
   bool QueueCommit(const wave_msg& m, int cpu);
   // CommitHost: the kernel's view (the `tasks` map), enacting into the cpus' kernel rings (the
   // kernel answers those), answers of what fails here in one burst per round.
@@ -122,14 +123,14 @@ class ScxHost : private CommitHost {
   uint32_t written_ = 0;
   CommitPump pump_;
   ReplayWriter replay_;
-  uint64_t kick_ = 0;  // during an Actuate: cpus that got work, and those to preempt
-  uint64_t preempt_ = 0;
+  CpuSet kick_;  // during an Actuate: cpus that got work, and those to preempt
+  CpuSet preempt_;
   uint32_t answered_ = 0;  // during a round of answers: slots used of those reserved
   uint64_t staged_stale_epoch_ = 0;
   // Producer indices of each cpu's kernel rings (this side's own; the kernel's credit line
   // says how far it has consumed).
-  std::array<uint32_t, WAVE_SCX_MAX_CPUS> commit_tail_{};
-  std::array<uint32_t, WAVE_SCX_MAX_CPUS> stage_tail_{};
+  std::vector<uint32_t> commit_tail_;  // by cpu, for every possible cpu
+  std::vector<uint32_t> stage_tail_;
   ScxHostStats stats_;
 };
 

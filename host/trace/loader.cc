@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -25,7 +26,11 @@ absl::Status CheckTraceSupport() {
 
 absl::StatusOr<std::unique_ptr<TraceProgram>> TraceProgram::Load(
     const TraceProgramOptions& options) {
-  if (options.managed_cpus == 0) return absl::InvalidArgumentError("no managed cpus");
+  absl::StatusOr<int> possible = PossibleCpus();
+  if (!possible.ok()) return possible.status();
+  absl::StatusOr<BpfCpus> cpus = BpfCpus::Make(
+      *possible, options.managed_cpus.empty() ? CpuSet::All(*possible) : options.managed_cpus);
+  if (!cpus.ok()) return cpus.status();
   const uint32_t page = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
   if (options.ring_bytes < page || (options.ring_bytes & (options.ring_bytes - 1)) != 0) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -39,9 +44,13 @@ absl::StatusOr<std::unique_ptr<TraceProgram>> TraceProgram::Load(
     trace_bpf::destroy(skel);
     return s;
   };
-  skel->rodata->managed_cpus = options.managed_cpus;
+  cpus->SetRodata(skel->rodata);
   if (int err = bpf_map__set_max_entries(skel->maps.events, options.ring_bytes); err != 0) {
     return fail("sizing the ring buffer", err);
+  }
+  if (int err = bpf_map__set_max_entries(skel->maps.cpu_current, static_cast<uint32_t>(*possible));
+      err != 0) {
+    return fail("sizing the cpu table", err);
   }
   // The yield programs are optional: attached by hand, see AttachYieldPrograms.
   for (bpf_program* p : {skel->progs.wave_yield_enter, skel->progs.wave_yield_exit,
@@ -51,12 +60,19 @@ absl::StatusOr<std::unique_ptr<TraceProgram>> TraceProgram::Load(
   if (int err = trace_bpf::load(skel); err != 0) return fail("loading the BPF programs", err);
   skel->bss->blind_tgid = static_cast<uint32_t>(options.blind_tgid);
   if (int err = trace_bpf::attach(skel); err != 0) return fail("attaching the BPF programs", err);
-  std::unique_ptr<TraceProgram> prog(new TraceProgram(skel, options.managed_cpus, options.yields));
+  std::unique_ptr<TraceProgram> prog(new TraceProgram(skel, *cpus, options.yields));
+  prog->cpu_current_bytes_ =
+      (static_cast<size_t>(*possible) * sizeof(uint32_t) + page - 1) / page * page;
+  void* current = mmap(nullptr, prog->cpu_current_bytes_, PROT_READ, MAP_SHARED,
+                       bpf_map__fd(skel->maps.cpu_current), 0);
+  if (current == MAP_FAILED) return LibbpfError("mapping the cpu table", errno);
+  prog->cpu_current_ = static_cast<uint32_t*>(current);
   prog->AttachYieldPrograms();
   return prog;
 }
 
 TraceProgram::~TraceProgram() {
+  if (cpu_current_ != nullptr) munmap(cpu_current_, cpu_current_bytes_);
   DetachYieldPrograms();
   trace_bpf::destroy(skel_);
 }
@@ -127,22 +143,23 @@ std::optional<wave_trace_task> TraceProgram::LookupTask(uint64_t tid) const {
 }
 
 uint32_t TraceProgram::CurrentOn(int cpu) const {
-  if (cpu < 0 || cpu >= static_cast<int>(WAVE_TRACE_MAX_CPUS)) return 0;
-  // The kernel side stores it with a plain store; a relaxed load of the mapped .bss.
-  return __atomic_load_n(&skel_->bss->cpu_current[cpu], __ATOMIC_RELAXED);
+  if (cpu < 0 || cpu >= cpus_.possible()) return 0;
+  // The kernel side stores it with a plain store; a relaxed load of the mapped array.
+  return __atomic_load_n(&cpu_current_[cpu], __ATOMIC_RELAXED);
 }
 
 TraceKernelCounters TraceProgram::Counters() const {
   TraceKernelCounters sum;
-  for (const wave_trace_counters& c : skel_->bss->counters) {
-    sum.emitted += __atomic_load_n(&c.emitted, __ATOMIC_RELAXED);
-    sum.dropped += __atomic_load_n(&c.dropped, __ATOMIC_RELAXED);
-    sum.task_table_full += __atomic_load_n(&c.task_table_full, __ATOMIC_RELAXED);
-    sum.wakeups_running += __atomic_load_n(&c.wakeups_running, __ATOMIC_RELAXED);
-    sum.migrations += __atomic_load_n(&c.migrations, __ATOMIC_RELAXED);
-    sum.children += __atomic_load_n(&c.children, __ATOMIC_RELAXED);
-    sum.inferred += __atomic_load_n(&c.inferred, __ATOMIC_RELAXED);
-    sum.exit_blocks += __atomic_load_n(&c.exit_blocks, __ATOMIC_RELAXED);
+  for (const wave_trace_counters& c :
+       ReadPerCpu<wave_trace_counters>(skel_->maps.counters, cpus_.possible())) {
+    sum.emitted += c.emitted;
+    sum.dropped += c.dropped;
+    sum.task_table_full += c.task_table_full;
+    sum.wakeups_running += c.wakeups_running;
+    sum.migrations += c.migrations;
+    sum.children += c.children;
+    sum.inferred += c.inferred;
+    sum.exit_blocks += c.exit_blocks;
   }
   bpf_program* prog = nullptr;
   bpf_object__for_each_program(prog, skel_->obj) {

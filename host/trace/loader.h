@@ -2,6 +2,7 @@
 // libbpf skeleton, and the privilege checks that come before it.
 //
 //   absl::StatusOr<std::unique_ptr<TraceProgram>> prog = TraceProgram::Load({.managed_cpus = m});
+// Any number of cpus up to WAVE_MAX_CPUS (bpf/wave_cpus.bpf.h).
 //   (*prog)->Manage(child_pid);   // the thread group, and the processes it creates
 //
 // Loading needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN, which implies both) and the kernel's
@@ -15,9 +16,11 @@
 #include <memory>
 #include <optional>
 
+#include "abi/cpuset.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "bpf/trace_maps.h"
+#include "host/bpf/bpf_cpus.h"
 #include "host/trace/cgroup.h"
 #include "host/trace/yield_events.h"
 
@@ -33,7 +36,7 @@ namespace wave {
 absl::Status CheckTraceSupport();
 
 struct TraceProgramOptions {
-  uint64_t managed_cpus = ~0ull;   // cpus the policy may use; others never appear as idle
+  CpuSet managed_cpus{};  // cpus the policy may use (empty: all); others never appear as idle
   uint32_t ring_bytes = 4u << 20;  // BPF ring buffer: a power of two of at least a page
   // Tests: the programs do nothing while a thread of this group is current, like a kernel that
   // skips tracing programs in some contexts (the events they miss are inferred later). 0: none.
@@ -41,7 +44,7 @@ struct TraceProgramOptions {
   YieldEvents yields = YieldEvents::kAuto;
 };
 
-// Sums of the per-cpu counters in the program's .bss.
+// Sums of the programs' per-cpu counters.
 struct TraceKernelCounters {
   uint64_t emitted = 0;
   uint64_t dropped = 0;
@@ -82,18 +85,22 @@ class TraceProgram {
 
   // The ring buffer map's fd (for ring_buffer__new).
   int events_fd() const;
-  uint64_t managed_cpus() const { return managed_cpus_; }
+  const CpuSet& managed_cpus() const { return cpus_.managed(); }
+  // The machine's cpus as the programs see them (and the value they keep for a task's cpus).
+  const BpfCpus& cpus() const { return cpus_; }
   // Where sched_yield() calls are seen from (TraceProgramOptions::yields, and what the kernel
   // allowed); kNone: a yield is TASK_PREEMPTED.
   YieldSource yield_source() const { return yield_source_; }
 
  private:
-  explicit TraceProgram(trace_bpf* skel, uint64_t managed_cpus, YieldEvents yields)
-      : skel_(skel), managed_cpus_(managed_cpus), yields_(yields) {}
+  explicit TraceProgram(trace_bpf* skel, const BpfCpus& cpus, YieldEvents yields)
+      : skel_(skel), cpus_(cpus), yields_(yields) {}
   void AttachYieldPrograms();  // a pair (entry, exit) or nothing
   void DetachYieldPrograms();
   trace_bpf* skel_;
-  uint64_t managed_cpus_;
+  BpfCpus cpus_;
+  uint32_t* cpu_current_ = nullptr;  // the `cpu_current` map, mapped: one entry per possible cpu
+  size_t cpu_current_bytes_ = 0;
   YieldEvents yields_;
   YieldSource yield_source_ = YieldSource::kNone;
   bpf_link* yield_enter_ = nullptr;

@@ -119,16 +119,7 @@ absl::StatusOr<pid_t> ForkPaused(const std::vector<std::string>& command, const 
 
 }  // namespace
 
-uint64_t AllowedCpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;
-  uint64_t mask = 0;
-  for (int cpu = 0; cpu < static_cast<int>(WAVE_TRACE_MAX_CPUS); ++cpu) {
-    if (CPU_ISSET(cpu, &set)) mask |= 1ull << cpu;
-  }
-  return mask;
-}
+CpuSet AllowedCpus() { return ThreadCpus(0).value_or(CpuSet()); }
 
 absl::StatusOr<RunResult> RunTraced(const RunConfig& config, Policy& policy) {
   if (config.command.empty() && config.cgroup.empty()) {
@@ -146,14 +137,16 @@ absl::StatusOr<RunResult> RunTraced(const RunConfig& config, Policy& policy) {
     }
     cgroup = *c;
   }
-  const long conf = sysconf(_SC_NPROCESSORS_CONF);
-  if (conf < 1 || conf > static_cast<long>(WAVE_TRACE_MAX_CPUS)) {
-    return absl::FailedPreconditionError(
-        absl::StrFormat("%d cpus: this version handles at most %u", conf, WAVE_TRACE_MAX_CPUS));
+  absl::StatusOr<int> possible = PossibleCpus();
+  if (!possible.ok()) return possible.status();
+  if (*possible > CPU_SETSIZE) {  // the restore journal keeps glibc's fixed-size cpu_set_t
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%d possible cpus: wave run handles at most %d (its restore journal's cpu sets)", *possible,
+        CPU_SETSIZE));
   }
-  const int num_cpus = static_cast<int>(conf);
-  const uint64_t cpus = config.cpus != 0 ? config.cpus : AllowedCpus();
-  if (cpus == 0) return absl::InvalidArgumentError("no cpus to manage");
+  const int num_cpus = *possible;
+  const CpuSet cpus = !config.cpus.empty() ? config.cpus : AllowedCpus();
+  if (cpus.empty()) return absl::InvalidArgumentError("no cpus to manage");
 
   // The guardian first, while this process has no other thread.
   absl::StatusOr<std::unique_ptr<RestoreJournal>> journal = RestoreJournal::Create();

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "abi/cpuset.h"
 #include "absl/status/statusor.h"
 #include "host/trace/stats.h"
 #include "host/trace/yield_events.h"
@@ -34,7 +35,7 @@ struct RunConfig {
   // A cgroup v2 directory whose tasks (its whole subtree, as they come and go) are managed too.
   // Without a command, wave runs until SIGINT or SIGTERM.
   std::string cgroup;
-  uint64_t cpus = 0;               // cpus the policy may use (bit i = cpu i); 0: every cpu
+  CpuSet cpus;                     // cpus the policy may use; empty: every cpu wave may use
   uint32_t ring_bytes = 4u << 20;  // the kernel's ring buffer
   uint32_t link_capacity = 4096;   // slots of each link ring
   // The host wakes at most once per batch_ns to forward events and enact commits (0: whenever
@@ -67,8 +68,8 @@ struct RunResult {
 // (the command cannot be executed), Internal (a syscall or the BPF load failed).
 absl::StatusOr<RunResult> RunTraced(const RunConfig& config, Policy& policy);
 
-// The cpus this process may run on (sched_getaffinity), as a mask of the first 64.
-uint64_t AllowedCpus();
+// The cpus this process may run on (sched_getaffinity), any number of them.
+CpuSet AllowedCpus();
 
 }  // namespace wave
 

@@ -24,14 +24,6 @@ namespace {
 constexpr uint64_t kMinSliceNs = 100'000;
 constexpr uint64_t kMaxSliceNs = 100'000'000;
 
-uint64_t FirstWord(const cpu_set_t& set) {
-  uint64_t w = 0;
-  for (int cpu = 0; cpu < static_cast<int>(WAVE_TRACE_MAX_CPUS); ++cpu) {
-    if (CPU_ISSET(cpu, &set)) w |= 1ull << cpu;
-  }
-  return w;
-}
-
 bool FairPolicy(uint32_t policy) {
   return policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE;
 }
@@ -42,9 +34,9 @@ absl::StatusOr<std::unique_ptr<TraceHost>> TraceHost::Create(TraceProgram& prog,
                                                              uint32_t link_capacity,
                                                              RestoreJournal& journal,
                                                              int num_cpus) {
-  if (num_cpus < 1 || num_cpus > static_cast<int>(WAVE_TRACE_MAX_CPUS)) {
+  if (num_cpus < 1 || num_cpus > static_cast<int>(WAVE_MAX_CPUS)) {
     return absl::InvalidArgumentError(
-        absl::StrFormat("%d cpus: the ABI's masks hold 1..%u", num_cpus, WAVE_TRACE_MAX_CPUS));
+        absl::StrFormat("%d cpus: the ABI names cpus 0..%u", num_cpus, WAVE_MAX_CPUS - 1));
   }
   if (link_capacity == 0) return absl::InvalidArgumentError("link of 0 slots");
   std::unique_ptr<TraceHost> h(
@@ -65,15 +57,14 @@ int TraceHost::kernel_fd() const { return ring_buffer__epoll_fd(rb_); }
 
 absl::Status TraceHost::AnnounceCpus() {
   RingProducer& out = link_.events;
-  uint32_t n = 0;
-  for (int cpu = 0; cpu < num_cpus_; ++cpu) n += (prog_.managed_cpus() >> cpu) & 1;
+  const CpuSet& managed = prog_.managed_cpus();
+  const uint32_t n = static_cast<uint32_t>(managed.Count());
   if (out.Reserve(n) < n) {
     return absl::ResourceExhaustedError("the link's event ring has no room for the cpus");
   }
   MonotonicClock clock;
   uint32_t i = 0;
-  for (int cpu = 0; cpu < num_cpus_; ++cpu) {
-    if (((prog_.managed_cpus() >> cpu) & 1) == 0) continue;
+  for (int cpu = managed.First(); cpu >= 0 && cpu < num_cpus_; cpu = managed.Next(cpu)) {
     wave_msg m;
     wave_msg_init(&m, WAVE_EV_CPU_AVAILABLE);
     m.cpu.time_ns = clock.NowNs();
@@ -87,47 +78,67 @@ absl::Status TraceHost::AnnounceCpus() {
 
 int TraceHost::OnRecord(void* ctx, void* data, size_t size) {
   auto* h = static_cast<TraceHost*>(ctx);
-  if (h->written_ == h->reserved_) {
+  std::optional<wave_msg> m = DecodeRecord(data, size);
+  // Room for the event, and for the chunks of a cpu set that does not fit one word.
+  const bool has_cpus =
+      m && (m->hdr.type == WAVE_EV_TASK_NEW || m->hdr.type == WAVE_EV_TASK_AFFINITY);
+  const uint32_t need = 1 + (has_cpus && !h->prog_.cpus().exact() ? kMaxCpuChunks : 0);
+  if (h->reserved_ - h->written_ < need) {
     h->backlogged_ = true;
     return -ENOSPC;  // libbpf leaves this record in the kernel's buffer for the next Pump
   }
   ++h->stats_.records;
-  std::optional<wave_msg> m = DecodeRecord(data, size);
   if (!m) {
     ++h->stats_.malformed_records;
     return 0;
   }
-  if (!h->Observe(*m)) return 0;
+  wave_msg chunks[kMaxCpuChunks];
+  size_t n = 0;
+  if (!h->Observe(*m, chunks, &n)) return 0;
+  for (size_t i = 0; i < n; ++i) {
+    h->link_.events.Write(h->written_++, chunks[i]);
+    ++h->stats_.events_by_type[chunks[i].hdr.type];
+  }
   h->link_.events.Write(h->written_++, *m);
   ++h->stats_.events_by_type[m->hdr.type];
   return 0;
 }
 
-bool TraceHost::Observe(wave_msg& m) {
+CpuSet TraceHost::KernelCpus(pid_t tid, uint64_t kept) const {
+  const BpfCpus& cpus = prog_.cpus();
+  if (cpus.exact()) return CpuSet::FromWord(kept);
+  // A fingerprint (bpf/cpus.h): the set itself comes from the kernel.
+  std::optional<CpuSet> now = ThreadCpus(tid);
+  return now ? *now & cpus.managed() : cpus.managed();
+}
+
+bool TraceHost::Observe(wave_msg& m, wave_msg* chunks, size_t* n) {
   const uint64_t id = m.task.task_id;
   const auto tid = static_cast<pid_t>(id);
   switch (m.hdr.type) {
     case WAVE_EV_TASK_NEW: {
-      // The programs' cpus are one word (cpus 0..63, AND the managed ones), sent as a WORD set.
-      uint64_t word = m.task.cpus;
+      CpuSet cpus;
+      bool inherited = false;
       if (journal_.size() > 0) {
         // A thread created by one that wave pinned starts pinned too: the cpus it may use, as
         // far as the application is concerned, are its creator's original ones.
         std::optional<wave_trace_task> t = prog_.LookupTask(id);
         if (t && t->creator != 0 && journal_.Inherit(tid, static_cast<pid_t>(t->creator))) {
-          word = FirstWord(*journal_.OriginalMask(tid)) & prog_.managed_cpus();
+          cpus = CpuSetOf(*journal_.OriginalMask(tid)) & prog_.managed_cpus();
+          inherited = true;
         }
       }
-      SetAppCpus(m, word);
+      if (!inherited) cpus = KernelCpus(tid, m.task.cpus);
+      *n = SetAppCpus(m, std::move(cpus), chunks);
       return true;
     }
     case WAVE_EV_TASK_AFFINITY: {
       const cpu_set_t* applied = journal_.AppliedMask(tid);
-      if (applied != nullptr && (FirstWord(*applied) & prog_.managed_cpus()) == m.task.cpus) {
+      if (applied != nullptr && prog_.cpus().Value(CpuSetOf(*applied)) == m.task.cpus) {
         ++stats_.own_affinity;  // wave's own pinning: the application's choice has not changed
         return false;
       }
-      SetAppCpus(m, m.task.cpus);
+      *n = SetAppCpus(m, KernelCpus(tid, m.task.cpus), chunks);
       return true;
     }
     case WAVE_EV_TASK_DEAD:
@@ -139,12 +150,10 @@ bool TraceHost::Observe(wave_msg& m) {
   }
 }
 
-void TraceHost::SetAppCpus(wave_msg& m, uint64_t word) {
-  CpuSet& cpus = app_cpus_[m.task.task_id];
-  cpus = CpuSet::FromWord(word);
-  // One word of cpus is never chunked (ALL, RANGE or WORD).
-  wave_msg no_chunks[kMaxCpuChunks];
-  EncodeTaskCpus(cpus, num_cpus_, &m.task, no_chunks);
+size_t TraceHost::SetAppCpus(wave_msg& m, CpuSet cpus, wave_msg* chunks) {
+  CpuSet& app = app_cpus_[m.task.task_id];
+  app = std::move(cpus);
+  return EncodeTaskCpus(app, num_cpus_, &m.task, chunks);
 }
 
 absl::StatusOr<uint32_t> TraceHost::Pump() {
@@ -172,7 +181,7 @@ bool TraceHost::LookupTask(const wave_a2k_commit& c, HostTaskView* view, CpuSet*
   if (app != app_cpus_.end()) {
     view->cpus = &app->second;
   } else {  // not seen joining (yet): the kernel's mask
-    *scratch = CpuSet::FromWord(t->cpu_mask);
+    *scratch = KernelCpus(static_cast<pid_t>(c.task_id), t->cpu_mask);
     view->cpus = scratch;
   }
   view->runnable = t->state == WAVE_TRACE_RUNNABLE;
@@ -181,7 +190,7 @@ bool TraceHost::LookupTask(const wave_a2k_commit& c, HostTaskView* view, CpuSet*
 }
 
 bool TraceHost::LookupCpu(const wave_a2k_commit& c, HostCpuView* view) {
-  view->managed = enacting_ && ((prog_.managed_cpus() >> c.cpu) & 1);
+  view->managed = enacting_ && prog_.managed_cpus().Test(c.cpu);
   const uint32_t current = prog_.CurrentOn(c.cpu);
   view->busy = current != 0 && current != c.task_id;
   return true;
@@ -221,7 +230,8 @@ uint32_t TraceHost::Enact(const wave_a2k_commit& c) {
   CPU_ZERO(&want);
   CPU_SET(c.cpu, &want);
   const cpu_set_t* applied = journal_.AppliedMask(tid);
-  if (applied == nullptr || !SameMask(*applied, want) || t->cpu_mask != (1ull << c.cpu)) {
+  if (applied == nullptr || !SameMask(*applied, want) ||
+      t->cpu_mask != prog_.cpus().Value(CpuSet::Of({c.cpu}))) {
     journal_.WillSetAffinity(tid, want);  // recorded before it is done
     if (sched_setaffinity(tid, sizeof(want), &want) != 0) {
       ++stats_.enact_failed;

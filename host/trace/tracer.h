@@ -85,12 +85,15 @@ class TraceHost : private CommitHost {
   uint64_t NowNs() override;
   static int OnRecord(void* ctx, void* data, size_t size);
   // What the host does with one kernel record (a well-formed message) before it goes to the
-  // agent (it may correct it).
+  // agent (it may correct it, and a cpu set may need chunks to go before it: `*n` of them).
   // False: not forwarded.
-  bool Observe(wave_msg& m);
-  // Records the application's cpus of a NEW or AFFINITY (`word`: cpus 0..63) and writes them
-  // into the event for the agent.
-  void SetAppCpus(wave_msg& m, uint64_t word);
+  bool Observe(wave_msg& m, wave_msg* chunks, size_t* n);
+  // The cpus thread `tid` may use (AND the managed ones), from what the programs keep (`kept`:
+  // the mask itself on a machine of at most 64 cpus, else read from the kernel).
+  CpuSet KernelCpus(pid_t tid, uint64_t kept) const;
+  // Records the application's cpus of a NEW or AFFINITY and writes them into the event for the
+  // agent; returns how many TASK_CPUS chunks (in `chunks`) must go before it.
+  size_t SetAppCpus(wave_msg& m, CpuSet cpus, wave_msg* chunks);
 
   TraceProgram& prog_;
   HostEnd link_;

@@ -281,7 +281,7 @@ TEST_F(TraceTest, MissedProgramRunsAreInferred) {
   // other load the spinners may not be current when it matters: each attempt checks the counts,
   // and up to 5 are made until one hides some event.
   // Two spinners per cpu, so that one is current nearly everywhere, nearly always.
-  const int spinners = std::max(4, 2 * __builtin_popcountll(AllowedCpus()));
+  const int spinners = std::max(4, 2 * AllowedCpus().Count());
   Spinners blinders;
   StartSpinners(spinners, "blind", &blinders);
   uint64_t inferred = 0;
@@ -360,13 +360,12 @@ TEST_F(TraceTest, UnmanagedTasksProduceNoEvents) {
 }
 
 // The pin policy's home cpu for thread `tid` among the `managed` cpus.
-int HomeOf(pid_t tid, uint64_t managed) {
-  return PinPolicy::HomeCpu(tid, CpuSet::FromWord(managed),
-                            static_cast<int>(sysconf(_SC_NPROCESSORS_CONF)));
+int HomeOf(pid_t tid, const CpuSet& managed) {
+  return PinPolicy::HomeCpu(tid, managed, static_cast<int>(sysconf(_SC_NPROCESSORS_CONF)));
 }
 
 // Whether thread `tid` may run on its home cpu only (its affinity, /proc/<tid>/status).
-bool PinnedHome(pid_t tid, uint64_t managed) {
+bool PinnedHome(pid_t tid, const CpuSet& managed) {
   ThreadSettings s;
   return ReadThreadSettings(tid, &s) && CPU_COUNT(&s.mask) == 1 &&
          CPU_ISSET(HomeOf(tid, managed), &s.mask);
@@ -374,7 +373,7 @@ bool PinnedHome(pid_t tid, uint64_t managed) {
 
 // Runs `workload spin` under the pin policy in a thread; returns whether every worker ended up
 // on its home cpu, with an affinity of that one cpu, before the deadline.
-void ExpectPinned(uint64_t cpus) {
+void ExpectPinned(const CpuSet& cpus) {
   const std::string out = TmpPath("spin.out");
   const std::string stop = TmpPath("spin.stop");
   std::remove(out.c_str());
@@ -387,7 +386,7 @@ void ExpectPinned(uint64_t cpus) {
   absl::StatusOr<RunResult> result = absl::UnknownError("not run");
   std::thread runner([&] { result = RunTraced(config, pin); });
 
-  const uint64_t managed = cpus != 0 ? cpus : AllowedCpus();
+  const CpuSet managed = !cpus.empty() ? cpus : AllowedCpus();
   std::map<pid_t, int> where;  // tid -> processor, when last seen pinned at home
   bool all_home = false;
   for (int i = 0; i < 6000 && !all_home; ++i) {  // a deadline, not a timing assertion
@@ -418,12 +417,11 @@ void ExpectPinned(uint64_t cpus) {
   EXPECT_EQ(result->stats.kernel_dropped, 0u);
 }
 
-TEST_F(TraceTest, PinPolicyPlacesThreadsOnTheirCpus) { ExpectPinned(0); }
+TEST_F(TraceTest, PinPolicyPlacesThreadsOnTheirCpus) { ExpectPinned(CpuSet()); }
 
 TEST_F(TraceTest, PinPolicyKeepsToTheManagedCpus) {
-  const uint64_t allowed = AllowedCpus();
-  const uint64_t last = allowed == 0 ? 0 : 1ull << (63 - __builtin_clzll(allowed));
-  ExpectPinned(last);  // one cpu: every thread goes there
+  const CpuSet allowed = AllowedCpus();
+  ExpectPinned(allowed.empty() ? CpuSet::Of({0}) : CpuSet::Of({allowed.Last()}));  // one cpu
 }
 
 TEST_F(TraceTest, CgroupTasksAreManaged) {
