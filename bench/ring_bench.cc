@@ -1,14 +1,17 @@
 // Ring microbenchmarks between two threads pinned to CPUs 0 and 1 (or a thread and a child
-// process). The ping-pong benchmarks run their cases ("arms") in alternation, a few
-// microseconds each, and report medians over rounds and ratios within a round: on a shared
-// 2-vCPU VM the absolute figures move with the load and with where the host puts the two vCPUs
-// (here one-way latency is ~40 ns or ~220 ns, from run to run), and arms run seconds apart are
-// not comparable.
-//  - BM_RingBurstThroughput/N/R: a producer pushes bursts of N (ReserveBulk/Write/Submit), a
-//    consumer pops bursts of up to N (Peek/Read/Advance). items_per_second = messages/s.
-//    R = 0: the credit line in the producer's memory (our layout: a local read). R > 0: the naive
-//    layout, the credit line across the link, each credit read costing an emulated R ns round
-//    trip (credits still batched: one read per capacity/4 messages at most).
+// process). Each benchmark runs its cases ("arms") in alternation, a few microseconds (latency)
+// or a fraction of a millisecond (throughput) each, and reports medians over rounds and ratios
+// within a round: on a shared 2-vCPU VM the absolute figures move with the load and with where
+// the host puts the two vCPUs (here one-way latency is ~40 ns or ~220 ns, from run to run), and
+// arms run seconds apart are not comparable.
+//  - BM_RingBurstThroughput: a producer pushes bursts of N (ReserveBulk/Write/Submit), a
+//    consumer pops bursts of up to N (Peek/Read/Advance); arms bN for N = 1, 8, 32, 128, b8
+//    with a consumer that backs off after an empty poll, and burst 32 with the credit line
+//    across an emulated link (each read a 2 us round trip) on the 4096-slot ring and on a
+//    256-slot one, each next to its local twin. Counters per arm: <arm>_msgs_per_s (median over
+//    rounds) and, counted, the consumer's messages per non-empty poll (_batch) and empty polls
+//    per message, the producer's full waits per message and credit reads per 1000 messages;
+//    remote_ratio and remote_ratio_ring256 (remote / local, per round, median).
 //  - BM_RingPingPong: rounds of three arms, kBatch round trips each, on the same two threads:
 //    two raw handoffs (one cache line that both sides write in turn; two lines, one writer
 //    each, as in the ring; plain acquire/release loads and stores) and one message bounced
@@ -25,6 +28,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,9 +37,11 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
 #include <thread>
@@ -67,10 +73,12 @@ using bench::TemplateMessage;
 constexpr int kFirstCpu = 0;   // the benchmark thread: producer / pinger
 constexpr int kSecondCpu = 1;  // the helper thread: consumer / ponger
 constexpr uint32_t kRingCapacity = 4096;
-constexpr int64_t kThroughputMessages = int64_t{1} << 23;
 
-// The median (0 of nothing).
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// The median of the values that are not NaN (0 if none is).
 double Median(std::vector<double> v) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
   if (v.empty()) return 0;
   auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
   std::nth_element(v.begin(), mid, v.end());
@@ -78,24 +86,69 @@ double Median(std::vector<double> v) {
 }
 
 // ---- burst throughput ----
+//
+// Rounds of arms, like the latency benchmark: in each round every arm moves kChunk messages,
+// timed from the producer's first reservation to the consumer's last message (the producer
+// waits for the consumer to finish a chunk, and the consumer returns its credits then, before
+// the next arm starts). A chunk during which either thread was switched out is left out. Per
+// arm: the median rate over the other rounds, and what each side did per message, counted
+// (counts do not depend on how noisy the machine is).
+
+struct BurstArm {
+  const char* name;         // counter prefix
+  uint32_t burst;           // the producer's burst (ReserveBulk/Write/Submit) and the
+                            // consumer's (Peek(burst)/Read/Advance)
+  uint32_t ring;            // 0: the 4096-slot ring, 1: the 256-slot one
+  uint64_t remote_read_ns;  // > 0: the credit line across an emulated link (a read costs this)
+  uint32_t backoff;         // pauses the consumer adds after an empty poll
+};
+constexpr uint32_t kSmallRingCapacity = 256;
+constexpr uint32_t kBackoffPauses = 16;  // ~0.5 us here (a pause is ~27 ns on this EPYC)
+constexpr BurstArm kBurstArms[] = {
+    {"b1", 1, 0, 0, 0},
+    {"b8", 8, 0, 0, 0},
+    {"b32", 32, 0, 0, 0},
+    {"b128", 128, 0, 0, 0},
+    // The consumer that polls right behind the producer is what makes small bursts slow: the
+    // same bursts of 8 with a consumer that waits a little after finding the ring empty.
+    {"b8_backoff", 8, 0, 0, kBackoffPauses},
+    // The naive layout: the credit line across the link, every read of it a 2 us round trip.
+    {"b32_remote", 32, 0, 2'000, 0},
+    // The same on a ring of 256 slots: the producer reads credits 16x as often.
+    {"b32_ring256", 32, 1, 0, 0},
+    {"b32_ring256_remote", 32, 1, 2'000, 0},
+};
+constexpr size_t kBurstArmCount = sizeof(kBurstArms) / sizeof(kBurstArms[0]);
+// remote_ratio = rate of the first over the second, per round (median).
+constexpr std::pair<size_t, size_t> kRemoteVsLocal[] = {{5, 2}, {7, 6}};
+constexpr const char* kRemoteRatioNames[] = {"remote_ratio", "remote_ratio_ring256"};
+constexpr uint32_t kChunk = 1u << 14;  // messages per arm per round: 4 laps of the big ring
+constexpr int64_t kBurstRounds = 64;
+
+// Involuntary context switches of the calling thread so far.
+uint64_t Preemptions() {
+  rusage ru;
+  if (getrusage(RUSAGE_THREAD, &ru) != 0) return 0;
+  return static_cast<uint64_t>(ru.ru_nivcsw);
+}
+
+// What one side did in one chunk. Each side counts in locals and stores them once, at the
+// chunk's end (the consumer before it publishes chunks_done, which the producer reads).
+struct ChunkCounts {
+  uint64_t preempted = 0;     // this side's involuntary context switches
+  uint64_t full_waits = 0;    // producer: ReserveBulk found no room for a burst
+  uint64_t credit_reads = 0;  // producer: Reserve read the credit line (its shadow said full)
+  uint64_t polls = 0;         // consumer: Peek calls that returned messages
+  uint64_t empty_polls = 0;   // consumer: Peek calls that returned none
+};
 
 void BM_RingBurstThroughput(benchmark::State& state) {
-  const auto burst = static_cast<uint32_t>(state.range(0));
-  const auto remote_read_ns = static_cast<uint64_t>(state.range(1));
-  absl::StatusOr<BenchRing> ring = MakeRing(kRingCapacity);
-  if (!ring.ok()) {
-    state.SkipWithError(ring.status().ToString().c_str());
-    return;
-  }
-  if (remote_read_ns > 0) {
-    // The same ring, but every credit read pays the round trip (no latency on the slots).
-    absl::StatusOr<RingProducer> p = ring->ReattachProducer(
-        LinkModel{.clock = &LinkClock(), .latency_ns = 0, .remote_read_ns = remote_read_ns});
-    if (!p.ok()) {
-      state.SkipWithError(p.status().ToString().c_str());
+  absl::StatusOr<BenchRing> rings[2] = {MakeRing(kRingCapacity), MakeRing(kSmallRingCapacity)};
+  for (const absl::StatusOr<BenchRing>& ring : rings) {
+    if (!ring.ok()) {
+      state.SkipWithError(ring.status().ToString().c_str());
       return;
     }
-    ring->producer = *std::move(p);
   }
   ScopedPin pin(kFirstCpu);
   if (!pin.ok()) {
@@ -103,79 +156,157 @@ void BM_RingBurstThroughput(benchmark::State& state) {
     return;
   }
 
-  std::atomic<uint64_t> target{UINT64_MAX};  // total sent, once the producer is done
-  std::atomic<bool> ready{false};
+  const size_t total_chunks = static_cast<size_t>(state.max_iterations) * kBurstArmCount;
+  std::vector<ChunkCounts> consumed(total_chunks);
+  Padded<std::atomic<uint64_t>> chunks_done;
+  Padded<std::atomic<bool>> ready;
+  Padded<std::atomic<bool>> stop;
   HelperError error;
   std::thread consumer([&] {
-    if (!PinThisThread(kSecondCpu)) error.Set("cannot pin the consumer to cpu 1");
-    RingConsumer& c = ring->consumer;
-    uint64_t got = 0;
+    if (!PinThisThread(kSecondCpu)) {
+      error.Set("cannot pin the consumer to cpu 1");
+      return;
+    }
+    ready.value.store(true, std::memory_order_release);
     uint64_t sink = 0;
-    ready.store(true, std::memory_order_release);
-    while (got < target.load(std::memory_order_relaxed)) {
-      absl::StatusOr<uint32_t> n = c.Peek(burst);
-      if (!n.ok()) {
-        error.Set(n.status().ToString());
-        return;
+    uint64_t preempted = Preemptions();
+    for (size_t chunk = 0; chunk < total_chunks; ++chunk) {
+      const BurstArm& arm = kBurstArms[chunk % kBurstArmCount];
+      RingConsumer& c = rings[arm.ring]->consumer;
+      uint64_t polls = 0;
+      uint64_t empty_polls = 0;
+      for (uint32_t got = 0; got < kChunk;) {
+        absl::StatusOr<uint32_t> n = c.Peek(arm.burst);
+        if (!n.ok()) {
+          error.Set(n.status().ToString());
+          return;
+        }
+        if (*n == 0) {
+          if (stop.value.load(std::memory_order_relaxed)) return;
+          ++empty_polls;
+          CpuRelax();
+          for (uint32_t k = 0; k < arm.backoff; ++k) CpuRelax();
+          continue;
+        }
+        ++polls;
+        for (uint32_t k = 0; k < *n; ++k) {
+          wave_msg m;
+          c.Read(k, &m);
+          sink += m.task.task_id;
+        }
+        c.Advance(*n);
+        got += *n;
       }
-      if (*n == 0) {
-        CpuRelax();
-        continue;
-      }
-      for (uint32_t k = 0; k < *n; ++k) {
-        wave_msg m;
-        c.Read(k, &m);
-        sink += m.task.task_id;
-      }
-      c.Advance(*n);
-      got += *n;
+      c.ReturnCredits();  // idle until the next chunk: its producer attaches at this head
+      const uint64_t now = Preemptions();
+      consumed[chunk] = {.preempted = now - preempted, .polls = polls, .empty_polls = empty_polls};
+      preempted = now;
+      chunks_done.value.store(chunk + 1, std::memory_order_release);
     }
     benchmark::DoNotOptimize(sink);
   });
-  while (!ready.load(std::memory_order_acquire)) CpuRelax();
-
-  RingProducer& p = ring->producer;
-  wave_msg msg = TemplateMessage();
-  uint64_t sent = 0;
-  for (auto _ : state) {
-    while (!p.ReserveBulk(burst)) {
-      if (error.failed.load(std::memory_order_relaxed)) break;
-      CpuRelax();
-    }
-    if (error.failed.load(std::memory_order_relaxed)) break;
-    for (uint32_t k = 0; k < burst; ++k) {
-      msg.task.task_id = sent + k;
-      p.Write(k, msg);
-    }
-    p.Submit(burst);
-    sent += burst;
+  while (!ready.value.load(std::memory_order_acquire) &&
+         !error.failed.load(std::memory_order_acquire)) {
+    CpuRelax();
   }
-  target.store(sent, std::memory_order_relaxed);
+
+  using Clock = std::chrono::steady_clock;
+  std::vector<double> rate[kBurstArmCount];  // per round; NaN for a preempted chunk
+  ChunkCounts totals[kBurstArmCount];        // over the chunks that were not
+  uint64_t clean_chunks[kBurstArmCount] = {};
+  wave_msg msg = TemplateMessage();
+  size_t chunk = 0;
+  std::string failure;
+  for (auto _ : state) {
+    for (size_t a = 0; a < kBurstArmCount && failure.empty(); ++a, ++chunk) {
+      const BurstArm& arm = kBurstArms[a];
+      LinkModel link;
+      if (arm.remote_read_ns > 0) {
+        // The same ring, but every credit read pays the round trip (no latency on the slots).
+        link =
+            LinkModel{.clock = &LinkClock(), .latency_ns = 0, .remote_read_ns = arm.remote_read_ns};
+      }
+      absl::StatusOr<RingProducer> attached = rings[arm.ring]->ReattachProducer(link);
+      if (!attached.ok()) {
+        failure = attached.status().ToString();
+        break;
+      }
+      RingProducer& p = *attached;
+      uint64_t full_waits = 0;
+      uint64_t credit_reads = 0;
+      const uint64_t preempted = Preemptions();
+      const auto t0 = Clock::now();
+      for (uint32_t sent = 0; sent < kChunk && failure.empty(); sent += arm.burst) {
+        for (;;) {
+          if (p.capacity() - p.InFlight() < arm.burst) ++credit_reads;  // Reserve's rule
+          if (p.ReserveBulk(arm.burst)) break;
+          ++full_waits;
+          if (error.failed.load(std::memory_order_relaxed)) {
+            failure = error.what;
+            break;
+          }
+          CpuRelax();
+        }
+        if (!failure.empty()) break;
+        for (uint32_t k = 0; k < arm.burst; ++k) {
+          msg.task.task_id = sent + k;
+          p.Write(k, msg);
+        }
+        p.Submit(arm.burst);
+      }
+      while (failure.empty() && chunks_done.value.load(std::memory_order_acquire) != chunk + 1) {
+        if (error.failed.load(std::memory_order_acquire)) failure = error.what;
+        CpuRelax();
+      }
+      const auto t1 = Clock::now();
+      if (!failure.empty()) break;
+      const ChunkCounts& c = consumed[chunk];
+      if (Preemptions() != preempted || c.preempted != 0) {
+        rate[a].push_back(kNaN);
+        continue;
+      }
+      ++clean_chunks[a];
+      rate[a].push_back(kChunk / std::chrono::duration<double>(t1 - t0).count());
+      totals[a].full_waits += full_waits;
+      totals[a].credit_reads += credit_reads;
+      totals[a].polls += c.polls;
+      totals[a].empty_polls += c.empty_polls;
+    }
+    if (!failure.empty()) break;
+  }
+  stop.value.store(true, std::memory_order_relaxed);
   consumer.join();
-  if (error.failed.load(std::memory_order_acquire)) {
-    state.SkipWithError(error.what.c_str());
+  if (!failure.empty() || error.failed.load(std::memory_order_acquire)) {
+    state.SkipWithError(failure.empty() ? error.what.c_str() : failure.c_str());
     return;
   }
-  state.SetItemsProcessed(static_cast<int64_t>(sent));
-  state.counters["burst"] = burst;
-  state.counters["remote_read_ns"] = static_cast<double>(remote_read_ns);
+  uint64_t all_clean = 0;
+  for (size_t a = 0; a < kBurstArmCount; ++a) {
+    all_clean += clean_chunks[a];
+    if (clean_chunks[a] == 0) continue;
+    const double msgs = static_cast<double>(clean_chunks[a]) * kChunk;
+    const ChunkCounts& t = totals[a];
+    const std::string name = kBurstArms[a].name;
+    state.counters[name + "_msgs_per_s"] = Median(rate[a]);
+    state.counters[name + "_batch"] = t.polls == 0 ? 0 : msgs / static_cast<double>(t.polls);
+    state.counters[name + "_empty_polls_per_msg"] = static_cast<double>(t.empty_polls) / msgs;
+    state.counters[name + "_full_waits_per_msg"] = static_cast<double>(t.full_waits) / msgs;
+    state.counters[name + "_credit_reads_per_kmsg"] =
+        1000.0 * static_cast<double>(t.credit_reads) / msgs;
+  }
+  for (size_t k = 0; k < sizeof(kRemoteVsLocal) / sizeof(kRemoteVsLocal[0]); ++k) {
+    const std::vector<double>& remote = rate[kRemoteVsLocal[k].first];
+    const std::vector<double>& local = rate[kRemoteVsLocal[k].second];
+    std::vector<double> ratio;  // NaN (a preempted chunk on either side) drops out of the median
+    for (size_t r = 0; r < remote.size() && r < local.size(); ++r) {
+      ratio.push_back(remote[r] / local[r]);
+    }
+    state.counters[kRemoteRatioNames[k]] = Median(ratio);
+  }
+  state.counters["clean_chunk_fraction"] =
+      chunk == 0 ? 0 : static_cast<double>(all_clean) / static_cast<double>(chunk);
 }
-// One line per burst size: the iteration count (bursts) differs so each moves the same messages.
-BENCHMARK(BM_RingBurstThroughput)->Args({1, 0})->Iterations(kThroughputMessages)->UseRealTime();
-BENCHMARK(BM_RingBurstThroughput)->Args({8, 0})->Iterations(kThroughputMessages / 8)->UseRealTime();
-BENCHMARK(BM_RingBurstThroughput)
-    ->Args({32, 0})
-    ->Iterations(kThroughputMessages / 32)
-    ->UseRealTime();
-BENCHMARK(BM_RingBurstThroughput)
-    ->Args({128, 0})
-    ->Iterations(kThroughputMessages / 128)
-    ->UseRealTime();
-// Write remote, read local vs a credit line across an emulated PCIe link (2 us round trip).
-BENCHMARK(BM_RingBurstThroughput)
-    ->Args({32, 2'000})
-    ->Iterations(kThroughputMessages / 32)
-    ->UseRealTime();
+BENCHMARK(BM_RingBurstThroughput)->Iterations(kBurstRounds)->UseRealTime();
 
 // ---- one-way latency: the ring against the raw floor, in alternating batches ----
 //
