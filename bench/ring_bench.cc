@@ -331,73 +331,46 @@ uint64_t LoadAcquire(const uint64_t* p) { return __atomic_load_n(p, __ATOMIC_ACQ
 void StoreRelease(uint64_t* p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 
 // The floor is the faster of two raw handoffs, per round (which one wins depends on where the
-// host put the two vCPUs: one line by 1.6x when they share a last-level cache here, two lines
-// by ~10% when they do not). Nothing else happens in their loops: no call, no clock read, the
-// same CpuRelax as the ring's wait loops; `seq` is copied into a local so that a loop touches
-// no memory but its lines. `gone()` is looked at once per 2^20 spins (the process benchmark's
-// check that its child lives; a constant false compiles away).
-//
-// One line that both sides read and write in turn: the pinger stores an odd value and waits for
-// the next even one, the ponger answers each odd value with the next even one, so the line
-// migrates once per hop.
+// host put the two vCPUs: one line by 1.5x when they share a last-level cache here, two lines
+// by ~5% when they do not):
+//  - one line that both sides read and write in turn (in == out on both sides): the pinger
+//    stores an odd value and waits for the next even one, the ponger answers each odd value
+//    with the next even one, so the line migrates once per hop;
+//  - two lines, one writer each, as in the ring (each side writes only what the other polls):
+//    the pinger stores each value on `ping`, the ponger answers with the same value on `pong`.
+//    Each line moves twice per hop (ownership to its writer, data to its reader); the gap between
+//    this and the ring is what the ring adds (its code, and a new slot line for every message).
+// Nothing else happens in the loops: no call, no clock read, the same CpuRelax as the ring's
+// wait loops; `seq` is copied into a local so that a loop touches no memory but its lines.
+// `gone()` is looked at once per 2^20 spins (the process benchmark's check that its child
+// lives; a constant false compiles away).
 template <typename Gone>
-bool RawPingOneLine(uint64_t* line, uint64_t& seq, uint32_t n, Gone&& gone) {
+bool RawPing(uint64_t* out, const uint64_t* in, uint64_t& seq, uint32_t n, Gone&& gone) {
+  const uint64_t step = out == in ? 2 : 1;  // the answer: the next value, or the same one
   uint64_t s = seq;
   for (uint32_t k = 0; k < n; ++k) {
-    StoreRelease(line, s + 1);
-    for (uint32_t spins = 1; LoadAcquire(line) != s + 2; ++spins) {
+    StoreRelease(out, s + 1);
+    for (uint32_t spins = 1; LoadAcquire(in) != s + step; ++spins) {
       if (spins % (1u << 20) == 0 && gone()) return false;
       CpuRelax();
     }
-    s += 2;
+    s += step;
   }
   seq = s;
   return true;
 }
 // The ponger's half; false when the pinger stored kRawStop instead.
-bool RawPongOneLine(uint64_t* line, uint64_t& seq, uint32_t n) {
+bool RawPong(const uint64_t* in, uint64_t* out, uint64_t& seq, uint32_t n) {
+  const uint64_t step = out == in ? 2 : 1;
   uint64_t s = seq;
   for (uint32_t k = 0; k < n; ++k) {
     uint64_t v;
-    while ((v = LoadAcquire(line)) != s + 1) {
+    while ((v = LoadAcquire(in)) != s + 1) {
       if (v == kRawStop) return false;
       CpuRelax();
     }
-    StoreRelease(line, s + 2);
-    s += 2;
-  }
-  seq = s;
-  return true;
-}
-
-// Two lines, one writer each, as in the ring (each side writes only what the other polls):
-// `ping` written by the pinger, `pong` by the ponger. Each line moves twice per hop (ownership
-// to its writer, data to its reader); the gap between this and the ring is what the ring adds
-// (its code, and a new slot line for every message).
-template <typename Gone>
-bool RawPingTwoLines(uint64_t* ping, const uint64_t* pong, uint64_t& seq, uint32_t n, Gone&& gone) {
-  uint64_t s = seq;
-  for (uint32_t k = 0; k < n; ++k) {
-    ++s;
-    StoreRelease(ping, s);
-    for (uint32_t spins = 1; LoadAcquire(pong) != s; ++spins) {
-      if (spins % (1u << 20) == 0 && gone()) return false;
-      CpuRelax();
-    }
-  }
-  seq = s;
-  return true;
-}
-bool RawPongTwoLines(const uint64_t* ping, uint64_t* pong, uint64_t& seq, uint32_t n) {
-  uint64_t s = seq;
-  for (uint32_t k = 0; k < n; ++k) {
-    uint64_t v;
-    while ((v = LoadAcquire(ping)) != s + 1) {
-      if (v == kRawStop) return false;
-      CpuRelax();
-    }
-    ++s;
-    StoreRelease(pong, s);
+    StoreRelease(out, s + step);
+    s += step;
   }
   seq = s;
   return true;
@@ -489,8 +462,8 @@ void BM_RingPingPong(benchmark::State& state) {
     uint64_t seq_one = 0;
     uint64_t seq_two = 0;
     // The pinger's schedule: one line, two lines, ring; it ends a run at a round's start.
-    while (RawPongOneLine(&lines->one, seq_one, kBatch) &&
-           RawPongTwoLines(&lines->ping, &lines->pong, seq_two, kBatch) &&
+    while (RawPong(&lines->one, &lines->one, seq_one, kBatch) &&
+           RawPong(&lines->ping, &lines->pong, seq_two, kBatch) &&
            EchoMessages(ping->consumer, pong->producer, kBatch, stop.value, error)) {
     }
   });
@@ -511,9 +484,9 @@ void BM_RingPingPong(benchmark::State& state) {
   for (auto _ : state) {
     if (error.failed.load(std::memory_order_acquire)) break;
     const auto t0 = Clock::now();
-    RawPingOneLine(&lines->one, seq_one, kBatch, [] { return false; });
+    RawPing(&lines->one, &lines->one, seq_one, kBatch, [] { return false; });
     const auto t1 = Clock::now();
-    RawPingTwoLines(&lines->ping, &lines->pong, seq_two, kBatch, [] { return false; });
+    RawPing(&lines->ping, &lines->pong, seq_two, kBatch, [] { return false; });
     const auto t2 = Clock::now();
     bool ok = true;
     for (uint32_t k = 0; ok && k < kBatch; ++k) {
@@ -599,8 +572,8 @@ std::string DescribeChildExit(int wstatus) {
   uint64_t seq_one = 0;
   uint64_t seq_two = 0;
   for (;;) {
-    if (!RawPongOneLine(&control->raw.one, seq_one, kBatch)) _exit(kChildOk);  // stop
-    if (!RawPongTwoLines(&control->raw.ping, &control->raw.pong, seq_two, kBatch)) {
+    if (!RawPong(&control->raw.one, &control->raw.one, seq_one, kBatch)) _exit(kChildOk);  // stop
+    if (!RawPong(&control->raw.ping, &control->raw.pong, seq_two, kBatch)) {
       _exit(kChildOk);
     }
     for (uint32_t k = 0; k < kBatch; ++k) {
@@ -732,9 +705,9 @@ void BM_RingPingPongProcesses(benchmark::State& state) {
   using Clock = std::chrono::steady_clock;
   for (auto _ : state) {
     const auto t0 = Clock::now();
-    if (!RawPingOneLine(&control->raw.one, seq_one, kBatch, child_gone)) break;
+    if (!RawPing(&control->raw.one, &control->raw.one, seq_one, kBatch, child_gone)) break;
     const auto t1 = Clock::now();
-    if (!RawPingTwoLines(&control->raw.ping, &control->raw.pong, seq_two, kBatch, child_gone)) {
+    if (!RawPing(&control->raw.ping, &control->raw.pong, seq_two, kBatch, child_gone)) {
       break;
     }
     const auto t2 = Clock::now();
