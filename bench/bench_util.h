@@ -93,6 +93,14 @@ inline wave_msg TemplateMessage() {
   return m;
 }
 
+// A value alone on its 128 bytes (the adjacent-line prefetcher pairs 64-byte lines). A flag
+// that one benchmark thread polls while it sits among the other thread's hot locals would share
+// their line, and the false sharing would be measured as the ring's cost.
+template <typename T>
+struct alignas(128) Padded {
+  T value{};
+};
+
 // An error raised on a helper thread, read by the benchmark thread.
 struct HelperError {
   std::atomic<bool> failed{false};
