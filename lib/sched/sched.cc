@@ -37,7 +37,7 @@ void SchedSubsystem::Attach(AgentEnd* end) {
   link_ = end;
   if ((options_.features & WAVE_FEAT_PRESTAGE) == 0) link_->lanes.clear();
   for (size_t c = 0; c < link_->lanes.size() && c < static_cast<size_t>(cpus_.size()); ++c) {
-    cpus_[static_cast<int>(c)].stage_depth = static_cast<int>(link_->lanes[c].capacity());
+    cpus_.SetStageDepth(static_cast<int>(c), static_cast<int>(link_->lanes[c].capacity()));
   }
 }
 
@@ -137,8 +137,8 @@ void SchedSubsystem::OnSubscribed(const wave_msg& msg) {
 void SchedSubsystem::OnResyncEnd(const wave_k2a_resync& m) { cpus_.Observe(m.time_ns); }
 
 void SchedSubsystem::LeaveCpu(Task& task) {
-  if (task.cpu_ >= 0 && task.cpu_ < cpus_.size() && cpus_[task.cpu_].current == &task) {
-    cpus_[task.cpu_].current = nullptr;
+  if (task.cpu_ >= 0 && task.cpu_ < cpus_.size() && cpus_[task.cpu_].current() == &task) {
+    cpus_.SetCurrent(task.cpu_, nullptr);
   }
   task.cpu_ = -1;
 }
@@ -178,13 +178,12 @@ void SchedSubsystem::OnTaskMsg(const wave_k2a_task& m) {
     t->gang_ = m.gang;
     t->runtime_ns_ = m.runtime_ns;
     if ((m.flags & WAVE_TASK_F_ON_CPU) && m.cpu >= 0) {  // a replay, or first seen running
-      Cpu& cpu = cpus_[m.cpu];
-      if (cpu.current != nullptr) LeaveCpu(*cpu.current);
+      if (Task* was = cpus_[m.cpu].current(); was != nullptr) LeaveCpu(*was);
       t->state_ = TaskState::kOnCpu;
       t->cpu_ = m.cpu;
       t->last_cpu_ = m.cpu;
-      cpu.current = t;
-      cpu.host_idle = false;
+      cpus_.SetCurrent(m.cpu, t);
+      cpus_.SetHostIdle(m.cpu, false);
     }
     policy_.OnTaskNew(*t, TaskNew(m));
     return;
@@ -244,15 +243,14 @@ void SchedSubsystem::OnTaskMsg(const wave_k2a_task& m) {
       policy_.OnTaskPriority(*t, TaskPriority(m));
       return;
     case WAVE_EV_TASK_ON_CPU: {
-      Cpu& cpu = cpus_[m.cpu];
-      if (cpu.current != nullptr && cpu.current != t) LeaveCpu(*cpu.current);
+      if (Task* was = cpus_[m.cpu].current(); was != nullptr && was != t) LeaveCpu(*was);
       LeaveCpu(*t);
       t->LeaveQueues();
       t->state_ = TaskState::kOnCpu;
       t->cpu_ = m.cpu;
       t->last_cpu_ = m.cpu;
-      cpu.current = t;
-      cpu.host_idle = false;
+      cpus_.SetCurrent(m.cpu, t);
+      cpus_.SetHostIdle(m.cpu, false);
       policy_.OnTaskOnCpu(*t, TaskOnCpu(m));
       return;
     }
@@ -269,12 +267,12 @@ void SchedSubsystem::OnCpuMsg(const wave_k2a_cpu& m) {
   switch (m.hdr.type) {
     case WAVE_EV_CPU_IDLE:
     case WAVE_EV_CPU_AVAILABLE:
-      cpu.host_idle = true;
-      if (cpu.current != nullptr) LeaveCpu(*cpu.current);
+      cpus_.SetHostIdle(m.cpu, true);
+      if (cpu.current() != nullptr) LeaveCpu(*cpu.current());
       policy_.OnCpuIdle(cpu, CpuIdle(m));
       return;
     case WAVE_EV_CPU_BUSY:
-      cpu.host_idle = false;
+      cpus_.SetHostIdle(m.cpu, false);
       return;
     case WAVE_EV_CPU_TICK:
       policy_.OnCpuTick(cpu, CpuTick(m));
@@ -294,12 +292,7 @@ void SchedSubsystem::OnResyncBegin(const wave_k2a_resync& m) {
     t->LeaveQueues();
     tasks_.Erase(id);
   }
-  for (Cpu& cpu : cpus_) {
-    cpu.host_idle = false;
-    cpu.current = nullptr;
-    cpu.pending_txn = 0;
-    cpu.staged = 0;
-  }
+  for (int c = 0; c < cpus_.size(); ++c) cpus_.Reset(c);
   in_flight_.clear();
   txn_.pending_.clear();
   txn_.staged_.clear();
@@ -324,11 +317,11 @@ void SchedSubsystem::OnResultMsg(const wave_k2a_commit_result& m) {
   if (sent.staged) {
     // A staged decision, taken or aborted at its cpu's scheduling point.
     ++(status == WAVE_COMMIT_OK ? stats_.staged_ok : stats_.staged_aborted);
-    if (sent.cpu >= 0 && sent.cpu < cpus_.size() && cpus_[sent.cpu].staged > 0) {
-      --cpus_[sent.cpu].staged;
+    if (sent.cpu >= 0 && sent.cpu < cpus_.size() && cpus_[sent.cpu].staged() > 0) {
+      cpus_.SetStaged(sent.cpu, cpus_[sent.cpu].staged() - 1);
     }
     if (status == WAVE_COMMIT_OK && sent.cpu >= 0 && sent.cpu < cpus_.size()) {
-      cpus_[sent.cpu].host_idle = false;
+      cpus_.SetHostIdle(sent.cpu, false);
     }
     Task* t = tasks_.Find(sent.task_id);
     // A copy staged at an older sequence is dead: only the cpu's count cared about it.
@@ -344,12 +337,12 @@ void SchedSubsystem::OnResultMsg(const wave_k2a_commit_result& m) {
     }
     return;
   }
-  if (sent.cpu >= 0 && sent.cpu < cpus_.size() && cpus_[sent.cpu].pending_txn == m.txn_id) {
-    cpus_[sent.cpu].pending_txn = 0;
+  if (sent.cpu >= 0 && sent.cpu < cpus_.size() && cpus_[sent.cpu].pending_txn() == m.txn_id) {
+    cpus_.SetPendingTxn(sent.cpu, 0);
   }
   // The host placed the task: the cpu is not idle any more, whether or not ON_CPU came first.
   if (status == WAVE_COMMIT_OK && sent.cpu >= 0 && sent.cpu < cpus_.size()) {
-    cpus_[sent.cpu].host_idle = false;
+    cpus_.SetHostIdle(sent.cpu, false);
   }
   Task* t = tasks_.Find(sent.task_id);
   // Gone: it died while the commit was in flight, or departed and rejoined under the same id

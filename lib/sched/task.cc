@@ -150,10 +150,47 @@ CpuTable::CpuTable(int num_cpus) : cpus_(num_cpus > 0 ? num_cpus : 0) {
   for (int i = 0; i < size(); ++i) cpus_[i].id = i;
 }
 
-int CpuTable::AvailableCount() const {
-  int n = 0;
-  for (const Cpu& c : cpus_) n += c.available() ? 1 : 0;
-  return n;
+void CpuTable::Refresh(int cpu) {
+  const Cpu& c = cpus_[cpu];
+  if (c.available()) {
+    available_.Set(cpu);
+  } else {
+    available_.Clear(cpu);
+  }
+  if (c.stage_room() > 0) {
+    stageable_.Set(cpu);
+  } else {
+    stageable_.Clear(cpu);
+  }
+}
+
+void CpuTable::SetHostIdle(int cpu, bool idle) {
+  cpus_[cpu].host_idle_ = idle;
+  Refresh(cpu);
+}
+
+void CpuTable::SetPendingTxn(int cpu, uint64_t txn_id) {
+  cpus_[cpu].pending_txn_ = txn_id;
+  Refresh(cpu);
+}
+
+void CpuTable::SetStageDepth(int cpu, int depth) {
+  cpus_[cpu].stage_depth_ = depth;
+  Refresh(cpu);
+}
+
+void CpuTable::SetStaged(int cpu, int staged) {
+  cpus_[cpu].staged_ = staged;
+  Refresh(cpu);
+}
+
+void CpuTable::Reset(int cpu) {
+  Cpu& c = cpus_[cpu];
+  c.host_idle_ = false;
+  c.current_ = nullptr;
+  c.pending_txn_ = 0;
+  c.staged_ = 0;
+  Refresh(cpu);
 }
 
 }  // namespace wave

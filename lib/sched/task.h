@@ -205,47 +205,117 @@ class TaskHeap {
 };
 
 // The agent's view of one cpu. Per-cpu state is cache-line aligned (the agent's hot loop touches
-// one cpu at a time; neighbours must not false-share when the agent is sharded).
+// one cpu at a time; neighbours must not false-share when the agent is sharded). A policy reads
+// it; the agent changes it, through the CpuTable, which keeps the sets of cpus in each state.
 struct alignas(64) Cpu {
   int id = -1;
+
   // The host said the cpu is idle and nothing has been placed there since.
-  bool host_idle = false;
+  bool host_idle() const { return host_idle_; }
   // The managed task the host says runs here, or null.
-  Task* current = nullptr;
-  // A commit to this cpu is in flight.
-  uint64_t pending_txn = 0;
+  Task* current() const { return current_; }
+  // The commit to this cpu in flight, or 0.
+  uint64_t pending_txn() const { return pending_txn_; }
   // Prestaging: slots of this cpu's staging ring (0: no prestaging) and decisions staged there
   // whose result has not come back.
-  int stage_depth = 0;
-  int staged = 0;
+  int stage_depth() const { return stage_depth_; }
+  int staged() const { return staged_; }
 
   // A cpu a policy may commit to now: idle at the host and no commit in flight.
-  bool available() const { return host_idle && pending_txn == 0; }
+  bool available() const { return host_idle_ && pending_txn_ == 0; }
   // How many more decisions Txn::Stage may queue for this cpu.
-  int stage_room() const { return stage_depth > staged ? stage_depth - staged : 0; }
+  int stage_room() const { return stage_depth_ > staged_ ? stage_depth_ - staged_ : 0; }
+
+ private:
+  friend class CpuTable;
+  bool host_idle_ = false;
+  Task* current_ = nullptr;
+  uint64_t pending_txn_ = 0;
+  int stage_depth_ = 0;
+  int staged_ = 0;
 };
 
+// The cpus of a CpuTable that are in one of its sets, in id order, as Cpu&. The set is read as
+// the loop goes: a cpu that leaves it ahead of the loop (a commit made it unavailable) is not
+// visited, the one at hand may leave it. Use as `for (Cpu& cpu : cpus.Available())`.
+template <typename CpuT>
+class CpuSubset {
+ public:
+  class iterator {
+   public:
+    iterator(CpuT* cpus, const CpuSet* set, int at) : cpus_(cpus), set_(set), at_(at) {}
+    CpuT& operator*() const { return cpus_[at_]; }
+    iterator& operator++() {
+      at_ = set_->Next(at_);
+      return *this;
+    }
+    bool operator!=(const iterator& o) const { return at_ != o.at_; }
+    bool operator==(const iterator& o) const { return at_ == o.at_; }
+
+   private:
+    CpuT* cpus_;
+    const CpuSet* set_;
+    int at_;
+  };
+  CpuSubset(CpuT* cpus, const CpuSet* set) : cpus_(cpus), set_(set) {}
+  iterator begin() const { return iterator(cpus_, set_, set_->First()); }
+  iterator end() const { return iterator(cpus_, set_, -1); }
+  bool empty() const { return set_->empty(); }
+
+ private:
+  CpuT* cpus_;
+  const CpuSet* set_;
+};
+
+// The cpus, and the sets of them a policy looks for: those available now and those with
+// staging room. The sets change as the cpus do, so a policy visits the cpus that can take a
+// decision, not every cpu: at 1,024 cpus with a handful idle, a Schedule() call costs what it
+// does at 8.
 class CpuTable {
  public:
   explicit CpuTable(int num_cpus);
   int size() const { return static_cast<int>(cpus_.size()); }
   Cpu& operator[](int cpu) { return cpus_[cpu]; }
   const Cpu& operator[](int cpu) const { return cpus_[cpu]; }
+  // Every cpu, in id order.
   auto begin() { return cpus_.begin(); }
   auto end() { return cpus_.end(); }
   auto begin() const { return cpus_.begin(); }
   auto end() const { return cpus_.end(); }
-  int AvailableCount() const;
+
+  // The cpus with available(), and with stage_room() > 0, in id order.
+  CpuSubset<Cpu> Available() { return {cpus_.data(), &available_}; }
+  CpuSubset<const Cpu> Available() const { return {cpus_.data(), &available_}; }
+  CpuSubset<Cpu> Stageable() { return {cpus_.data(), &stageable_}; }
+  CpuSubset<const Cpu> Stageable() const { return {cpus_.data(), &stageable_}; }
+  const CpuSet& available_set() const { return available_; }
+  const CpuSet& stageable_set() const { return stageable_; }
+  int AvailableCount() const { return available_.Count(); }
+
   // The host's time (ns, on its clock) as of the latest event or commit result from the host
   // that the agent accepted; 0 before the first, and it never goes back. Policies measure waits
   // and runs against it: the agent keeps no clock of its own. The NIC's NET_RPC times are on
   // another clock (the IPU's) and do not count.
   uint64_t now_ns() const { return now_ns_; }
 
+  // Changing a cpu: the agent does, as events and results arrive; a policy must not (its view
+  // would part from the host's). Tests that set up a table call these too.
+  void SetHostIdle(int cpu, bool idle);
+  void SetCurrent(int cpu, Task* task) { cpus_[cpu].current_ = task; }
+  void SetPendingTxn(int cpu, uint64_t txn_id);
+  void SetStageDepth(int cpu, int depth);
+  void SetStaged(int cpu, int staged);
+  // Forgets what the cpu was doing (a resync): busy, nothing on it, nothing pending or staged.
+  void Reset(int cpu);
+
  private:
   friend class SchedSubsystem;
   void Observe(uint64_t time_ns) { now_ns_ = time_ns > now_ns_ ? time_ns : now_ns_; }
+  // Puts the cpu in or out of each set after a change.
+  void Refresh(int cpu);
   std::vector<Cpu> cpus_;
+  CpuSet available_;
+  CpuSet stageable_;
   uint64_t now_ns_ = 0;
 };
 

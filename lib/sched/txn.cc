@@ -48,7 +48,7 @@ CommitCheck Txn::Check(const CommitOptions& opts, bool staging) const {
     if (cpu.stage_room() == 0) return CommitCheck::kNoStageRoom;
     return CommitCheck::kOk;
   }
-  if (cpu.pending_txn != 0 || (!cpu.host_idle && !preempt)) return CommitCheck::kCpuUnavailable;
+  if (cpu.pending_txn() != 0 || (!cpu.host_idle() && !preempt)) return CommitCheck::kCpuUnavailable;
   return CommitCheck::kOk;
 }
 
@@ -70,7 +70,7 @@ CommitCheck Txn::Commit(const CommitOptions& opts) {
   pending_.push_back(m);
   opts.task->pending_txn_ = m.commit.txn_id;
   opts.task->pending_cpu_ = opts.cpu;
-  cpus_[opts.cpu].pending_txn = m.commit.txn_id;
+  cpus_.SetPendingTxn(opts.cpu, m.commit.txn_id);
   return CommitCheck::kOk;
 }
 
@@ -111,7 +111,7 @@ void Txn::QueueStaged(const CommitOptions& opts) {
   ++t.staged_live_;
   t.staged_seq_ = opts.seq;
   opts.task->staged_cpu_ = opts.cpu;
-  ++cpus_[opts.cpu].staged;
+  cpus_.SetStaged(opts.cpu, cpus_[opts.cpu].staged() + 1);
 }
 
 CommitCheck Txn::CommitGroup(const std::vector<CommitOptions>& members) {
@@ -135,7 +135,7 @@ CommitCheck Txn::CommitGroup(const std::vector<CommitOptions>& members) {
     pending_.push_back(m);
     opts.task->pending_txn_ = m.commit.txn_id;
     opts.task->pending_cpu_ = opts.cpu;
-    cpus_[opts.cpu].pending_txn = m.commit.txn_id;
+    cpus_.SetPendingTxn(opts.cpu, m.commit.txn_id);
   }
   return CommitCheck::kOk;
 }

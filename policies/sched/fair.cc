@@ -53,9 +53,8 @@ void FairPolicy::OnCommitFailed(Task& task, const CommitResult&) { Enqueue(task)
 
 void FairPolicy::Schedule(CpuTable& cpus, Txn& txn) {
   std::vector<Task*> skipped;  // smaller, but not allowed on the cpu at hand
-  for (Cpu& cpu : cpus) {
+  for (Cpu& cpu : cpus.Available()) {
     if (rq_.empty()) break;
-    if (!cpu.available()) continue;
     Task* pick = nullptr;
     while (pick == nullptr && !rq_.empty() && static_cast<int>(skipped.size()) < kMaxScan) {
       Task* t = rq_.Pop();

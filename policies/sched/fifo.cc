@@ -90,9 +90,8 @@ bool FifoPolicy::Place(Task* task, bool staged, int cpu, uint32_t flags, Txn& tx
 
 void FifoPolicy::Schedule(CpuTable& cpus, Txn& txn) {
   // Available cpus take the oldest task allowed there, queued or staged elsewhere.
-  for (Cpu& cpu : cpus) {
+  for (Cpu& cpu : cpus.Available()) {
     if (rq_.empty() && staged_.empty()) break;
-    if (!cpu.available()) continue;
     bool staged = false;
     Task* pick = OldestAllowed(cpu.id, &staged);
     if (pick != nullptr) Place(pick, staged, cpu.id, 0, txn);
@@ -101,9 +100,8 @@ void FifoPolicy::Schedule(CpuTable& cpus, Txn& txn) {
   bool progress = true;
   while (!rq_.empty() && progress) {
     progress = false;
-    for (Cpu& cpu : cpus) {
+    for (Cpu& cpu : cpus.Stageable()) {
       if (rq_.empty()) break;
-      if (cpu.stage_room() == 0) continue;
       Task* pick = rq_.FirstAllowed(cpu.id, kMaxScan);
       if (pick == nullptr) continue;
       if (txn.Stage(
@@ -131,7 +129,7 @@ void FifoPolicy::PreemptOverruns(CpuTable& cpus, Txn& txn) {
     Cpu* victim = nullptr;
     uint64_t victim_since = 0;
     for (Cpu& cpu : cpus) {
-      if (cpu.current == nullptr || cpu.pending_txn != 0) continue;
+      if (cpu.current() == nullptr || cpu.pending_txn() != 0) continue;
       const uint64_t since = on_cpu_since_[static_cast<size_t>(cpu.id)];
       if (cpus.now_ns() < since + opts_.preempt_after_ns) continue;
       if (victim == nullptr || since < victim_since) {
@@ -156,8 +154,8 @@ void FifoPolicy::Restage(CpuTable& cpus, Txn& txn) {
     uint64_t& staged_at = StateOf(*t).staged_at_ns;
     if (cpus.now_ns() < staged_at + opts_.restage_after_ns) break;
     Cpu* best = nullptr;
-    for (Cpu& cpu : cpus) {
-      if (cpu.id == t->staged_cpu() || !t->Allowed(cpu.id) || cpu.stage_room() == 0) continue;
+    for (Cpu& cpu : cpus.Stageable()) {
+      if (cpu.id == t->staged_cpu() || !t->Allowed(cpu.id)) continue;
       if (best == nullptr || cpu.stage_room() > best->stage_room()) best = &cpu;
     }
     if (best == nullptr) return;  // no room anywhere

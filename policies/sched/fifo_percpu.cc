@@ -17,20 +17,33 @@ void PerCpuFifoPolicy::OnTaskWakeup(Task& task, const TaskWakeup&) { Enqueue(tas
 void PerCpuFifoPolicy::OnTaskPreempted(Task& task, const TaskPreempted&) { Enqueue(task); }
 void PerCpuFifoPolicy::OnTaskYield(Task& task, const TaskYield&) { Enqueue(task); }
 // The agent takes a blocked or dead task out of its queue; nothing else refers to it.
-void PerCpuFifoPolicy::OnTaskBlocked(Task&, const TaskBlocked&) {}
-void PerCpuFifoPolicy::OnTaskDead(Task&, const TaskDead&) {}
+// The agent takes a task out of its queue when it blocks, dies or goes on a cpu: the queue's
+// length is reported again.
+void PerCpuFifoPolicy::OnTaskBlocked(Task& task, const TaskBlocked&) { Touch(HomeOf(task)); }
+void PerCpuFifoPolicy::OnTaskDead(Task& task, const TaskDead&) { Touch(HomeOf(task)); }
+void PerCpuFifoPolicy::OnTaskOnCpu(Task& task, const TaskOnCpu&) { Touch(HomeOf(task)); }
+
+void PerCpuFifoPolicy::OnResync() { loads_.Clear(); }  // the agent emptied every queue
+
+void PerCpuFifoPolicy::Touch(int cpu) {
+  if (cpu < 0 || static_cast<size_t>(cpu) >= q_.size()) return;
+  const CpuQueue& q = q_[static_cast<size_t>(cpu)];
+  loads_.Set(cpu, q.size(), !q.waiting.empty());
+}
 
 // A waiting task no longer allowed on its queue's cpu finds another queue. (A staged one is
 // checked by the host, which aborts it if need be: it comes back through OnCommitFailed.)
 void PerCpuFifoPolicy::OnTaskAffinity(Task& task, const TaskAffinity&) {
   const int home = HomeOf(task);
   if (home < 0 || task.Allowed(home) || !q_[home].waiting.Remove(&task)) return;
+  Touch(home);
   incoming_.PushBack(&task);
 }
 
 void PerCpuFifoPolicy::OnCommitFailed(Task& task, const CommitResult&) {
   const int home = HomeOf(task);
   if (home >= 0) q_[home].staged.Remove(&task);  // its staged copy was aborted
+  Touch(home);
   if (task.staged()) {
     // A steal failed, but the staged copy it tried to overtake is still live: wait for it.
     if (task.queue() == nullptr) Join(task, task.staged_cpu(), /*front=*/false, /*staged=*/true);
@@ -42,6 +55,7 @@ void PerCpuFifoPolicy::OnCommitFailed(Task& task, const CommitResult&) {
 void PerCpuFifoPolicy::OnCommitDone(Task& task, const CommitResult&) {
   const int home = HomeOf(task);
   if (home >= 0) q_[home].staged.Remove(&task);  // normally gone already: ON_CPU came first
+  Touch(home);
 }
 
 void PerCpuFifoPolicy::Join(Task& task, int cpu, bool front, bool staged) {
@@ -52,6 +66,7 @@ void PerCpuFifoPolicy::Join(Task& task, int cpu, bool front, bool staged) {
   } else {
     q.PushBack(&task);
   }
+  Touch(cpu);
 }
 
 void PerCpuFifoPolicy::Leave(Task& task) {
@@ -59,15 +74,11 @@ void PerCpuFifoPolicy::Leave(Task& task) {
   if (home < 0) return;
   q_[home].waiting.Remove(&task);
   q_[home].staged.Remove(&task);
+  Touch(home);
 }
 
 int PerCpuFifoPolicy::PickQueue(const Task& task, const CpuTable& cpus) const {
-  int shortest = -1;
-  for (const Cpu& cpu : cpus) {
-    if (task.Allowed(cpu.id) && (shortest < 0 || Load(cpu) < Load(cpus[shortest]))) {
-      shortest = cpu.id;
-    }
-  }
+  const int shortest = loads_.Shortest(task.cpus(), cpus.available_set());
   const int last = task.last_cpu();
   if (shortest >= 0 && last >= 0 && last < cpus.size() && task.Allowed(last) &&
       Load(cpus[last]) <= Load(cpus[shortest]) + opts_.affinity_slack) {
@@ -81,24 +92,19 @@ Task* PerCpuFifoPolicy::OldestAllowed(const CpuQueue& q, int cpu) {
   return t != nullptr ? t : q.waiting.FirstAllowed(cpu, kMaxScan);
 }
 
-Task* PerCpuFifoPolicy::Steal(int thief, std::span<const Cpu> cpus) const {
-  size_t longest = 0;
-  Task* pick = nullptr;
-  for (const Cpu& cpu : cpus) {
-    const CpuQueue& q = q_[cpu.id];
-    if (cpu.id == thief || q.size() <= longest) continue;
-    if (Task* t = OldestAllowed(q, thief); t != nullptr) {
-      longest = q.size();
-      pick = t;
-    }
+// The longest queue first, then shorter ones: the first with a task allowed on the thief.
+Task* PerCpuFifoPolicy::Steal(int thief) const {
+  for (int c = loads_.Longest(); c >= 0; c = loads_.NextLongest(c)) {
+    if (c == thief) continue;
+    if (Task* t = OldestAllowed(q_[static_cast<size_t>(c)], thief); t != nullptr) return t;
   }
-  return pick;
+  return nullptr;
 }
 
 void PerCpuFifoPolicy::Schedule(CpuTable& cpus, Txn& txn) {
   if (cpus.size() == 0) return;
   while (q_.size() < static_cast<size_t>(cpus.size())) q_.emplace_back();
-  const std::span<Cpu> queued(&cpus[0], static_cast<size_t>(cpus.size()));
+  if (loads_.size() < cpus.size()) loads_.Resize(cpus.size());
   // New arrivals get a queue; failed decisions go back to the front of one (they were the
   // oldest). A task allowed on none of these cpus stays where it is.
   for (TaskQueue* from : {&retry_, &incoming_}) {
@@ -113,38 +119,42 @@ void PerCpuFifoPolicy::Schedule(CpuTable& cpus, Txn& txn) {
     }
   }
   // An idle cpu takes the oldest task of its own queue; then the idle cpus left with nothing
-  // steal (after, so that no cpu steals what an idle owner was about to run).
-  for (bool steal : {false, true}) {
-    for (Cpu& cpu : queued) {
-      if (!cpu.available()) continue;
-      const CpuQueue& own = q_[cpu.id];
-      Task* pick = nullptr;
-      if (!steal) {
-        pick = own.waiting.FirstAllowed(cpu.id, kMaxScan);
-      } else if (own.staged.empty()) {  // else the host runs what is staged here
-        pick = Steal(cpu.id, queued);
-      }
-      if (pick == nullptr) continue;
-      if (txn.Commit({.task = pick, .cpu = cpu.id, .seq = pick->seq()}) != CommitCheck::kOk) {
-        continue;  // cannot happen for a runnable, unpending task on an available cpu
-      }
-      Leave(*pick);  // a stolen staged task: the host will abort its staged copy
-      steals_ += steal ? 1 : 0;
-    }
+  // steal (after, so that no cpu steals what an idle owner was about to run). Only available
+  // cpus are visited, and in the first pass only those with tasks waiting.
+  const CpuSet& available = cpus.available_set();
+  for (int c = available.First(); c >= 0; c = available.Next(c)) {
+    if (!loads_.waiting().Test(c)) continue;
+    Task* pick = q_[static_cast<size_t>(c)].waiting.FirstAllowed(c, kMaxScan);
+    if (pick != nullptr) Place(*pick, c, txn, /*stolen=*/false);
   }
-  // Prestaging: each cpu's own queue, oldest first, into its staging ring.
-  for (Cpu& cpu : queued) {
-    CpuQueue& q = q_[cpu.id];
-    while (cpu.stage_room() > 0) {
-      Task* t = q.waiting.FirstAllowed(cpu.id, kMaxScan);
-      if (t == nullptr ||
-          txn.Stage({.task = t, .cpu = cpu.id, .seq = t->seq()}) != CommitCheck::kOk) {
+  for (int c = available.First(); c >= 0 && loads_.longest_length() > 0; c = available.Next(c)) {
+    if (!q_[static_cast<size_t>(c)].staged.empty()) continue;  // the host runs what is staged
+    if (Task* pick = Steal(c); pick != nullptr) Place(*pick, c, txn, /*stolen=*/true);
+  }
+  // Prestaging: each cpu's own queue, oldest first, into its staging ring (the cpus with room
+  // and tasks waiting).
+  const CpuSet& stageable = cpus.stageable_set();
+  for (int c = stageable.First(); c >= 0; c = stageable.Next(c)) {
+    if (!loads_.waiting().Test(c)) continue;
+    CpuQueue& q = q_[static_cast<size_t>(c)];
+    while (cpus[c].stage_room() > 0) {
+      Task* t = q.waiting.FirstAllowed(c, kMaxScan);
+      if (t == nullptr || txn.Stage({.task = t, .cpu = c, .seq = t->seq()}) != CommitCheck::kOk) {
         break;
       }
       q.waiting.Remove(t);
       q.staged.PushBack(t);
     }
+    Touch(c);
   }
+}
+
+void PerCpuFifoPolicy::Place(Task& pick, int cpu, Txn& txn, bool stolen) {
+  if (txn.Commit({.task = &pick, .cpu = cpu, .seq = pick.seq()}) != CommitCheck::kOk) {
+    return;  // cannot happen for a runnable, unpending task on an available cpu
+  }
+  Leave(pick);  // a stolen staged task: the host will abort its staged copy
+  steals_ += stolen ? 1 : 0;
 }
 
 }  // namespace wave

@@ -18,9 +18,9 @@
 #include <array>
 #include <cstddef>
 #include <deque>
-#include <span>
 #include <string>
 
+#include "lib/sched/cpu_loads.h"
 #include "lib/sched/policy.h"
 
 namespace wave {
@@ -40,6 +40,8 @@ class PerCpuFifoPolicy : public Policy {
   void OnTaskPreempted(Task& task, const TaskPreempted& ev) override;
   void OnTaskYield(Task& task, const TaskYield& ev) override;
   void OnTaskDead(Task& task, const TaskDead& ev) override;
+  void OnTaskOnCpu(Task& task, const TaskOnCpu& ev) override;
+  void OnResync() override;
   void OnTaskAffinity(Task& task, const TaskAffinity& ev) override;
   void OnCommitFailed(Task& task, const CommitResult& result) override;
   void OnCommitDone(Task& task, const CommitResult& result) override;
@@ -74,12 +76,17 @@ class PerCpuFifoPolicy : public Policy {
   void Leave(Task& task);
   // The oldest task of `q` allowed on `cpu` (staged ones first: they were queued earlier).
   static Task* OldestAllowed(const CpuQueue& q, int cpu);
-  Task* Steal(int thief, std::span<const Cpu> cpus) const;
+  Task* Steal(int thief) const;
+  // Commits `pick` to the available `cpu` and takes it out of its queue.
+  void Place(Task& pick, int cpu, Txn& txn, bool stolen);
+  // Reports cpu's queue length to loads_ (after each change to the queue).
+  void Touch(int cpu);
   size_t Load(const Cpu& cpu) const { return q_[cpu.id].size() + (cpu.available() ? 0 : 1); }
 
   const PerCpuFifoOptions opts_;
   // A queue per cpu, grown to the cpus Schedule sees (a deque: queues never move).
   std::deque<CpuQueue> q_;
+  CpuLoads loads_;      // the queues' lengths, for the shortest and the longest
   TaskQueue incoming_;  // runnable, not yet given a queue (Schedule does, knowing the cpus)
   TaskQueue retry_;     // their decision failed: back to the front of a queue
   uint64_t steals_ = 0;

@@ -91,7 +91,7 @@ void GangPolicy::Schedule(CpuTable& cpus, Txn& txn) {
   std::vector<int> lendable;  // block cpus no gang can use now
   for (Block& block : blocks_) {
     const bool free = std::all_of(block.cpus.begin(), block.cpus.end(), [&](int c) {
-      return cpus[c].available() && cpus[c].current == nullptr;
+      return cpus[c].available() && cpus[c].current() == nullptr;
     });
     if (free) block.owner = 0;
     if (block.owner != 0) {

@@ -64,7 +64,7 @@ void PinPolicy::Schedule(CpuTable& cpus, Txn& txn) {
     Cpu& cpu = cpus[st.home];
     const uint64_t preempted = st.preempted_at_ns;
     const bool yielding = preempted != 0 && cpus.now_ns() < preempted + kSliceNs;
-    if (cpu.pending_txn == 0 && (cpu.available() || !yielding)) {
+    if (cpu.pending_txn() == 0 && (cpu.available() || !yielding)) {
       const uint32_t flags = cpu.available() ? 0 : WAVE_COMMIT_F_PREEMPT;
       if (txn.Commit(
               {.task = t, .cpu = cpu.id, .seq = t->seq(), .slice_ns = kSliceNs, .flags = flags}) ==

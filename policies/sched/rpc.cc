@@ -29,9 +29,9 @@ void RpcPolicy::OnResync() {
 void RpcPolicy::Schedule(CpuTable& cpus, Txn& txn) {
   FifoPolicy::Schedule(cpus, txn);  // runnable work first
   // Then each expected handler gets an idle cpu that nothing else was placed on.
-  for (Cpu& cpu : cpus) {
+  for (Cpu& cpu : cpus.Available()) {
     if (expected_.empty()) return;
-    if (!cpu.available() || cpu.stage_room() == 0 || cpu.staged > 0) continue;
+    if (cpu.stage_room() == 0 || cpu.staged() > 0) continue;
     Task* t = expected_.PopFront();
     if (t->state() != TaskState::kBlocked) continue;  // cannot happen: wakeups leave the queue
     if (txn.StageForWakeup({.task = t, .cpu = cpu.id, .seq = t->seq() + 1}) == CommitCheck::kOk) {

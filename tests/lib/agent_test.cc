@@ -292,7 +292,7 @@ TEST(AgentTest, RunnableTaskIsCommittedToTheIdleCpuWithItsSeq) {
   EXPECT_EQ(t->state(), TaskState::kRunnable);
   EXPECT_TRUE(t->commit_pending());
   EXPECT_EQ(t->queue(), nullptr);
-  EXPECT_EQ(h.agent().cpus()[2].pending_txn, c.txn_id);
+  EXPECT_EQ(h.agent().cpus()[2].pending_txn(), c.txn_id);
   EXPECT_FALSE(h.agent().cpus()[2].available());
   EXPECT_EQ(h.agent().cpus().AvailableCount(), 0);
   EXPECT_EQ(h.agent().commits_in_flight(), 1u);
@@ -443,9 +443,9 @@ TEST(AgentTest, OkResultAndOnCpuPutTheTaskOnTheCpu) {
   EXPECT_FALSE(t->commit_pending());
   EXPECT_EQ(t->queue(), nullptr);
   const Cpu& cpu = h.agent().cpus()[1];
-  EXPECT_EQ(cpu.current, t);
-  EXPECT_FALSE(cpu.host_idle);
-  EXPECT_EQ(cpu.pending_txn, 0u);
+  EXPECT_EQ(cpu.current(), t);
+  EXPECT_FALSE(cpu.host_idle());
+  EXPECT_EQ(cpu.pending_txn(), 0u);
   EXPECT_FALSE(cpu.available());
   EXPECT_EQ(h.agent().commits_in_flight(), 0u);
   EXPECT_EQ(fifo.done, (std::vector<uint64_t>{1}));
@@ -479,7 +479,7 @@ TEST(AgentTest, OkResultBeforeOnCpuDoesNotOfferTheCpuAgain) {
   h.Push(TaskMsg(WAVE_EV_TASK_ON_CPU, 1, 2, 0));
   h.Step();
   EXPECT_TRUE(h.TakeCommits().empty());
-  EXPECT_EQ(h.agent().cpus()[0].current, h.agent().tasks().Find(1));
+  EXPECT_EQ(h.agent().cpus()[0].current(), h.agent().tasks().Find(1));
   EXPECT_EQ(fifo.queued(), 1u);
 }
 
@@ -488,16 +488,16 @@ TEST(AgentTest, OnCpuReplacesTheTaskTheCpuHadBefore) {
   Harness h(p, 2);
   h.Push({NewTask(1, 1), NewTask(2, 1), TaskMsg(WAVE_EV_TASK_ON_CPU, 1, 2, 0)});
   h.Step();
-  EXPECT_EQ(h.agent().cpus()[0].current, h.agent().tasks().Find(1));
+  EXPECT_EQ(h.agent().cpus()[0].current(), h.agent().tasks().Find(1));
   // Task 2 now runs on cpu 0 (e.g. the host preempted); then task 1 moves to cpu 1.
   h.Push(TaskMsg(WAVE_EV_TASK_ON_CPU, 2, 2, 0));
   h.Step();
-  EXPECT_EQ(h.agent().cpus()[0].current, h.agent().tasks().Find(2));
+  EXPECT_EQ(h.agent().cpus()[0].current(), h.agent().tasks().Find(2));
   EXPECT_EQ(h.agent().tasks().Find(1)->cpu(), -1);
   h.Push(TaskMsg(WAVE_EV_TASK_ON_CPU, 2, 3, 1));
   h.Step();
-  EXPECT_EQ(h.agent().cpus()[0].current, nullptr);
-  EXPECT_EQ(h.agent().cpus()[1].current, h.agent().tasks().Find(2));
+  EXPECT_EQ(h.agent().cpus()[0].current(), nullptr);
+  EXPECT_EQ(h.agent().cpus()[1].current(), h.agent().tasks().Find(2));
   EXPECT_EQ(h.agent().tasks().Find(2)->cpu(), 1);
 }
 
@@ -526,7 +526,7 @@ TEST(AgentTest, BlockedTakesTheTaskOffItsCpu) {
   EXPECT_EQ(t->state(), TaskState::kBlocked);
   EXPECT_EQ(t->cpu(), -1);
   EXPECT_EQ(t->queue(), nullptr);
-  EXPECT_EQ(h.agent().cpus()[0].current, nullptr);
+  EXPECT_EQ(h.agent().cpus()[0].current(), nullptr);
   EXPECT_EQ(fifo.queued(), 0u);
   EXPECT_TRUE(h.TakeCommits().empty());
 
@@ -566,8 +566,8 @@ TEST(AgentTest, InferredEventsCountLikeSeenOnesAndSaySo) {
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->state(), TaskState::kOnCpu);
   EXPECT_EQ(t->cpu(), 0);
-  EXPECT_EQ(h.agent().cpus()[0].current, t);
-  EXPECT_EQ(h.agent().cpus()[1].current, nullptr);
+  EXPECT_EQ(h.agent().cpus()[0].current(), t);
+  EXPECT_EQ(h.agent().cpus()[1].current(), nullptr);
   EXPECT_EQ(p.inferred, (std::vector<bool>{true, true}));
   EXPECT_EQ(h.stats().malformed, 0u);
 }
@@ -594,7 +594,7 @@ TEST(AgentTest, PreemptedAndYieldMakeTheTaskRunnableAgain) {
   RunOn(h, 1, 0);
   h.Push({TaskMsg(WAVE_EV_TASK_PREEMPTED, 1, 3, 0), Idle(0)});
   h.Step();
-  EXPECT_EQ(h.agent().cpus()[0].current, nullptr);
+  EXPECT_EQ(h.agent().cpus()[0].current(), nullptr);
   ExpectCommit(h.OneCommit(), 1, 0, 3);
 
   RunOn(h, 2, 1);
@@ -611,12 +611,12 @@ TEST(AgentTest, IdleCpuForgetsItsTask) {
   h.Step();
   h.Push(Idle(0));
   h.Step();
-  EXPECT_EQ(h.agent().cpus()[0].current, nullptr);
+  EXPECT_EQ(h.agent().cpus()[0].current(), nullptr);
   EXPECT_EQ(h.agent().tasks().Find(1)->cpu(), -1);
-  EXPECT_TRUE(h.agent().cpus()[0].host_idle);
+  EXPECT_TRUE(h.agent().cpus()[0].host_idle());
   h.Push(CpuMsg(WAVE_EV_CPU_BUSY, 0));
   h.Step();
-  EXPECT_FALSE(h.agent().cpus()[0].host_idle);
+  EXPECT_FALSE(h.agent().cpus()[0].host_idle());
   h.Push(CpuMsg(WAVE_EV_CPU_AVAILABLE, 0));
   h.Step();
   EXPECT_TRUE(h.agent().cpus()[0].available());
@@ -642,7 +642,7 @@ TEST(AgentTest, DeadTaskIsFreedAndALateResultIsHarmless) {
   EXPECT_EQ(h.agent().tasks().size(), 0u);
   // Its commit is still in flight and keeps the cpu reserved.
   EXPECT_EQ(h.agent().commits_in_flight(), 1u);
-  EXPECT_EQ(h.agent().cpus()[0].pending_txn, c.txn_id);
+  EXPECT_EQ(h.agent().cpus()[0].pending_txn(), c.txn_id);
 
   h.Push(Answer(c, WAVE_COMMIT_UNKNOWN_TASK, 0));
   h.Step();
@@ -671,7 +671,7 @@ TEST(AgentTest, DeadTaskOnACpuLeavesIt) {
   h.Push(TaskMsg(WAVE_EV_TASK_DEAD, 1, 3, 0));
   h.Step();
   EXPECT_EQ(h.agent().tasks().Find(1), nullptr);
-  EXPECT_EQ(h.agent().cpus()[0].current, nullptr);
+  EXPECT_EQ(h.agent().cpus()[0].current(), nullptr);
   // Events for it now are for an unknown task.
   h.Push(TaskMsg(WAVE_EV_TASK_WAKEUP, 1, 4));
   h.Step();
@@ -821,7 +821,7 @@ TEST(AgentMalformedTest, BadLength) {
   }
   h.Step();
   EXPECT_EQ(h.stats().malformed, 7u);
-  EXPECT_FALSE(h.agent().cpus()[0].host_idle);
+  EXPECT_FALSE(h.agent().cpus()[0].host_idle());
   EXPECT_TRUE(h.TakeCommits().empty());
   EXPECT_EQ(h.stats().events, 8u);  // consumed all the same
 }
@@ -875,11 +875,11 @@ TEST(AgentMalformedTest, CpuOutOfRange) {
   const Task* t = h.agent().tasks().Find(1);
   EXPECT_EQ(t->seq(), 1u);  // none of them was applied
   EXPECT_EQ(t->state(), TaskState::kRunnable);
-  for (const Cpu& c : h.agent().cpus()) EXPECT_EQ(c.current, nullptr);
+  for (const Cpu& c : h.agent().cpus()) EXPECT_EQ(c.current(), nullptr);
   // The seq was not consumed: a good event with it is applied.
   h.Push(TaskMsg(WAVE_EV_TASK_ON_CPU, 1, 2, 3));
   h.Step();
-  EXPECT_EQ(h.agent().cpus()[3].current, t);
+  EXPECT_EQ(h.agent().cpus()[3].current(), t);
 }
 
 TEST(AgentMalformedTest, EventForUnknownTask) {
@@ -895,7 +895,7 @@ TEST(AgentMalformedTest, EventForUnknownTask) {
   EXPECT_EQ(h.stats().unknown_task, 9u);
   EXPECT_EQ(h.stats().malformed, 0u);
   EXPECT_EQ(h.agent().tasks().size(), 0u);
-  EXPECT_EQ(h.agent().cpus()[1].current, nullptr);
+  EXPECT_EQ(h.agent().cpus()[1].current(), nullptr);
   EXPECT_TRUE(h.TakeCommits().empty());
 }
 
@@ -1002,7 +1002,7 @@ TEST(TxnTest, EveryLocalCheck) {
   ASSERT_EQ(only_cpu1->cpus(), CpuSet::Of({1}));
 
   CpuTable cpus(4);
-  for (int i = 0; i < 3; ++i) cpus[i].host_idle = true;  // cpu 3 is busy
+  for (int i = 0; i < 3; ++i) cpus.SetHostIdle(i, true);  // cpu 3 is busy
   uint64_t next_txn = 100;
   Txn txn(cpus, next_txn);
 
@@ -1011,7 +1011,7 @@ TEST(TxnTest, EveryLocalCheck) {
     // No side effects.
     EXPECT_TRUE(txn.empty());
     EXPECT_EQ(next_txn, 100u);
-    for (const Cpu& c : cpus) EXPECT_EQ(c.pending_txn, 0u);
+    for (const Cpu& c : cpus) EXPECT_EQ(c.pending_txn(), 0u);
     if (o.task != nullptr) {
       EXPECT_FALSE(o.task->commit_pending());
     }
@@ -1035,7 +1035,7 @@ TEST(TxnTest, EveryLocalCheck) {
   EXPECT_EQ(txn.size(), 1u);
   EXPECT_EQ(next_txn, 101u);
   EXPECT_TRUE(t1->commit_pending());
-  EXPECT_EQ(cpus[0].pending_txn, 100u);
+  EXPECT_EQ(cpus[0].pending_txn(), 100u);
   EXPECT_FALSE(cpus[0].available());
 
   // The task has a commit in flight: not twice, whatever the cpu.
@@ -1050,7 +1050,7 @@ TEST(TxnTest, EveryLocalCheck) {
   // A busy cpu takes a commit that may preempt.
   EXPECT_EQ(txn.Commit({.task = t4, .cpu = 3, .seq = 1, .flags = WAVE_COMMIT_F_PREEMPT}),
             CommitCheck::kOk);
-  EXPECT_EQ(cpus[3].pending_txn, 101u);
+  EXPECT_EQ(cpus[3].pending_txn(), 101u);
   // The affine task on its one cpu.
   EXPECT_EQ(txn.Commit({.task = only_cpu1, .cpu = 1, .seq = 2}), CommitCheck::kOk);
   EXPECT_EQ(txn.size(), 3u);
@@ -1102,7 +1102,7 @@ TEST(TxnTest, CommitFromAPolicyIsEncodedAndSent) {
   EXPECT_EQ(c.group, 0u);
   EXPECT_EQ(c.group_size, 0u);
   EXPECT_EQ(c.reserved, 0u);
-  EXPECT_EQ(h.agent().cpus()[1].pending_txn, c.txn_id);
+  EXPECT_EQ(h.agent().cpus()[1].pending_txn(), c.txn_id);
 }
 
 // ---- a full commit ring ----
@@ -1248,10 +1248,10 @@ TEST(AgentLifetimeTest, TheAgentTakesTasksOutOfHeapsLikeQueues) {
 // Checks what must hold between any two polls, whatever the host sent.
 void ExpectModelConsistent(Agent& agent, const std::set<uint64_t>& ids, size_t fifo_queued) {
   for (const Cpu& c : agent.cpus()) {
-    if (c.current == nullptr) continue;
-    ASSERT_EQ(agent.tasks().Find(c.current->id()), c.current) << "cpu " << c.id;
-    EXPECT_EQ(c.current->cpu(), c.id);
-    EXPECT_EQ(c.current->state(), TaskState::kOnCpu);
+    if (c.current() == nullptr) continue;
+    ASSERT_EQ(agent.tasks().Find(c.current()->id()), c.current()) << "cpu " << c.id;
+    EXPECT_EQ(c.current()->cpu(), c.id);
+    EXPECT_EQ(c.current()->state(), TaskState::kOnCpu);
   }
   size_t queued = 0;
   size_t found = 0;
@@ -1262,7 +1262,7 @@ void ExpectModelConsistent(Agent& agent, const std::set<uint64_t>& ids, size_t f
     EXPECT_NE(t->state(), TaskState::kDead);
     if (t->cpu() >= 0) {
       ASSERT_LT(t->cpu(), agent.cpus().size());
-      EXPECT_EQ(agent.cpus()[t->cpu()].current, t);
+      EXPECT_EQ(agent.cpus()[t->cpu()].current(), t);
     }
     if (t->queue() != nullptr) {
       ++queued;
@@ -1375,8 +1375,8 @@ TEST(AgentFuzzTest, RandomEventsNeverCrashAndTheModelStaysConsistent) {
         EXPECT_NE(u.cpu, c.cpu) << "a second commit in flight to cpu " << c.cpu;
       }
       const Cpu& cpu = h.agent().cpus()[c.cpu];
-      EXPECT_TRUE(cpu.host_idle);
-      EXPECT_EQ(cpu.pending_txn, c.txn_id);
+      EXPECT_TRUE(cpu.host_idle());
+      EXPECT_EQ(cpu.pending_txn(), c.txn_id);
       const Task* t = h.agent().tasks().Find(c.task_id);
       ASSERT_NE(t, nullptr);
       EXPECT_TRUE(t->runnable());
@@ -1387,8 +1387,8 @@ TEST(AgentFuzzTest, RandomEventsNeverCrashAndTheModelStaysConsistent) {
     }
     EXPECT_EQ(h.agent().commits_in_flight(), unanswered.size());
     for (const Cpu& c : h.agent().cpus()) {
-      if (c.pending_txn == 0) continue;
-      auto it = unanswered.find(c.pending_txn);
+      if (c.pending_txn() == 0) continue;
+      auto it = unanswered.find(c.pending_txn());
       ASSERT_NE(it, unanswered.end());
       EXPECT_EQ(it->second.cpu, c.id);
     }
@@ -1426,8 +1426,8 @@ TEST(AgentFuzzTest, RandomEventsNeverCrashAndTheModelStaysConsistent) {
   EXPECT_EQ(h.agent().commits_in_flight(), 0u);
   EXPECT_EQ(fifo.queued(), 0u);
   for (Cpu& c : h.agent().cpus()) {
-    EXPECT_EQ(c.current, nullptr);
-    EXPECT_EQ(c.pending_txn, 0u);
+    EXPECT_EQ(c.current(), nullptr);
+    EXPECT_EQ(c.pending_txn(), 0u);
   }
   h.Push({NewTask(1000, 1), Idle(5)});
   h.Step();

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
 #include "lib/sched/agent.h"
+#include "lib/sched/cpu_loads.h"
 #include "lib/sched/nice.h"
 #include "lib/sched/null_policy.h"
 #include "lib/sched/task.h"
@@ -449,9 +450,9 @@ TEST(CpuTableTest, IdsAndSize) {
   for (Cpu& c : cpus) {
     EXPECT_EQ(c.id, n);
     EXPECT_EQ(&cpus[n], &c);
-    EXPECT_FALSE(c.host_idle);
-    EXPECT_EQ(c.current, nullptr);
-    EXPECT_EQ(c.pending_txn, 0u);
+    EXPECT_FALSE(c.host_idle());
+    EXPECT_EQ(c.current(), nullptr);
+    EXPECT_EQ(c.pending_txn(), 0u);
     EXPECT_FALSE(c.available());
     ++n;
   }
@@ -473,19 +474,97 @@ TEST(CpuTableTest, ZeroOrNegativeSizeIsEmpty) {
 TEST(CpuTableTest, AvailableMeansIdleAndNoCommitInFlight) {
   CpuTable cpus(4);
   EXPECT_EQ(cpus.AvailableCount(), 0);
-  cpus[0].host_idle = true;
-  cpus[1].host_idle = true;
+  cpus.SetHostIdle(0, true);
+  cpus.SetHostIdle(1, true);
   EXPECT_TRUE(cpus[0].available());
   EXPECT_EQ(cpus.AvailableCount(), 2);
-  cpus[1].pending_txn = 7;  // idle, but a commit to it is in flight
+  cpus.SetPendingTxn(1, 7);  // idle, but a commit to it is in flight
   EXPECT_FALSE(cpus[1].available());
   EXPECT_EQ(cpus.AvailableCount(), 1);
-  cpus[2].pending_txn = 8;  // not idle and pending
+  cpus.SetPendingTxn(2, 8);  // not idle and pending
   EXPECT_FALSE(cpus[2].available());
-  cpus[1].pending_txn = 0;
+  cpus.SetPendingTxn(1, 0);
   EXPECT_EQ(cpus.AvailableCount(), 2);
-  cpus[0].host_idle = false;
+  cpus.SetHostIdle(0, false);
   EXPECT_EQ(cpus.AvailableCount(), 1);
+}
+
+TEST(CpuTableTest, SetsFollowTheCpusAndLoopsVisitOnlyTheirMembers) {
+  CpuTable cpus(1024);
+  EXPECT_TRUE(cpus.Available().empty());
+  cpus.SetHostIdle(3, true);
+  cpus.SetHostIdle(700, true);
+  cpus.SetHostIdle(1023, true);
+  cpus.SetStageDepth(5, 2);
+  cpus.SetStageDepth(900, 1);
+  std::vector<int> seen;
+  for (Cpu& c : cpus.Available()) {
+    seen.push_back(c.id);
+    if (c.id == 3) cpus.SetPendingTxn(700, 9);  // leaves the set ahead of the loop: skipped
+    if (c.id == 3) cpus.SetPendingTxn(3, 8);    // the one at hand may leave
+  }
+  EXPECT_EQ(seen, (std::vector<int>{3, 1023}));
+  EXPECT_EQ(cpus.available_set(), CpuSet::Of({1023}));
+  seen.clear();
+  for (const Cpu& c : std::as_const(cpus).Stageable()) seen.push_back(c.id);
+  EXPECT_EQ(seen, (std::vector<int>{5, 900}));
+  cpus.SetStaged(900, 1);  // its only slot taken
+  EXPECT_EQ(cpus.stageable_set(), CpuSet::Of({5}));
+  cpus.SetStaged(900, 0);
+  cpus.Reset(1023);
+  EXPECT_TRUE(cpus.Available().empty());
+  EXPECT_EQ(cpus.stageable_set(), CpuSet::Of({5, 900}));  // the ring is still there
+}
+
+TEST(CpuLoadsTest, ShortestCountsBusyCpusOneMore) {
+  CpuLoads loads;
+  loads.Resize(200);
+  for (int c = 0; c < 200; ++c) loads.Set(c, 3, true);
+  loads.Set(150, 1, true);
+  loads.Set(10, 2, true);
+  const CpuSet all = CpuSet::All(200);
+  CpuSet available;
+  EXPECT_EQ(loads.Shortest(all, available), 150);  // all busy: 150 has load 2, 10 load 3
+  available.Set(10);
+  // 150 is busy: load 2, equal to 10 (available, length 2) -> the lower id.
+  EXPECT_EQ(loads.Shortest(all, available), 10);
+  available.Set(150);
+  EXPECT_EQ(loads.Shortest(all, available), 150);
+  // Restricted to cpus with the common length: the lowest allowed, available ones first.
+  available.Set(199);
+  EXPECT_EQ(loads.Shortest(CpuSet::Of({50, 199}), available), 199);
+  EXPECT_EQ(loads.Shortest(CpuSet::Of({50, 60}), available), 50);
+  EXPECT_EQ(loads.Shortest(CpuSet::Of({250}), available), -1);  // no such cpu
+}
+
+TEST(CpuLoadsTest, ShortestFindsCpusFarAboveTheShortestQueue) {
+  CpuLoads loads;
+  loads.Resize(64);
+  for (int c = 0; c < 64; ++c) loads.Set(c, 0, false);
+  loads.Set(40, 100, true);
+  loads.Set(41, 90, true);
+  EXPECT_EQ(loads.Shortest(CpuSet::Of({40, 41}), CpuSet()), 41);
+}
+
+TEST(CpuLoadsTest, LongestFirstThenShorterLowestIdFirst) {
+  CpuLoads loads;
+  loads.Resize(300);
+  loads.Set(7, 2, true);
+  loads.Set(290, 5, false);
+  loads.Set(3, 2, true);
+  loads.Set(100, 5, true);
+  std::vector<int> order;
+  for (int c = loads.Longest(); c >= 0; c = loads.NextLongest(c)) order.push_back(c);
+  EXPECT_EQ(order, (std::vector<int>{100, 290, 3, 7}));
+  EXPECT_EQ(loads.waiting(), CpuSet::Of({3, 7, 100}));
+  loads.Set(100, 0, false);
+  loads.Set(290, 0, false);
+  EXPECT_EQ(loads.longest_length(), 2u);
+  EXPECT_EQ(loads.Longest(), 3);
+  loads.Clear();
+  EXPECT_EQ(loads.Longest(), -1);
+  EXPECT_EQ(loads.size(), 300);
+  EXPECT_TRUE(loads.waiting().empty());
 }
 
 TEST(CpuTableTest, CpusDoNotShareCacheLines) {
