@@ -24,10 +24,22 @@ inline constexpr std::array<uint16_t, WAVE_MSG_TYPE_COUNT> kMsgTypes = {
 #undef WAVE_MSG_TYPE_VALUE
 };
 
+// Whether each known type (by its dense index) is a command (agent -> host).
+inline constexpr std::array<bool, WAVE_MSG_TYPE_COUNT> kMsgIsCommand = {
+#define WAVE_MSG_TYPE_IS_CMD(kind, name, value) WAVE_MSG_IS_CMD_##kind == WAVE_MSG_IS_CMD_CMD,
+    WAVE_MSG_TYPES(WAVE_MSG_TYPE_IS_CMD)
+#undef WAVE_MSG_TYPE_IS_CMD
+};
+
 // A counter per known message type, and one for every type this version does not know.
 class MsgCounts {
  public:
   uint64_t& operator[](uint16_t type) { return n_[Slot(type)]; }
+  // By dense index (wave_msg_type_index), -1 for the unknown types' counter: for a hot path that
+  // has the index already.
+  uint64_t& AtIndex(int index) {
+    return n_[index < 0 ? size_t{WAVE_MSG_TYPE_COUNT} : static_cast<size_t>(index)];
+  }
   uint64_t operator[](uint16_t type) const { return n_[Slot(type)]; }
   uint64_t unknown() const { return n_[WAVE_MSG_TYPE_COUNT]; }
   uint64_t total() const {

@@ -5,10 +5,14 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "abi/wave_abi.h"
 #include "absl/status/status.h"
@@ -84,6 +88,15 @@ inline absl::StatusOr<BenchRing> MakeRing(uint32_t capacity, LinkModel link = {}
   absl::StatusOr<RingConsumer> c = RingConsumer::Attach(region->data(), ring_bytes, credit, link);
   if (!c.ok()) return c.status();
   return BenchRing{*std::move(region), *std::move(p), *std::move(c)};
+}
+
+// The median of the values that are not NaN (0 if none is).
+inline double Median(std::vector<double> v) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
+  if (v.empty()) return 0;
+  auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  return *mid;
 }
 
 inline wave_msg TemplateMessage() {

@@ -64,6 +64,7 @@ using bench::BenchRing;
 using bench::CpuRelax;
 using bench::HelperError;
 using bench::MakeRing;
+using bench::Median;
 using bench::Padded;
 using bench::PinThisThread;
 using bench::RoundTrip;
@@ -75,15 +76,6 @@ constexpr int kSecondCpu = 1;  // the helper thread: consumer / ponger
 constexpr uint32_t kRingCapacity = 4096;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// The median of the values that are not NaN (0 if none is).
-double Median(std::vector<double> v) {
-  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
-  if (v.empty()) return 0;
-  auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
-  std::nth_element(v.begin(), mid, v.end());
-  return *mid;
-}
 
 // ---- burst throughput ----
 //

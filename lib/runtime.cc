@@ -32,6 +32,8 @@ absl::Status Runtime::Attach(Subsystem& subsystem, AgentEnd end) {
   }
   Channel& c = channels_[id].emplace();
   c.subsystem = &subsystem;
+  c.stats = &subsystem.channel_stats();
+  c.id = id;
   c.end = std::move(end);
   subsystem.Attach(&c.end);
   for (uint16_t type : subsystem.subscriptions()) Subscribe(type, subsystem);
@@ -63,18 +65,19 @@ void Runtime::DeliverLocal(const wave_msg& msg) {
 }
 
 void Runtime::Dispatch(Channel& c, const wave_msg& msg) {
-  ChannelStats& st = c.subsystem->channel_stats();
+  ChannelStats& st = *c.stats;
   if (msg.hdr.len != WAVE_MSG_SIZE) {
     ++st.malformed;
     return;
   }
   const uint16_t type = msg.hdr.type;
-  ++st.events_by_type[type];
-  if (!wave_msg_type_known(type)) {
+  const int index = wave_msg_type_index(type);
+  ++st.events_by_type.AtIndex(index);
+  if (index < 0) {
     ++st.unknown_type;  // a newer host's: skipped, not an error
     return;
   }
-  if (wave_msg_is_command(type)) {  // hosts send events; commands go the other way
+  if (kMsgIsCommand[static_cast<size_t>(index)]) {  // hosts send events; commands go the other way
     ++st.malformed;
     return;
   }
@@ -87,7 +90,7 @@ void Runtime::Dispatch(Channel& c, const wave_msg& msg) {
     }
     return;
   }
-  if (owner == c.subsystem->id()) {
+  if (owner == c.id) {
     c.subsystem->OnMessage(msg);
     return;
   }
@@ -111,7 +114,7 @@ absl::StatusOr<PollResult> Runtime::Poll() {
       if (now < c.next_poll_ns && c.local == 0) continue;
       c.next_poll_ns = now + sub.poll_period_ns();
     }
-    ChannelStats& st = sub.channel_stats();
+    ChannelStats& st = *c.stats;
     ++st.polls;
     RingConsumer& ring = c.end.events;
     const uint32_t burst = options_.max_burst == 0 ? ring.capacity() : options_.max_burst;

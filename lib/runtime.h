@@ -103,6 +103,8 @@ class Runtime {
  private:
   struct Channel {
     Subsystem* subsystem = nullptr;
+    ChannelStats* stats = nullptr;  // subsystem->channel_stats(), looked up once
+    uint16_t id = 0;                // subsystem->id()
     AgentEnd end;
     uint64_t next_poll_ns = 0;
     uint32_t local = 0;  // local deliveries not yet followed by a decision

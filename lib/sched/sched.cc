@@ -13,8 +13,13 @@ TaskTable::~TaskTable() {
 }
 
 Task* TaskTable::Find(uint64_t id) const {
+  // A task's events come in runs (its result, then its ON_CPU; BLOCKED, then WAKEUP): the last
+  // one found answers without the hash.
+  if (last_ != nullptr && last_->id_ == id) return last_;
   auto it = tasks_.find(id);
-  return it == tasks_.end() ? nullptr : it->second.get();
+  if (it == tasks_.end()) return nullptr;
+  last_ = it->second.get();
+  return last_;
 }
 
 Task* TaskTable::Insert(uint64_t id) {
@@ -25,7 +30,10 @@ Task* TaskTable::Insert(uint64_t id) {
   return it->second.get();
 }
 
-void TaskTable::Erase(uint64_t id) { tasks_.erase(id); }
+void TaskTable::Erase(uint64_t id) {
+  if (last_ != nullptr && last_->id_ == id) last_ = nullptr;
+  tasks_.erase(id);
+}
 
 SchedSubsystem::SchedSubsystem(Policy& policy, const SchedOptions& options)
     : policy_(policy),

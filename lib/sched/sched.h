@@ -54,6 +54,7 @@ class TaskTable {
   Task* Insert(uint64_t id);
   void Erase(uint64_t id);
   absl::flat_hash_map<uint64_t, std::unique_ptr<Task>> tasks_;
+  mutable Task* last_ = nullptr;  // the task Find() returned last, while it is in the table
 };
 
 class SchedSubsystem : public Subsystem {

@@ -152,15 +152,19 @@ CpuTable::CpuTable(int num_cpus) : cpus_(num_cpus > 0 ? num_cpus : 0) {
 
 void CpuTable::Refresh(int cpu) {
   const Cpu& c = cpus_[cpu];
-  if (c.available()) {
-    available_.Set(cpu);
-  } else {
-    available_.Clear(cpu);
+  if (const bool in = c.available(); in != available_.Test(cpu)) {
+    if (in) {
+      available_.Set(cpu);
+    } else {
+      available_.Clear(cpu);
+    }
   }
-  if (c.stage_room() > 0) {
-    stageable_.Set(cpu);
-  } else {
-    stageable_.Clear(cpu);
+  if (const bool in = c.stage_room() > 0; in != stageable_.Test(cpu)) {
+    if (in) {
+      stageable_.Set(cpu);
+    } else {
+      stageable_.Clear(cpu);
+    }
   }
 }
 
