@@ -3,10 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <iterator>
-#include <system_error>
 #include <utility>
 
 #include "abi/wave_abi.h"
@@ -18,10 +15,6 @@
 namespace wave::cli {
 namespace {
 
-constexpr uint64_t kNsPerUs = 1'000;
-constexpr uint64_t kNsPerMs = 1'000'000;
-constexpr uint64_t kNsPerS = 1'000'000'000;
-
 constexpr int64_t kMinCpus = 1;
 constexpr int64_t kMaxCpus = WAVE_MAX_CPUS;
 constexpr double kMaxLoadRps = 1e9;
@@ -32,56 +25,10 @@ constexpr size_t kMaxNiceValues = 1024;
 constexpr int64_t kMaxPrestage = 8;  // bpf/scx_maps.h's WAVE_SCX_STAGE_DEPTH
 constexpr std::string_view kCpuListExpected = "a cpu list like 1 or 0,2-3 (cpus 0..8191)";
 
-// Concatenates anything fmt can print (std::string_view included, which the system's absl::StrCat
-// does not take).
-template <typename... Args>
-std::string Cat(const Args&... args) {
-  std::string out;
-  (fmt::format_to(std::back_inserter(out), "{}", args), ...);
-  return out;
-}
-
-std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
-  std::string out;
-  for (size_t i = 0; i < parts.size(); ++i) out += Cat(i == 0 ? "" : sep, parts[i]);
-  return out;
-}
-
 Command CommandOf(CommandKind kind) {
   Command c;
   c.kind = kind;
   return c;
-}
-
-// A value from the command line, quoted for a one-line message: control characters escaped,
-// long values cut.
-std::string Quoted(std::string_view text) {
-  constexpr size_t kMax = 48;
-  std::string out = "'";
-  for (size_t i = 0; i < text.size() && i < kMax; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == 0x7f) {
-      fmt::format_to(std::back_inserter(out), "\\x{:02x}", static_cast<unsigned>(c));
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (text.size() > kMax) out += "...";
-  out += "'";
-  return out;
-}
-
-absl::Status Expected(std::string_view flag, std::string_view what, std::string_view got) {
-  return absl::InvalidArgumentError(Cat(flag, ": expected ", what, ", got ", Quoted(got)));
-}
-
-absl::StatusOr<int64_t> IntIn(std::string_view flag, std::string_view text, int64_t min,
-                              int64_t max) {
-  std::optional<int64_t> v = ParseInt64(text);
-  if (!v || *v < min || *v > max) {
-    return Expected(flag, Cat("an integer in [", min, ", ", max, "]"), text);
-  }
-  return *v;
 }
 
 // The workloads, with their service times from WorkloadConfig's defaults.
@@ -98,78 +45,12 @@ std::string WorkloadHelp() {
 }
 
 // The policies of the registry, each with what it does.
-// A time in milliseconds unless it carries a unit, in [0, max_ns] (or (0, max_ns] when zero is
-// not allowed); the error names the flag and shows `example`.
-absl::StatusOr<uint64_t> MillisecondsFlag(std::string_view flag, std::string_view text,
-                                          uint64_t max_ns, bool zero_ok, std::string_view range,
-                                          std::string_view example) {
-  std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerMs);
-  if (!ns || *ns > max_ns || (*ns == 0 && !zero_ok)) {
-    return Expected(flag, Cat("a time in ", range, " like ", example), text);
-  }
-  return *ns;
-}
-
-std::string PolicyHelp() {
-  std::string out = "scheduling policy:";
-  const std::vector<PolicyInfo>& policies = Policies();
-  for (size_t i = 0; i < policies.size(); ++i) {
-    out += Cat(" ", policies[i].name, " (", policies[i].summary, ")",
-               i + 1 < policies.size() ? "," : "");
-  }
-  return out;
-}
 
 constexpr WorkloadKind kWorkloads[] = {WorkloadKind::kRocksDb,     WorkloadKind::kUniform,
                                        WorkloadKind::kExponential, WorkloadKind::kRpc,
                                        WorkloadKind::kVms,         WorkloadKind::kCpuBound};
 
-// One flag of a command (F: SimFlags or AgentFlags): how to set it and how to show its default.
-template <typename F>
-struct FlagSpec {
-  std::string name;   // "--cpus"
-  std::string value;  // "N", shown in the help
-  std::string help;
-  absl::Status (*set)(std::string_view flag, std::string_view text, F& f);
-  std::string (*show)(const F& f);
-};
 using SimFlag = FlagSpec<SimFlags>;
-using AgentFlag = FlagSpec<AgentFlags>;
-
-// The policy names of the registry, or an error naming them.
-absl::StatusOr<std::string> PolicyName(std::string_view flag, std::string_view text) {
-  for (const std::string& name : PolicyNames()) {
-    if (text == name) return name;
-  }
-  return absl::InvalidArgumentError(
-      Cat(flag, ": unknown policy ", Quoted(text), " (known: ", Join(PolicyNames(), ", "), ")"));
-}
-
-// A session name as transport/session.h takes it: [A-Za-z0-9._-]{1,64}, not starting with '.'.
-absl::StatusOr<std::string> SessionName(std::string_view flag, std::string_view text) {
-  bool ok = !text.empty() && text.size() <= 64 && text[0] != '.';
-  for (char c : text) {
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '.' || c == '_' || c == '-');
-  }
-  if (!ok)
-    return Expected(flag, "a session name of 1-64 [A-Za-z0-9._-], not starting with '.'", text);
-  return std::string(text);
-}
-
-absl::StatusOr<bool> OnOff(std::string_view flag, std::string_view text) {
-  if (text == "on") return true;
-  if (text == "off") return false;
-  return Expected(flag, "on or off", text);
-}
-
-absl::StatusOr<uint64_t> HeartbeatTimeout(std::string_view flag, std::string_view text) {
-  std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerMs);
-  if (!ns || *ns < kNsPerMs || *ns > 60 * kNsPerS) {
-    return Expected(flag, "a time in [1ms, 60s] like 50 (milliseconds), 50ms or 1s", text);
-  }
-  return *ns;
-}
 
 const std::vector<SimFlag>& SimFlagTable() {
   static const std::vector<SimFlag>* const kFlags = new std::vector<SimFlag>{
@@ -295,7 +176,7 @@ const std::vector<SimFlag>& SimFlagTable() {
          return out;
        }},
       {"--session", "NAME",
-       "run in real time with the agent in another process, 'wave agent --session=NAME', joined "
+       "run in real time with the agent in another process, 'wave-agent --session=NAME', joined "
        "through /dev/shm/wave-NAME (waits up to 10s for it); --policy is then ignored (the "
        "agent schedules with its own). If the agent is silent for --heartbeat-timeout the host "
        "runs the cpus itself and waits for another agent to join the same session",
@@ -375,112 +256,6 @@ const std::vector<SimFlag>& SimFlagTable() {
        },
        [](const SimFlags& f) -> std::string {
          return f.format == OutputFormat::kJson ? "json" : "table";
-       }},
-  };
-  return *kFlags;
-}
-
-const std::vector<AgentFlag>& AgentFlagTable() {
-  static const std::vector<AgentFlag>* const kFlags = new std::vector<AgentFlag>{
-      {"--session", "NAME", "the session to join, as given to 'wave sim --session=NAME' (required)",
-       [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
-         absl::StatusOr<std::string> v = SessionName(flag, text);
-         if (!v.ok()) return v.status();
-         f.session = *v;
-         return absl::OkStatus();
-       },
-       [](const AgentFlags& f) { return f.session; }},
-      {"--policy", "NAME", PolicyHelp(),
-       [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
-         absl::StatusOr<std::string> v = PolicyName(flag, text);
-         if (!v.ok()) return v.status();
-         f.policy = *v;
-         return absl::OkStatus();
-       },
-       [](const AgentFlags& f) { return f.policy; }},
-      {"--link-latency", "TIME",
-       "one-way latency emulated on the link; microseconds (1, 0.25) or with a unit: 250ns, 1us. "
-       "Default: the host's; if given, it must match the host's",
-       [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
-         std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerUs);
-         if (!ns || *ns > kMaxLinkLatencyNs) {
-           return Expected(flag, "a time in [0, 1s] like 1, 0.25 (microseconds), 250ns or 1us",
-                           text);
-         }
-         f.link_latency_ns = *ns;
-         f.link_latency_given = true;
-         return absl::OkStatus();
-       },
-       [](const AgentFlags& f) { return FormatTimeNs(f.link_latency_ns); }},
-      {"--ring-capacity", "N",
-       "slots per ring direction, a power of two in [16, 1048576]; must match the host's",
-       [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
-         std::optional<int64_t> v = ParseInt64(text);
-         if (!v || *v < 16 || *v > (1 << 20) || (*v & (*v - 1)) != 0) {
-           return Expected(flag, "a power of two in [16, 1048576]", text);
-         }
-         f.ring_capacity = static_cast<uint32_t>(*v);
-         return absl::OkStatus();
-       },
-       [](const AgentFlags& f) { return Cat(f.ring_capacity); }},
-      {"--heartbeat-timeout", "TIME",
-       "the host is presumed dead after this long without a heartbeat; milliseconds (50) or "
-       "with a unit: 50ms, 1s",
-       [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
-         absl::StatusOr<uint64_t> v = HeartbeatTimeout(flag, text);
-         if (!v.ok()) return v.status();
-         f.heartbeat_timeout_ns = *v;
-         return absl::OkStatus();
-       },
-       [](const AgentFlags& f) { return FormatTimeNs(f.heartbeat_timeout_ns); }},
-      {"--cpus", "N",
-       Cat("cpus the agent expects the host to have, 0 (take the host's) or ", kMinCpus, "..",
-           kMaxCpus),
-       [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
-         absl::StatusOr<int64_t> v = IntIn(flag, text, 0, kMaxCpus);
-         if (!v.ok()) return v.status();
-         f.cpus = static_cast<int>(*v);
-         return absl::OkStatus();
-       },
-       [](const AgentFlags& f) { return Cat(f.cpus); }},
-      {"--idle-sleep", "TIME",
-       "nap this long whenever there is nothing to do instead of spinning (0: spin, as an IPU "
-       "core would); microseconds (200) or with a unit: 200us, 1ms",
-       [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
-         std::optional<uint64_t> ns = ParseTimeNs(text, kNsPerUs);
-         if (!ns || *ns > 100 * kNsPerMs) {
-           return Expected(flag, "a time in [0, 100ms] like 200 (microseconds), 200us or 0", text);
-         }
-         f.idle_sleep_ns = *ns;
-         return absl::OkStatus();
-       },
-       [](const AgentFlags& f) { return FormatTimeNs(f.idle_sleep_ns); }},
-      {"--mlock", "on|off",
-       "lock the agent's memory (mlockall), as the agent of a real scheduler must ('wave scx')",
-       [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
-         absl::StatusOr<bool> v = OnOff(flag, text);
-         if (!v.ok()) return v.status();
-         f.mlock = *v;
-         return absl::OkStatus();
-       },
-       [](const AgentFlags& f) -> std::string { return f.mlock ? "on" : "off"; }},
-      {"--doorbells", "WAIT,RING",
-       "two inherited eventfds ('wave scx' passes them to the agent it starts): the agent waits "
-       "on WAIT when idle and rings RING when it has sent decisions",
-       [](std::string_view flag, std::string_view text, AgentFlags& f) -> absl::Status {
-         const size_t comma = text.find(',');
-         std::optional<int64_t> w = ParseInt64(text.substr(0, comma));
-         std::optional<int64_t> r =
-             comma == std::string_view::npos ? std::nullopt : ParseInt64(text.substr(comma + 1));
-         if (!w || !r || *w < 3 || *r < 3 || *w > 65535 || *r > 65535 || *w == *r) {
-           return Expected(flag, "two distinct file descriptors like 5,6", text);
-         }
-         f.wait_fd = static_cast<int>(*w);
-         f.ring_fd = static_cast<int>(*r);
-         return absl::OkStatus();
-       },
-       [](const AgentFlags& f) -> std::string {
-         return f.wait_fd < 0 ? "none" : Cat(f.wait_fd, ",", f.ring_fd);
        }},
   };
   return *kFlags;
@@ -582,7 +357,7 @@ const std::vector<ScxFlag>& ScxFlagTable() {
   static const std::vector<ScxFlag>* const kFlags = new std::vector<ScxFlag>{
       {"--policy", "NAME",
        Cat("the policy of the agent that wave scx starts as its child: ", Join(PolicyNames(), "|"),
-           ", or none: start no agent, wait for 'wave agent --session=NAME' to join"),
+           ", or none: start no agent, wait for 'wave-agent --session=NAME' to join"),
        [](std::string_view flag, std::string_view text, ScxFlags& f) -> absl::Status {
          if (text == "none") {
            f.policy = "none";
@@ -702,79 +477,6 @@ const std::vector<ScxFlag>& ScxFlagTable() {
   return *kFlags;
 }
 
-template <typename F>
-const FlagSpec<F>* FindFlag(const std::vector<FlagSpec<F>>& table, std::string_view name) {
-  for (const FlagSpec<F>& flag : table) {
-    if (flag.name == name) return &flag;
-  }
-  return nullptr;
-}
-
-bool IsHelp(std::string_view arg) { return arg == "-h" || arg == "--help"; }
-
-// The arguments after the command `cmd` ("sim", "agent"). --help anywhere wins over errors
-// anywhere: then nullopt.
-template <typename F>
-absl::StatusOr<std::optional<F>> ParseFlags(std::string_view cmd,
-                                            const std::vector<FlagSpec<F>>& table,
-                                            const std::vector<std::string>& args, F defaults) {
-  struct Setting {
-    const FlagSpec<F>* flag;
-    std::string_view value;
-  };
-  std::vector<Setting> settings;
-  absl::Status first_error;
-  auto fail = [&first_error](absl::Status s) {
-    if (first_error.ok()) first_error = std::move(s);
-  };
-  bool help = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string_view arg = args[i];
-    if (IsHelp(arg)) {
-      help = true;
-      continue;
-    }
-    if (arg.size() < 3 || arg.substr(0, 2) != "--") {
-      if (!arg.empty() && arg[0] == '-' && arg != "-") {
-        fail(absl::InvalidArgumentError(
-            Cat("unknown flag ", Quoted(arg), " for '", cmd, "' (see 'wave ", cmd, " --help')")));
-      } else {
-        fail(absl::InvalidArgumentError(Cat(cmd, ": unexpected argument ", Quoted(arg),
-                                            " (flags look like ", table.front().name, "=",
-                                            table.front().value, ")")));
-      }
-      continue;
-    }
-    const size_t eq = arg.find('=');
-    const std::string_view name = arg.substr(0, eq);
-    if (IsHelp(name)) {
-      fail(absl::InvalidArgumentError(Cat(name, ": takes no value")));
-      continue;
-    }
-    const FlagSpec<F>* flag = FindFlag(table, name);
-    if (flag == nullptr) {
-      fail(absl::InvalidArgumentError(
-          Cat("unknown flag ", Quoted(name), " for '", cmd, "' (see 'wave ", cmd, " --help')")));
-      continue;
-    }
-    if (eq != std::string_view::npos) {
-      settings.push_back({flag, arg.substr(eq + 1)});
-    } else if (i + 1 < args.size() && std::string_view(args[i + 1]).substr(0, 2) != "--") {
-      settings.push_back({flag, args[++i]});
-    } else {
-      fail(absl::InvalidArgumentError(Cat(name, ": missing value")));
-    }
-  }
-  if (help) return std::optional<F>();
-  if (!first_error.ok()) return first_error;
-
-  F flags = std::move(defaults);
-  for (const Setting& s : settings) {
-    if (absl::Status st = s.flag->set(s.flag->name, s.value, flags); !st.ok()) return st;
-  }
-  return std::optional<F>(std::move(flags));
-}
-
 absl::StatusOr<Command> ParseSim(const std::vector<std::string>& args) {
   absl::StatusOr<std::optional<SimFlags>> f =
       ParseFlags<SimFlags>("sim", SimFlagTable(), args, DefaultSimFlags());
@@ -782,20 +484,6 @@ absl::StatusOr<Command> ParseSim(const std::vector<std::string>& args) {
   if (!f->has_value()) return CommandOf(CommandKind::kSimHelp);
   Command cmd = CommandOf(CommandKind::kSim);
   cmd.sim = **f;
-  return cmd;
-}
-
-absl::StatusOr<Command> ParseAgent(const std::vector<std::string>& args) {
-  absl::StatusOr<std::optional<AgentFlags>> f =
-      ParseFlags<AgentFlags>("agent", AgentFlagTable(), args, AgentFlags{});
-  if (!f.ok()) return f.status();
-  if (!f->has_value()) return CommandOf(CommandKind::kAgentHelp);
-  if ((*f)->session.empty()) {
-    return absl::InvalidArgumentError(
-        "agent: --session=NAME is required (see 'wave agent --help')");
-  }
-  Command cmd = CommandOf(CommandKind::kAgent);
-  cmd.agent = **f;
   return cmd;
 }
 
@@ -864,44 +552,6 @@ absl::StatusOr<Command> ParseRestore(const std::vector<std::string>& args) {
   return CommandOf(CommandKind::kRestore);
 }
 
-// "  --name=VALUE  help... (default: X)" with the help wrapped at 100 columns under its own
-// column; the default is never split.
-void AppendFlagHelp(std::string& out, std::string_view left, std::string_view help,
-                    std::string_view default_value) {
-  constexpr size_t kIndent = 25;
-  constexpr size_t kWidth = 100;
-  std::vector<std::string> words;
-  for (size_t start = 0; start < help.size();) {
-    size_t end = help.find(' ', start);
-    if (end == std::string_view::npos) end = help.size();
-    if (end > start) words.emplace_back(help.substr(start, end - start));
-    start = end + 1;
-  }
-  if (!default_value.empty()) words.push_back(Cat("(default: ", default_value, ")"));
-  std::string line = fmt::format("  {:<22}", left);
-  for (const std::string& word : words) {
-    if (line.size() > kIndent && line.size() + 1 + word.size() > kWidth) {
-      out += line;
-      out += '\n';
-      line = std::string(kIndent - 1, ' ');
-    }
-    line += ' ';
-    line += word;
-  }
-  out += line;
-  out += '\n';
-}
-
-template <typename F>
-std::string FlagsHelp(const std::vector<FlagSpec<F>>& table, const F& defaults) {
-  std::string out;
-  for (const FlagSpec<F>& flag : table) {
-    AppendFlagHelp(out, Cat(flag.name, "=", flag.value), flag.help, flag.show(defaults));
-  }
-  AppendFlagHelp(out, "-h, --help", "print this help and exit", "");
-  return out;
-}
-
 }  // namespace
 
 SimFlags DefaultSimFlags() {
@@ -921,8 +571,10 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args) {
   if (first == "sim") {
     return ParseSim(std::vector<std::string>(args.begin() + 1, args.end()));
   }
-  if (first == "agent") {
-    return ParseAgent(std::vector<std::string>(args.begin() + 1, args.end()));
+  if (first == "agent") {  // wave-agent parses its own flags
+    Command cmd = CommandOf(CommandKind::kAgent);
+    cmd.agent_args.assign(args.begin() + 1, args.end());
+    return cmd;
   }
   if (first == "run") {
     return ParseRun(std::vector<std::string>(args.begin() + 1, args.end()));
@@ -981,7 +633,7 @@ std::string SimHelp() {
       "  wave sim\n"
       "  wave sim --placement=host --cpus=9 --load=200000\n"
       "  wave sim --workload=exponential --link-latency=250ns --duration=500ms --format=json\n"
-      "  wave agent --session=s1 & wave sim --session=s1 --duration=1s   (two processes)\n"
+      "  wave-agent --session=s1 & wave sim --session=s1 --duration=1s   (two processes)\n"
       "\n"
       "With --session the host runs in real time and the agent is the process that joined; a\n"
       "handshake mismatch (ring sizes, ABI) fails with 'wave: sim failed: session mismatch: ...'\n"
@@ -989,24 +641,6 @@ std::string SimHelp() {
       "\n"
       "exit status: 0 ok, 1 the simulation failed (also: session mismatch, agent dead or absent),\n"
       "2 bad command line or configuration\n");
-}
-
-std::string AgentHelp() {
-  return Cat(
-      "usage: wave agent --session=NAME [flags]\n"
-      "\n"
-      "Runs a libwave agent as its own process: joins the session that 'wave sim --session=NAME'\n"
-      "created (/dev/shm/wave-NAME; waits up to 10s for it), schedules the host's tasks with the\n"
-      "policy until the host closes the session, then prints one line of agent statistics.\n"
-      "\n"
-      "flags (--flag=value or --flag value; a flag given twice keeps its last value):\n",
-      FlagsHelp(AgentFlagTable(), AgentFlags{}),
-      "\n"
-      "examples:\n"
-      "  wave agent --session=s1 & wave sim --session=s1 --duration=1s\n"
-      "\n"
-      "exit status: 0 the host closed the session, 1 failed (no host, host presumed dead),\n"
-      "2 bad command line or session mismatch ('wave: agent: session mismatch: ...')\n");
 }
 
 std::string TopLevelHelp() {
@@ -1017,7 +651,7 @@ std::string TopLevelHelp() {
       "\n"
       "commands:\n"
       "  sim         run one simulation (wave sim --help)\n"
-      "  agent       run the agent of 'wave sim --session' as its own process (wave agent --help)\n"
+      "  agent       run wave-agent, the agent as its own process (wave agent --help)\n"
       "  run         run a command with its threads scheduled by a policy, on this kernel (BPF)\n"
       "  stats       show the live counters of a running 'wave run'\n"
       "  restore     restore the threads of a 'wave run' killed together with its guardian\n"
@@ -1108,7 +742,7 @@ std::string ScxHelp() {
       "CONFIG_SCHED_CLASS_EXT; root). Threads that opt in by setting the SCHED_EXT policy (7)\n"
       "are scheduled by it: a struct_ops BPF program reports their events to the agent and\n"
       "enacts its decisions after checking them; every other thread stays with the fair class.\n"
-      "The agent is its own process ('wave agent', started as a child with --policy, or joined\n"
+      "The agent is its own process ('wave-agent', started as a child with --policy, or joined\n"
       "by hand with --policy=none): if it dies or goes silent, the kernel runs the threads in\n"
       "FIFO order until another agent joins the session and takes over. At the end (the\n"
       "duration, SIGINT or SIGTERM) the scheduler is unregistered and the threads go back to\n"
@@ -1119,99 +753,10 @@ std::string ScxHelp() {
       "\n"
       "examples:\n"
       "  wave scx --policy=fifo --duration=10s\n"
-      "  wave scx --policy=none --session=s1 & wave agent --session=s1 --policy=fifo\n"
+      "  wave scx --policy=none --session=s1 & wave-agent --session=s1 --policy=fifo\n"
       "\n"
       "exit status: 0 ok, 1 failed (no sched_ext, not root, another scheduler loaded, or the\n"
       "kernel stopped the scheduler: its reason is printed), 2 bad command line\n");
-}
-
-std::optional<CpuSet> ParseCpuList(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  CpuSet set;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(',', start);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view item = text.substr(start, end - start);
-    const size_t dash = item.find('-');
-    std::optional<uint64_t> lo = ParseUint64(item.substr(0, dash));
-    std::optional<uint64_t> hi =
-        dash == std::string_view::npos ? lo : ParseUint64(item.substr(dash + 1));
-    if (!lo || !hi || *lo > *hi || *hi >= WAVE_MAX_CPUS) return std::nullopt;
-    set |= CpuSet::Range(static_cast<int>(*lo), static_cast<int>(*hi));
-    start = end + 1;
-  }
-  return set;
-}
-
-std::optional<int64_t> ParseInt64(std::string_view text) {
-  int64_t v = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
-  return v;
-}
-
-std::optional<uint64_t> ParseUint64(std::string_view text) {
-  uint64_t v = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
-  return v;
-}
-
-std::optional<double> ParseFiniteDouble(std::string_view text) {
-  double v = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, v, std::chars_format::general);
-  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(v)) return std::nullopt;
-  return v;
-}
-
-std::optional<uint64_t> ParseTimeNs(std::string_view text, uint64_t default_unit_ns) {
-  struct Unit {
-    std::string_view suffix;
-    uint64_t ns;
-  };
-  // Two-letter suffixes first: "ms" also ends in "s".
-  static constexpr Unit kUnits[] = {{"ns", 1}, {"us", kNsPerUs}, {"ms", kNsPerMs}, {"s", kNsPerS}};
-  uint64_t unit = default_unit_ns;
-  std::string_view number = text;
-  for (const Unit& u : kUnits) {
-    if (text.size() > u.suffix.size() && text.substr(text.size() - u.suffix.size()) == u.suffix) {
-      unit = u.ns;
-      number = text.substr(0, text.size() - u.suffix.size());
-      break;
-    }
-  }
-  std::optional<double> v = ParseFiniteDouble(number);
-  if (!v || *v < 0) return std::nullopt;
-  const double ns = std::round(*v * static_cast<double>(unit));
-  if (!(ns < 0x1p63)) return std::nullopt;
-  return static_cast<uint64_t>(ns);
-}
-
-std::string FormatTimeNs(uint64_t ns) {
-  struct Unit {
-    const char* suffix;
-    uint64_t ns;
-  };
-  static constexpr Unit kUnits[] = {{"s", kNsPerS}, {"ms", kNsPerMs}, {"us", kNsPerUs}};
-  for (const Unit& u : kUnits) {
-    if (ns < u.ns) continue;
-    // Whole units and a fraction of up to three digits: exact, since it is 1000x the next unit.
-    std::string out = Cat(ns / u.ns);
-    const uint64_t rest = ns % u.ns;
-    if (rest != 0 && rest % (u.ns / 1000) == 0) {
-      std::string frac = fmt::format("{:03}", rest / (u.ns / 1000));
-      while (frac.back() == '0') frac.pop_back();
-      out += Cat(".", frac);
-    } else if (rest != 0) {
-      continue;  // not exact in this unit: try a smaller one
-    }
-    return Cat(out, u.suffix);
-  }
-  return Cat(ns, "ns");
 }
 
 }  // namespace wave::cli

@@ -3,15 +3,16 @@
 //   wave [-h|--help]
 //   wave help [sim]
 //   wave sim [--flag=value | --flag value]... [-h|--help]
-//   wave agent --session=NAME [--flag=value | --flag value]... [-h|--help]
+//   wave agent ARGS...          (runs wave-agent ARGS...: cli/agent_flags.h)
 //   wave run [--flag=value | --flag value]... [-h|--help] -- COMMAND [ARGS]...
 //   wave stats [--pid=PID] [--format=FMT] [-h|--help]
 //   wave restore [-h|--help]
 //   wave scx [--flag=value | --flag value]... [-h|--help]
 //
-// Strict means: every flag is known, every value parses completely and is in range, there are no
-// stray arguments. A flag given twice takes its last value. Errors come back as InvalidArgument
-// statuses whose message is one line without the "wave: " prefix (the caller adds it), e.g.
+// Strict (cli/flag_table.h): every flag is known, every value parses completely and is in range,
+// there are no stray arguments. A flag given twice takes its last value. Errors come back as
+// InvalidArgument statuses whose message is one line without the "wave: " prefix (the caller adds
+// it), e.g.
 // "--cpus: expected an integer in [1, 64], got 'abc'".
 #ifndef LIBWAVE_CLI_FLAGS_H_
 #define LIBWAVE_CLI_FLAGS_H_
@@ -24,6 +25,7 @@
 
 #include "abi/cpuset.h"
 #include "absl/status/statusor.h"
+#include "cli/flag_table.h"
 #include "host/sim/sim.h"
 #include "host/trace/yield_events.h"
 
@@ -39,23 +41,6 @@ struct SimFlags {
 
 // What `wave sim` runs with no flags: SimConfig's defaults, the fifo policy, a table.
 SimFlags DefaultSimFlags();
-
-// `wave agent`: the agent process of an external-agent simulation (`wave sim --session=NAME`).
-struct AgentFlags {
-  std::string session;  // required
-  std::string policy = "fifo";
-  uint64_t link_latency_ns = 1'000;  // one way, emulated on the commits it sends
-  bool link_latency_given = false;   // if not, the agent takes the host's
-  uint32_t ring_capacity = 4096;     // must match the host's
-  uint64_t heartbeat_timeout_ns = 50'000'000;
-  int cpus = 0;                // 0: take the host's
-  uint64_t idle_sleep_ns = 0;  // nap this long when there is nothing to do (0: spin)
-  bool mlock = false;          // lock memory (an agent of a real scheduler, `wave scx`)
-  // Eventfds inherited from `wave scx`: wait on the first when idle, ring the second after
-  // sending decisions. -1: none (nap for idle_sleep_ns instead).
-  int wait_fd = -1;
-  int ring_fd = -1;
-};
 
 // `wave run`: COMMAND's threads scheduled by a policy on this machine's kernel (host/trace).
 struct RunFlags {
@@ -91,9 +76,9 @@ enum class CommandKind {
   kHelp,     // wave --help, wave help
   kSimHelp,  // wave sim --help, wave help sim
   kSim,
-  kAgentHelp,  // wave agent --help, wave help agent
-  kAgent,
-  kRunHelp,  // wave run --help, wave help run
+  kAgentHelp,  // wave agent --help, wave help agent: wave-agent's help
+  kAgent,      // wave agent ARGS...: runs wave-agent ARGS...
+  kRunHelp,    // wave run --help, wave help run
   kRun,
   kStatsHelp,  // wave stats --help, wave help stats
   kStats,
@@ -105,11 +90,11 @@ enum class CommandKind {
 
 struct Command {
   CommandKind kind = CommandKind::kHelp;
-  SimFlags sim;      // for kSim
-  AgentFlags agent;  // for kAgent
-  RunFlags run;      // for kRun
-  StatsFlags stats;  // for kStats
-  ScxFlags scx;      // for kScx
+  SimFlags sim;                         // for kSim
+  std::vector<std::string> agent_args;  // for kAgent: passed on to wave-agent untouched
+  RunFlags run;                         // for kRun
+  StatsFlags stats;                     // for kStats
+  ScxFlags scx;                         // for kScx
 };
 
 // Parses the arguments after the program name. A -h or --help anywhere after "sim" asks for
@@ -118,28 +103,10 @@ absl::StatusOr<Command> ParseCommandLine(const std::vector<std::string>& args);
 
 std::string TopLevelHelp();
 std::string SimHelp();    // every flag of `wave sim` with its default
-std::string AgentHelp();  // every flag of `wave agent` with its default
 std::string RunHelp();    // every flag of `wave run` with its default
 std::string StatsHelp();  // every flag of `wave stats` with its default
 std::string RestoreHelp();
 std::string ScxHelp();  // every flag of `wave scx` with its default
-
-// Value parsers, exposed for tests. Each accepts the whole text or nothing.
-// A decimal integer: optional '-', digits; no '+', spaces, exponent or trailing characters.
-std::optional<int64_t> ParseInt64(std::string_view text);
-std::optional<uint64_t> ParseUint64(std::string_view text);
-// A finite decimal number ("1", "0.25", "1e5"); not "inf", "nan", hex or a leading '+'.
-std::optional<double> ParseFiniteDouble(std::string_view text);
-// A non-negative time, rounded to whole nanoseconds: a number in `default_unit_ns`, or a number
-// with a unit suffix ns, us, ms or s ("250ns", "0.5ms", "2s"). Nullopt when malformed, negative
-// or above 2^63 ns.
-std::optional<uint64_t> ParseTimeNs(std::string_view text, uint64_t default_unit_ns);
-// A cpu list: comma-separated cpus and ranges of cpus 0..WAVE_MAX_CPUS-1 ("0", "0,2",
-// "1-3,5"), as a set (CpuSet::ToString() writes one back). Nullopt when malformed, empty, out of
-// range or a range runs backwards.
-std::optional<CpuSet> ParseCpuList(std::string_view text);
-// ns in the largest unit that keeps it readable: "2s", "500ms", "1.5us", "0ns".
-std::string FormatTimeNs(uint64_t ns);
 
 }  // namespace wave::cli
 

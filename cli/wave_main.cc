@@ -1,9 +1,8 @@
 // wave: the command line of libwave. `wave sim` runs one simulation (host/sim) with a policy from
 // the registry and prints a table or a JSON object; with --session=NAME the agent is another
-// process, `wave agent --session=NAME`. Exit status: 0 ok, 1 the simulation (or the agent)
-// failed, 2 bad command line or configuration, or (agent) a session mismatch (one line on stderr
-// starting with "wave:").
-#include <sys/mman.h>
+// process, `wave-agent --session=NAME` (cli/wave_agent_main.cc; `wave agent` runs it). Exit status:
+// 0 ok, 1 the simulation (or the agent) failed, 2 bad command line or configuration, or (agent) a
+// session mismatch (one line on stderr starting with "wave:").
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/flags.h"
+#include "cli/output.h"
 #include "host/scx/run.h"
 #include "host/sim/report.h"
 #include "host/sim/sim.h"
@@ -28,35 +28,22 @@
 #include "host/trace/restore.h"
 #include "host/trace/run.h"
 #include "host/trace/stats.h"
-#include "lib/runtime.h"
-#include "lib/sched/sched.h"
 #include "policies/registry.h"
 #include "transport/clock.h"
-#include "transport/doorbell.h"
-#include "transport/session.h"
 
 namespace wave::cli {
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
+constexpr int kExitCannotRun = 127;
 
-// Messages go out as exactly one line.
-int Fail(int code, std::string_view prefix, std::string_view message) {
-  std::string line = "wave: ";
-  line += prefix;
-  for (char c : message) line += (c == '\n' || c == '\r') ? ' ' : c;
-  line += '\n';
-  std::fputs(line.c_str(), stderr);
-  return code;
-}
-
-int Print(const std::string& text) {
-  if (std::fputs(text.c_str(), stdout) == EOF || std::fflush(stdout) != 0) {
-    return Fail(kExitFailed, "writing output: ", std::strerror(errno));
-  }
-  return kExitOk;
+// wave-agent: beside this binary (bazel-bin/cli/, or wherever both were installed).
+std::string AgentBinary() {
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) return "wave-agent";
+  std::string dir(self, static_cast<size_t>(n));
+  const size_t slash = dir.rfind('/');
+  return slash == std::string::npos ? "wave-agent" : dir.substr(0, slash + 1) + "wave-agent";
 }
 
 int RunSimCommand(const SimFlags& flags) {
@@ -87,68 +74,21 @@ int RunSimCommand(const SimFlags& flags) {
   return Print(flags.format == OutputFormat::kJson ? FormatJson(*result) : FormatTable(*result));
 }
 
-// The agent process: join, schedule until the host closes the session or goes silent.
-int RunAgentCommand(const AgentFlags& flags) {
-  constexpr uint64_t kJoinTimeoutNs = 10'000'000'000;
-  absl::StatusOr<std::unique_ptr<Policy>> policy = MakePolicy(flags.policy);
-  if (!policy.ok()) return Fail(kExitUsage, "--policy: ", std::string(policy.status().message()));
-  SessionParams expect;
-  expect.link = LinkConfig::Sched(flags.ring_capacity, flags.ring_capacity);
-  expect.num_cpus = static_cast<uint32_t>(flags.cpus);
-  expect.link_latency_ns =
-      flags.link_latency_given ? static_cast<uint32_t>(flags.link_latency_ns) : kTakeHosts;
-  // A mismatch is a FailedPrecondition whose message starts "session mismatch:".
-  auto fail = [](const absl::Status& s) {
-    const bool mismatch = s.code() == absl::StatusCode::kFailedPrecondition &&
-                          s.message().substr(0, 17) == "session mismatch:";
-    return Fail(mismatch ? kExitUsage : kExitFailed, "agent: ", std::string(s.message()));
-  };
-  if (flags.mlock && mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
-    return Fail(kExitFailed, "agent: ", absl::StrFormat("mlockall: %s", std::strerror(errno)));
-  }
-  absl::StatusOr<Session> session = Session::Join(flags.session, expect, kJoinTimeoutNs);
-  if (!session.ok()) return fail(session.status());
-  if (absl::Status s = session->WaitForAccept(kJoinTimeoutNs); !s.ok()) return fail(s);
-  // Every subsystem this agent serves, on its channel (scheduling is the one there is).
-  const LinkModel link = session->link_model();
-  absl::StatusOr<AgentLink> ends = session->AttachAgentLink(link, link);
-  if (!ends.ok()) return fail(ends.status());
-  if (!ends->ends[WAVE_SUBSYS_SCHED].has_value()) {
-    return fail(absl::FailedPreconditionError("the host's link has no scheduling channel"));
-  }
-  Runtime runtime;
-  SchedSubsystem sched(**policy,
-                       SchedOptions{.num_cpus = static_cast<int>(session->params().num_cpus),
-                                    .features = session->features()});
-  if (absl::Status s = runtime.Attach(sched, *std::move(ends->ends[WAVE_SUBSYS_SCHED])); !s.ok()) {
-    return fail(s);
-  }
-  std::optional<Doorbell> wait_bell;
-  std::optional<Doorbell> ring_bell;
-  if (flags.wait_fd >= 0) {
-    wait_bell.emplace(flags.wait_fd);
-    ring_bell.emplace(flags.ring_fd);
-  }
-  absl::Status ended = runtime.Run(LoopOptions{
-      .session = &*session,
-      .heartbeat_timeout_ns = flags.heartbeat_timeout_ns,
-      .wait_bell = wait_bell ? &*wait_bell : nullptr,
-      .idle_sleep_ns = flags.idle_sleep_ns,
-      .ring_bell = ring_bell ? &*ring_bell : nullptr,
-  });
-  if (!ended.ok()) return fail(ended);
-  const AgentStats& st = sched.stats();
-  return Print(absl::StrFormat(
-      "wave agent: session %s closed by the host; policy %s, polls %u, events %u, commits "
-      "sent %u, staged sent %u, ok %u, stale %u, rejected %u, in flight %u, malformed %u, "
-      "unknown task %u, unknown type %u; link %u ns one way, %s clock, %s\n",
-      flags.session, flags.policy, st.polls, st.events, st.commits_sent, st.staged_sent,
-      st.commits_ok(), st.commits_stale(), st.commits_rejected(), sched.commits_in_flight(),
-      st.malformed, st.unknown_task, st.unknown_type, session->params().link_latency_ns,
-      LinkClockName(LinkClockKindInUse()), session->placement()));
+// `wave agent ARGS...`: wave-agent ARGS..., the binary beside this one (the agent is its own
+// program, built without the host's mechanisms).
+int ExecAgent(const std::vector<std::string>& args) {
+  const std::string path = AgentBinary();
+  std::vector<std::string> argv_s = {"wave-agent"};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::fflush(stdout);
+  execv(path.c_str(), argv.data());
+  return Fail(kExitCannotRun, "agent: ",
+              absl::StrFormat("cannot run %s: %s (it is built with wave: bazel build //cli:all)",
+                              path, std::strerror(errno)));
 }
-
-constexpr int kExitCannotRun = 127;
 
 // Restores the journals of waves killed together with their guardians (RestoreOrphanedJournals),
 // and removes the stats file each such wave left, as its guardian would have (unless its pid
@@ -259,10 +199,11 @@ int RunScxCommand(const ScxFlags& flags) {
   config.idle_sleep_ns = flags.idle_sleep_ns;
   config.prestage = flags.prestage;
   config.host_checks = flags.host_checks;
+  config.agent_binary = AgentBinary();
   config.on_attached = [&flags](const std::string& session, pid_t agent) {
     std::string line = absl::StrFormat("wave scx: registered; session %s", session);
     line += agent != 0 ? absl::StrFormat(", agent pid %d (policy %s)\n", agent, flags.policy)
-                       : ", waiting for 'wave agent --session=" + session + "'\n";
+                       : ", waiting for 'wave-agent --session=" + session + "'\n";
     std::fputs(line.c_str(), stderr);
   };
   config.on_agent = [](uint64_t agents) {
@@ -358,9 +299,9 @@ int Main(int argc, char** argv) {
     case CommandKind::kSim:
       return RunSimCommand(cmd->sim);
     case CommandKind::kAgentHelp:
-      return Print(AgentHelp());
+      return ExecAgent({"--help"});
     case CommandKind::kAgent:
-      return RunAgentCommand(cmd->agent);
+      return ExecAgent(cmd->agent_args);
     case CommandKind::kRunHelp:
       return Print(RunHelp());
     case CommandKind::kRun:

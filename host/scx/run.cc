@@ -27,14 +27,13 @@ namespace {
 constexpr uint64_t kCheckPeriodNs = 1'000'000;
 constexpr uint32_t kSpinRounds = 64;  // empty rounds before napping
 
-// The agent child: `wave agent --session=S --policy=P ...`, all its output on our stderr. It
+// The agent child: `wave-agent --session=S --policy=P ...`, all its output on our stderr. It
 // inherits two eventfds: it waits on `wait_fd` (rung when events went to it) and rings
 // `ring_fd` when it has sent decisions, so neither side polls a quiet link.
 absl::StatusOr<pid_t> SpawnAgent(const ScxConfig& config, const std::string& session,
                                  const sigset_t& mask, int wait_fd, int ring_fd) {
   std::vector<std::string> args = {
-      "wave",
-      "agent",
+      "wave-agent",
       "--session=" + session,
       "--policy=" + config.policy,
       absl::StrFormat("--heartbeat-timeout=%uns", config.heartbeat_timeout_ns),

@@ -5,8 +5,8 @@
 // Loads and registers bpf/scx_wave.bpf.c (threads that set SCHED_EXT are its from then on),
 // hosts a session (/dev/shm/wave-<session>, transport/session.h) for the agent, and runs the
 // host half (ScxHost) until SIGINT/SIGTERM or the duration. The agent is its own process, so
-// that killing it leaves the scheduler attached: with a policy, `wave agent` is started as a
-// child; without one, any `wave agent --session=NAME` may join. A silent agent (heartbeat
+// that killing it leaves the scheduler attached: with a policy, `wave-agent` is started as a
+// child; without one, any `wave-agent --session=NAME` may join. A silent agent (heartbeat
 // timeout, or it exited) is dropped at once: the kernel side runs its FIFO and the session
 // waits for another agent, which gets a replay and takes over. Memory is locked (mlockall) and
 // preallocated: a page fault here could wait on a thread only this scheduler would run.
@@ -31,7 +31,7 @@ namespace wave {
 struct ScxConfig {
   std::string policy = "fifo";  // "" or "none": no agent of our own, wait for one to join
   std::string session;          // "" : scx-<pid>
-  std::string agent_binary = "/proc/self/exe";  // `wave`, for the agent child
+  std::string agent_binary = "wave-agent";  // the agent child's program (a path)
   CpuSet cpus;                                  // cpus the agent may use; empty: every cpu
   uint64_t duration_ns = 0;                     // 0: until SIGINT/SIGTERM
   uint64_t heartbeat_timeout_ns = 200'000'000;

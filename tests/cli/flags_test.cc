@@ -1,10 +1,12 @@
-// Unit tests of the `wave` command-line parser (cli/flags.h): good values of every flag, each
-// kind of bad value, and the help texts.
+// Unit tests of the command-line parsers of `wave` (cli/flags.h) and `wave-agent`
+// (cli/agent_flags.h): good values of every flag, each kind of bad value, and the help texts.
 #include "cli/flags.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "cli/agent_flags.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -311,39 +313,49 @@ TEST(FlagsTest, SimSession) {
   EXPECT_THAT(SimError({"--heartbeat-timeout=0"}), StartsWith("--heartbeat-timeout: expected"));
 }
 
+absl::StatusOr<std::optional<AgentFlags>> ParseAgent(std::vector<std::string> args) {
+  return ParseAgentFlags(args);
+}
+
+std::string AgentError(std::vector<std::string> args) {
+  absl::StatusOr<std::optional<AgentFlags>> f = ParseAgentFlags(args);
+  return f.ok() ? "" : std::string(f.status().message());
+}
+
 TEST(FlagsTest, Agent) {
-  absl::StatusOr<Command> cmd =
-      Parse({"agent", "--session=s", "--policy=fifo", "--link-latency=250ns", "--ring-capacity",
-             "1024", "--heartbeat-timeout=1s", "--cpus=4"});
-  ASSERT_TRUE(cmd.ok()) << cmd.status();
-  EXPECT_EQ(cmd->kind, CommandKind::kAgent);
-  EXPECT_EQ(cmd->agent.session, "s");
-  EXPECT_EQ(cmd->agent.link_latency_ns, 250u);
-  EXPECT_EQ(cmd->agent.ring_capacity, 1024u);
-  EXPECT_EQ(cmd->agent.heartbeat_timeout_ns, 1'000'000'000u);
-  EXPECT_EQ(cmd->agent.cpus, 4);
-  cmd = Parse({"agent", "--session=s"});
-  ASSERT_TRUE(cmd.ok());
-  EXPECT_EQ(cmd->agent.ring_capacity, 4096u);
-  EXPECT_EQ(cmd->agent.cpus, 0);
-  EXPECT_EQ(Parse({"agent", "--help"})->kind, CommandKind::kAgentHelp);
-  EXPECT_EQ(Parse({"help", "agent"})->kind, CommandKind::kAgentHelp);
-  EXPECT_EQ(Parse({"agent", "--bogus", "-h"})->kind, CommandKind::kAgentHelp);
-  EXPECT_THAT(std::string(Parse({"agent"}).status().message()),
-              StartsWith("agent: --session=NAME is required"));
-  EXPECT_THAT(
-      std::string(Parse({"agent", "--session=s", "--ring-capacity=1000"}).status().message()),
-      StartsWith("--ring-capacity: expected a power of two"));
-  EXPECT_THAT(std::string(Parse({"agent", "--session=s", "--cpus=8193"}).status().message()),
-              StartsWith("--cpus: expected"));
-  EXPECT_THAT(std::string(Parse({"agent", "--session=s", "--threads=4"}).status().message()),
+  absl::StatusOr<std::optional<AgentFlags>> f =
+      ParseAgent({"--session=s", "--policy=fifo", "--link-latency=250ns", "--ring-capacity", "1024",
+                  "--heartbeat-timeout=1s", "--cpus=4"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  ASSERT_TRUE(f->has_value());
+  EXPECT_EQ((*f)->session, "s");
+  EXPECT_EQ((*f)->link_latency_ns, 250u);
+  EXPECT_EQ((*f)->ring_capacity, 1024u);
+  EXPECT_EQ((*f)->heartbeat_timeout_ns, 1'000'000'000u);
+  EXPECT_EQ((*f)->cpus, 4);
+  f = ParseAgent({"--session=s"});
+  ASSERT_TRUE(f.ok() && f->has_value());
+  EXPECT_EQ((*f)->ring_capacity, 4096u);
+  EXPECT_EQ((*f)->cpus, 0);
+  EXPECT_FALSE(ParseAgent({"--help"})->has_value());
+  EXPECT_FALSE(ParseAgent({"--bogus", "-h"})->has_value());
+  EXPECT_THAT(AgentError({}), StartsWith("agent: --session=NAME is required"));
+  EXPECT_THAT(AgentError({"--session=s", "--ring-capacity=1000"}),
+              StartsWith("--ring-capacity: expected a power of two"));
+  EXPECT_THAT(AgentError({"--session=s", "--cpus=8193"}), StartsWith("--cpus: expected"));
+  EXPECT_THAT(AgentError({"--session=s", "--threads=4"}),
               StartsWith("unknown flag '--threads' for 'agent'"));
-  EXPECT_THAT(std::string(Parse({"agent", "--session=s", "x"}).status().message()),
-              StartsWith("agent: unexpected argument 'x'"));
+  EXPECT_THAT(AgentError({"--session=s", "x"}), StartsWith("agent: unexpected argument 'x'"));
   for (const char* flag : {"--session=", "--policy=", "--link-latency=", "--ring-capacity=",
                            "--heartbeat-timeout=", "--cpus=", "--help", "exit status"}) {
     EXPECT_THAT(AgentHelp(), HasSubstr(flag));
   }
+  // `wave agent ...` is wave-agent's: passed on untouched, help included.
+  absl::StatusOr<Command> cmd = Parse({"agent", "--session=s", "--bogus"});
+  ASSERT_TRUE(cmd.ok());
+  EXPECT_EQ(cmd->kind, CommandKind::kAgent);
+  EXPECT_EQ(cmd->agent_args, (std::vector<std::string>{"--session=s", "--bogus"}));
+  EXPECT_EQ(Parse({"help", "agent"})->kind, CommandKind::kAgentHelp);
   EXPECT_THAT(TopLevelHelp(), HasSubstr("agent"));
   EXPECT_THAT(SimHelp(), HasSubstr("--session="));
 }
@@ -475,23 +487,28 @@ TEST(ScxFlagsTest, BadValues) {
                                              {"scx", "--idle-sleep=0"},
                                              {"scx", "--cpus=8192"},
                                              {"scx", "--session=.x"},
-                                             {"scx", "stray"},
-                                             {"agent", "--session=s", "--doorbells=5"},
-                                             {"agent", "--session=s", "--doorbells=5,5"},
-                                             {"agent", "--session=s", "--idle-sleep=1s"},
-                                             {"agent", "--session=s", "--mlock=yes"}}) {
+                                             {"scx", "stray"}}) {
     absl::StatusOr<Command> c = ParseCommandLine(args);
     EXPECT_FALSE(c.ok()) << args.back();
     if (!c.ok()) {
       EXPECT_EQ(c.status().message().find('\n'), std::string::npos);
     }
   }
-  absl::StatusOr<Command> a =
-      ParseCommandLine({"agent", "--session=s", "--doorbells=5,6", "--mlock=on"});
-  ASSERT_TRUE(a.ok()) << a.status();
-  EXPECT_EQ(a->agent.wait_fd, 5);
-  EXPECT_EQ(a->agent.ring_fd, 6);
-  EXPECT_TRUE(a->agent.mlock);
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--session=s", "--doorbells=5"},
+                                             {"--session=s", "--doorbells=5,5"},
+                                             {"--session=s", "--idle-sleep=1s"},
+                                             {"--session=s", "--mlock=yes"}}) {
+    const std::string error = AgentError(args);
+    EXPECT_FALSE(error.empty()) << args.back();
+    EXPECT_EQ(error.find('\n'), std::string::npos);
+  }
+  absl::StatusOr<std::optional<AgentFlags>> a =
+      ParseAgent({"--session=s", "--doorbells=5,6", "--mlock=on"});
+  ASSERT_TRUE(a.ok() && a->has_value()) << a.status();
+  EXPECT_EQ((*a)->wait_fd, 5);
+  EXPECT_EQ((*a)->ring_fd, 6);
+  EXPECT_TRUE((*a)->mlock);
 }
 
 }  // namespace

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The sched_ext mechanism end to end in a guest: boots ../shared/kernel/bzImage under qemu
-# (tools/qemu-test) with wave, the workload and the hostile agent, runs scenarios.sh (fifo
+# (tools/qemu-test) with wave, wave-agent, the workload and the hostile agent, runs scenarios.sh (fifo
 # against the default class in rounds; every other registered policy among shinjuku, rpc, pin;
 # a killed agent; a hostile one) and judges the console with check.py. Prints WAVE_SKIP and
 # passes when qemu or the kernel is absent (tools/qemu-test decides).
 #
-# Usage: guest_test.sh QEMU_TEST WAVE WORKLOAD HOSTILE SCENARIOS CHECK (Bazel's rootpaths).
+# Usage: guest_test.sh QEMU_TEST WAVE WORKLOAD HOSTILE SCENARIOS CHECK WAVE_AGENT (Bazel's
+# rootpaths).
 set -uo pipefail
 abs() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 qemu_test=$(abs "$1")
@@ -14,6 +15,7 @@ workload=$(abs "$3")
 hostile=$(abs "$4")
 scenarios=$(abs "$5")
 check=$(abs "$6")
+agent=$(abs "$7")
 tmp="${TEST_TMPDIR:-$(mktemp -d)}"
 rounds=${WAVE_SCX_ROUNDS:-3}
 
@@ -33,7 +35,7 @@ case " $policies " in *" shinjuku "*) ;; *) echo "note: shinjuku is not register
 } >"$tmp/scenario.sh"
 log="${TEST_UNDECLARED_OUTPUTS_DIR:-$tmp}/console.log"
 "$qemu_test" --timeout=900 --log="$log" --scenario="$tmp/scenario.sh" \
-  "$wave" "$workload" "$hostile" >"$tmp/out.txt" 2>&1
+  "$wave" "$agent" "$workload" "$hostile" >"$tmp/out.txt" 2>&1
 rc=$?
 if grep -q '^WAVE_SKIP:' "$tmp/out.txt"; then
   grep '^WAVE_SKIP:' "$tmp/out.txt"

@@ -72,7 +72,7 @@ stop_scx prestage
 #    100 ms: under software emulation on a busy machine a live agent's loop has stalled that long.
 #    The agents give a silent host 1 s, as start_scx's own agents do: the host is not on trial.
 start_scx kill --policy=none --session=k --heartbeat-timeout=300ms
-wave agent --session=k --policy=fifo --idle-sleep=100us --mlock=on --heartbeat-timeout=1s \
+wave-agent --session=k --policy=fifo --idle-sleep=100us --mlock=on --heartbeat-timeout=1s \
   >/tmp/agent1.out 2>&1 &
 agent1=$!
 wait_for /tmp/scx-kill.err "agent 1 attached"
@@ -84,7 +84,7 @@ echo "WAVE_KILLED agent=$agent1"
 sleep 0.5
 state kill-after
 wait $work
-wave agent --session=k --policy=fifo --idle-sleep=100us --mlock=on --heartbeat-timeout=1s \
+wave-agent --session=k --policy=fifo --idle-sleep=100us --mlock=on --heartbeat-timeout=1s \
   >/tmp/agent2.out 2>&1 &
 agent2=$!
 wait_for /tmp/scx-kill.err "agent 2 attached"
