@@ -70,9 +70,9 @@ absl::StatusOr<uint32_t> SchedSubsystem::Flush() {
   }
   for (uint32_t i = 0; i < got; ++i) {
     ring.Write(i, pending[i]);
-    in_flight_[pending[i].commit.txn_id] = {pending[i].commit.task_id, pending[i].commit.cpu, false,
-                                            pending[i].commit.seq};
+    cpus_.MarkSent(pending[i].commit.cpu);  // its cpu knows the commit: no table of them
   }
+  direct_in_flight_ += got;
   ring.Submit(got);  // one publish for the whole batch
   pending.erase(pending.begin(), pending.begin() + got);
   stats_.commits_sent += got;
@@ -302,6 +302,7 @@ void SchedSubsystem::OnResyncBegin(const wave_k2a_resync& m) {
   }
   for (int c = 0; c < cpus_.size(); ++c) cpus_.Reset(c);
   in_flight_.clear();
+  direct_in_flight_ = 0;
   txn_.pending_.clear();
   txn_.staged_.clear();
   cpus_decoder_.Reset();
@@ -311,13 +312,24 @@ void SchedSubsystem::OnResyncBegin(const wave_k2a_resync& m) {
 }
 
 void SchedSubsystem::OnResultMsg(const wave_k2a_commit_result& m) {
-  auto it = in_flight_.find(m.txn_id);
-  if (it == in_flight_.end() || it->second.task_id != m.task_id) {
-    ++stats_.malformed;  // a result for nothing we sent
-    return;
+  // A commit is known by its cpu (one unanswered commit per cpu); a staged decision by the table.
+  InFlight sent;
+  if (cpus_.SentTo(m.cpu, m.txn_id)) {
+    if (cpus_[m.cpu].pending_task() != m.task_id) {
+      ++stats_.malformed;  // the right commit, the wrong task
+      return;
+    }
+    sent = {m.task_id, m.cpu, false, 0};
+    --direct_in_flight_;
+  } else {
+    auto it = in_flight_.find(m.txn_id);
+    if (it == in_flight_.end() || it->second.task_id != m.task_id) {
+      ++stats_.malformed;  // a result for nothing we sent
+      return;
+    }
+    sent = it->second;
+    in_flight_.erase(it);
   }
-  const InFlight sent = it->second;
-  in_flight_.erase(it);
   cpus_.Observe(m.time_ns);
   const uint32_t status =
       m.status < WAVE_COMMIT_STATUS_COUNT ? m.status : uint32_t{WAVE_COMMIT_MALFORMED};

@@ -78,7 +78,7 @@ class SchedSubsystem : public Subsystem {
   const TaskTable& tasks() const { return tasks_; }
   CpuTable& cpus() { return cpus_; }
   // Commits sent whose result has not come back.
-  size_t commits_in_flight() const { return in_flight_.size(); }
+  size_t commits_in_flight() const { return direct_in_flight_ + in_flight_.size(); }
 
  private:
   struct InFlight {
@@ -102,7 +102,9 @@ class SchedSubsystem : public Subsystem {
   CpuSetDecoder cpus_decoder_;  // TASK_CPUS chunks, until the task event they precede
   uint64_t next_txn_id_ = 1;    // epoch 0 until the first resync
   Txn txn_;
+  // Staged decisions sent whose result has not come back (a commit's cpu tracks it instead).
   absl::flat_hash_map<uint64_t, InFlight> in_flight_;
+  size_t direct_in_flight_ = 0;  // commits sent whose result has not come back
   AgentStats stats_;
 };
 

@@ -173,8 +173,11 @@ void CpuTable::SetHostIdle(int cpu, bool idle) {
   Refresh(cpu);
 }
 
-void CpuTable::SetPendingTxn(int cpu, uint64_t txn_id) {
-  cpus_[cpu].pending_txn_ = txn_id;
+void CpuTable::SetPendingTxn(int cpu, uint64_t txn_id, uint64_t task_id) {
+  Cpu& c = cpus_[cpu];
+  c.pending_txn_ = txn_id;
+  c.pending_task_ = txn_id == 0 ? 0 : task_id;
+  c.pending_sent_ = false;
   Refresh(cpu);
 }
 
@@ -193,6 +196,8 @@ void CpuTable::Reset(int cpu) {
   c.host_idle_ = false;
   c.current_ = nullptr;
   c.pending_txn_ = 0;
+  c.pending_task_ = 0;
+  c.pending_sent_ = false;
   c.staged_ = 0;
   Refresh(cpu);
 }

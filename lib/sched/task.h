@@ -214,8 +214,9 @@ struct alignas(64) Cpu {
   bool host_idle() const { return host_idle_; }
   // The managed task the host says runs here, or null.
   Task* current() const { return current_; }
-  // The commit to this cpu in flight, or 0.
+  // The commit to this cpu not yet answered (queued or sent), or 0; its task.
   uint64_t pending_txn() const { return pending_txn_; }
+  uint64_t pending_task() const { return pending_task_; }
   // Prestaging: slots of this cpu's staging ring (0: no prestaging) and decisions staged there
   // whose result has not come back.
   int stage_depth() const { return stage_depth_; }
@@ -231,6 +232,8 @@ struct alignas(64) Cpu {
   bool host_idle_ = false;
   Task* current_ = nullptr;
   uint64_t pending_txn_ = 0;
+  uint64_t pending_task_ = 0;
+  bool pending_sent_ = false;  // the pending commit has gone to the host
   int stage_depth_ = 0;
   int staged_ = 0;
 };
@@ -302,7 +305,14 @@ class CpuTable {
   // would part from the host's). Tests that set up a table call these too.
   void SetHostIdle(int cpu, bool idle);
   void SetCurrent(int cpu, Task* task) { cpus_[cpu].current_ = task; }
-  void SetPendingTxn(int cpu, uint64_t txn_id);
+  // A commit of `task_id` to the cpu (0: none pending); MarkSent once it is on the link.
+  void SetPendingTxn(int cpu, uint64_t txn_id, uint64_t task_id = 0);
+  void MarkSent(int cpu) { cpus_[cpu].pending_sent_ = cpus_[cpu].pending_txn_ != 0; }
+  // Whether `txn_id` is the commit sent to `cpu` and not yet answered.
+  bool SentTo(int cpu, uint64_t txn_id) const {
+    return cpu >= 0 && cpu < size() && txn_id != 0 && cpus_[cpu].pending_txn_ == txn_id &&
+           cpus_[cpu].pending_sent_;
+  }
   void SetStageDepth(int cpu, int depth);
   void SetStaged(int cpu, int staged);
   // Forgets what the cpu was doing (a resync): busy, nothing on it, nothing pending or staged.

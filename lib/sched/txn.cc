@@ -70,7 +70,7 @@ CommitCheck Txn::Commit(const CommitOptions& opts) {
   pending_.push_back(m);
   opts.task->pending_txn_ = m.commit.txn_id;
   opts.task->pending_cpu_ = opts.cpu;
-  cpus_.SetPendingTxn(opts.cpu, m.commit.txn_id);
+  cpus_.SetPendingTxn(opts.cpu, m.commit.txn_id, opts.task->id());
   return CommitCheck::kOk;
 }
 
@@ -135,7 +135,7 @@ CommitCheck Txn::CommitGroup(const std::vector<CommitOptions>& members) {
     pending_.push_back(m);
     opts.task->pending_txn_ = m.commit.txn_id;
     opts.task->pending_cpu_ = opts.cpu;
-    cpus_.SetPendingTxn(opts.cpu, m.commit.txn_id);
+    cpus_.SetPendingTxn(opts.cpu, m.commit.txn_id, opts.task->id());
   }
   return CommitCheck::kOk;
 }
